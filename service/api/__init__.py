@@ -1,0 +1,35 @@
+"""HTTP layer: flask-smorest blueprints under /api, marshmallow schemas, auth and error mapping."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api
+
+from . import errors
+from .routes_auth import blp as auth_blp
+from .routes_calendar import blp as calendar_blp
+from .routes_instances import blp as instances_blp
+from .routes_tasks import blp as tasks_blp
+
+
+def register(app: Flask) -> None:
+    """Attach the API, its OpenAPI document (/api/openapi.json) and interactive docs (/api/docs)."""
+    app.config.update(
+        API_TITLE="branchflow",
+        API_VERSION="1.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_REDOC_PATH="/redoc",
+        OPENAPI_REDOC_URL="https://cdn.jsdelivr.net/npm/redoc/bundles/redoc.standalone.js",
+        API_SPEC_OPTIONS={
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearer": []}],
+            "info": {"description": "Party-branch standardization workflows: inboxes, tasks, instances, calendar."},
+        },
+    )
+    api = Api(app)
+    for blp in (auth_blp, tasks_blp, instances_blp, calendar_blp):
+        api.register_blueprint(blp)
+    errors.install(app)

@@ -1,0 +1,61 @@
+"""POST/GET /api/instances, GET /api/instances/{id}."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..domain.errors import Forbidden
+from ..flows import instances
+from .context import actor, services
+from .routes_tasks import task_view
+from .schemas import InstanceDetailOut, InstanceIn, InstancePage, InstanceQuery
+
+blp = Blueprint("instances", __name__, url_prefix="/api/instances", description="流程实例")
+
+
+def instance_detail(svc, uow, inst) -> dict:
+    """An instance with its open tasks and child instances."""
+    now = svc.clock.now()
+    view = {c: getattr(inst, c) for c in inst.__table__.columns.keys() if c != "state"}
+    view["open_tasks"] = [task_view(r, now) for r in uow.open_tasks_of(inst.id)]
+    view["children"] = uow.children(inst.id)
+    return view
+
+
+@blp.route("")
+class Instances(MethodView):
+    @blp.arguments(InstanceIn)
+    @blp.response(201, InstanceDetailOut)
+    def post(self, body):
+        """Start a process: variables are validated against forms/<process>/start.json."""
+        svc = services()
+        with svc.uow() as uow:
+            who = actor(uow)
+            if who.read_only:
+                raise Forbidden("read-only role: auditors change nothing")
+            inst = instances.start(svc, uow, who, body["process"], body["variables"])
+            uow.commit()
+            return instance_detail(svc, uow, inst)
+
+    @blp.arguments(InstanceQuery, location="query")
+    @blp.response(200, InstancePage)
+    def get(self, q):
+        """Instances I may see (company roles: all; branch roles: their branches), newest first."""
+        svc = services()
+        with svc.uow() as uow:
+            who = actor(uow)
+            scope = None if who.company_wide else sorted({g.branch for g in who.grants if g.branch})
+            rows, total = uow.instances(process=q.get("process"), branch=q.get("branch"), status=q.get("status"),
+                                        branches=scope, limit=q["per_page"], offset=(q["page"] - 1) * q["per_page"])
+            return {"items": rows, "total": total, "page": q["page"], "per_page": q["per_page"]}
+
+
+@blp.route("/<string:instance_id>")
+class InstanceDetail(MethodView):
+    @blp.response(200, InstanceDetailOut)
+    def get(self, instance_id):
+        """One instance: status, outcome, process data, open tasks, children."""
+        svc = services()
+        with svc.uow() as uow:
+            inst = instances.get(uow, actor(uow), instance_id)
+            return instance_detail(svc, uow, inst)

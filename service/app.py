@@ -1,0 +1,40 @@
+"""``create_app(config)``: builds the store, engine, services and the Flask app; nothing at import time."""
+from __future__ import annotations
+
+from flask import Flask
+
+from .config import Config
+from .domain.clock import Clock
+from .flows import calendar_admin
+from .flows.context import Services
+from .store.db import create_schema, make_engine, session_factory
+from .store.uow import UnitOfWork
+
+
+def build_services(config: Config) -> Services:
+    """Store, clock and engine wired together (used by the app, the CLI and benchmarks)."""
+    engine = make_engine(config.database_url)
+    create_schema(engine)
+    factory = session_factory(engine)
+    svc = Services(settings=config.settings, clock=Clock(config.now), uow=lambda: UnitOfWork(factory))
+    svc.db_engine = engine
+    calendar_admin.refresh(svc)
+    return svc
+
+
+def create_app(config: Config | None = None, services: Services | None = None) -> Flask:
+    """The WSGI app serving ``/api``; ``config.scheduler`` also starts the timer ticker."""
+    from .api import register
+
+    config = config or Config.from_env()
+    svc = services or build_services(config)
+    app = Flask("branchflow")
+    app.config["SECRET_KEY"] = config.secret_key
+    app.config["MAX_CONTENT_LENGTH"] = 1 * 1024 * 1024
+    app.extensions["branchflow"] = svc
+    register(app)
+    if config.scheduler:
+        from .scheduler import start_ticker
+
+        app.extensions["branchflow_scheduler"] = start_ticker(svc, config.tick_seconds)
+    return app

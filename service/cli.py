@@ -1,0 +1,162 @@
+"""The ``branchflow`` command line."""
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+
+import click
+
+from .config import Config
+
+
+def _services(cfg: Config | None = None):
+    from .app import build_services
+
+    return build_services(cfg or Config.from_env())
+
+
+def _demo(svc) -> None:
+    from .flows.demo import load_demo
+
+    with svc.uow() as uow:
+        created = load_demo(svc, uow)
+    if created:
+        click.echo("demo users (username / name / password) — write these down, they are shown once:")
+        for username, display, password in created:
+            click.echo(f"  {username:<12} {display:<12} {password}")
+    else:
+        click.echo("demo organisation already loaded")
+
+
+@click.group(help="branchflow: party-branch standardization workflows.")
+def main() -> None:
+    """Entry point of the console script."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--demo", "with_demo", is_flag=True, help="load the demo organisation first if it is missing")
+@click.option("--no-scheduler", is_flag=True, help="do not run the timer ticker in this process")
+def serve(host: str, port: int, with_demo: bool, no_scheduler: bool) -> None:
+    """Run the web API and the timer ticker (SQLite file by default)."""
+    from werkzeug.serving import run_simple
+
+    from .app import build_services, create_app
+
+    cfg = Config.from_env()
+    cfg.scheduler = not no_scheduler
+    svc = build_services(cfg)
+    if with_demo:
+        _demo(svc)
+    app = create_app(cfg, svc)
+    click.echo(f"branchflow on http://{host}:{port}/api  (docs: /api/docs, database: {cfg.database_url})")
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+@main.command()
+def demo() -> None:
+    """Load the demo organisation and users; prints the passwords."""
+    _demo(_services())
+
+
+@main.group()
+def users() -> None:
+    """Manage accounts."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True, help="role code; repeat for several")
+@click.option("--branch", default=None, help="branch code that scopes the roles (omit for company-wide)")
+@click.option("--display-name", default=None)
+@click.option("--password-stdin", is_flag=True, required=True, help="read the password from standard input")
+def users_add(name, roles, branch, display_name, password_stdin) -> None:
+    """Create user NAME with roles, scoped to --branch when given."""
+    from .domain.errors import BranchflowError
+    from .domain.roles import Grant
+    from .flows import auth
+
+    password = sys.stdin.readline().rstrip("\n")
+    svc = _services()
+    try:
+        with svc.uow() as uow:
+            auth.add_user(svc, uow, name, password, display_name, [Grant(r, branch) for r in roles])
+            uow.commit()
+    except BranchflowError as exc:
+        raise click.ClickException(f"{exc.errors[0]['field'] + ': ' if exc.errors else ''}{exc.message}")
+    click.echo(f"created {name}")
+
+
+@main.group()
+def timers() -> None:
+    """Timer operations."""
+
+
+@timers.command("fire")
+@click.option("--now", "now_iso", required=True, help="ISO instant with offset, e.g. 2026-10-12T09:00:00+08:00")
+def timers_fire(now_iso: str) -> None:
+    """Fire every timer due at --now and print what fired (JSON lines)."""
+    from .flows.timers import fire_due
+
+    now = _aware(now_iso)
+    result = fire_due(_services(), now)
+    for row in result.fired:
+        click.echo(json.dumps(row, ensure_ascii=False))
+    for row in result.failed:
+        click.echo(json.dumps({"failed": row}, ensure_ascii=False), err=True)
+    click.echo(f"fired {len(result.fired)}, failed {len(result.failed)}", err=True)
+    sys.exit(1 if result.failed else 0)
+
+
+@main.group()
+def calendar() -> None:
+    """Working-day calendar."""
+
+
+@calendar.command("deadline")
+@click.option("--start", "start_iso", required=True)
+@click.option("--rule", required=True, help="24h, 3wd, 5wd, 7wd, …")
+def calendar_deadline(start_iso: str, rule: str) -> None:
+    """Print the due instant of RULE triggered at START."""
+    from .domain.calendar import CST
+    from .domain.errors import BranchflowError
+    from .flows import calendar_admin
+
+    try:
+        d = calendar_admin.deadline(_services(), _aware(start_iso), rule)
+    except BranchflowError as exc:
+        raise click.ClickException(exc.message)
+    click.echo(json.dumps({"due": d.due.astimezone(CST).isoformat(), "provisional": d.provisional}))
+
+
+@calendar.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def calendar_load(path: str) -> None:
+    """Load an official year schedule (JSON, see calendar/README.md) and re-arm provisional timers."""
+    from .domain.errors import BranchflowError
+    from .flows import calendar_admin
+    from .flows.actors import Actor
+
+    svc = _services()
+    try:
+        result = calendar_admin.load_year(svc, Actor("admin-cli", (), True, "admin"),
+                                          json.loads(open(path, encoding="utf-8").read()))
+    except (BranchflowError, json.JSONDecodeError) as exc:
+        raise click.ClickException(str(exc))
+    click.echo(json.dumps(result, ensure_ascii=False))
+
+
+def _aware(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"not an ISO instant: {text}")
+    if value.tzinfo is None:
+        raise click.BadParameter("the instant needs a timezone offset, e.g. +08:00")
+    return value
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

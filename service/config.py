@@ -1,0 +1,53 @@
+"""Configuration from the environment (``BRANCHFLOW_*``), with zero-set-up defaults."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from pathlib import Path
+
+from .flows.context import Settings
+
+
+@dataclass
+class Config:
+    """Everything ``create_app`` needs."""
+
+    database_url: str = "sqlite:///branchflow.sqlite3"
+    secret_key: str = "dev-only-secret"
+    production: bool = False
+    now: datetime | None = None
+    scheduler: bool = False
+    tick_seconds: float = 30.0
+    settings: Settings = field(default_factory=Settings)
+
+    @classmethod
+    def from_env(cls, env: dict | None = None) -> "Config":
+        """Read ``BRANCHFLOW_*`` variables; refuses ``BRANCHFLOW_NOW`` in production mode."""
+        env = os.environ if env is None else env
+        cfg = cls()
+        cfg.database_url = env.get("BRANCHFLOW_DATABASE_URL", cfg.database_url)
+        cfg.secret_key = env.get("BRANCHFLOW_SECRET_KEY", cfg.secret_key)
+        cfg.production = env.get("BRANCHFLOW_ENV", "development") == "production"
+        if cfg.production and cfg.secret_key == "dev-only-secret":
+            raise SystemExit("BRANCHFLOW_SECRET_KEY must be set in production")
+        if env.get("BRANCHFLOW_NOW"):
+            if cfg.production:
+                raise SystemExit("BRANCHFLOW_NOW is refused in production mode")
+            cfg.now = datetime.fromisoformat(env["BRANCHFLOW_NOW"])
+            if cfg.now.tzinfo is None:
+                raise SystemExit("BRANCHFLOW_NOW needs a timezone, e.g. 2026-03-02T09:00:00+08:00")
+        s = cfg.settings
+        if env.get("BRANCHFLOW_TOKEN_TTL_HOURS"):
+            s.token_ttl_hours = float(env["BRANCHFLOW_TOKEN_TTL_HOURS"])
+        if env.get("BRANCHFLOW_CLOSE_OF_BUSINESS"):
+            s.close_of_business = time.fromisoformat(env["BRANCHFLOW_CLOSE_OF_BUSINESS"])
+        if env.get("BRANCHFLOW_REMINDER_HOURS"):
+            s.reminder_hours = float(env["BRANCHFLOW_REMINDER_HOURS"])
+        if env.get("BRANCHFLOW_SECOND_ESCALATION"):
+            s.second_level_escalation = env["BRANCHFLOW_SECOND_ESCALATION"]
+        if env.get("BRANCHFLOW_CALENDAR_DIR"):
+            s.calendar_dir = Path(env["BRANCHFLOW_CALENDAR_DIR"])
+        if env.get("BRANCHFLOW_TICK_SECONDS"):
+            cfg.tick_seconds = float(env["BRANCHFLOW_TICK_SECONDS"])
+        return cfg

@@ -1,0 +1,61 @@
+"""Score bands: the single place where the thresholds of assessments and plaques live."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Band:
+    """A named band: scores ``>= floor`` (and below the next band's floor) fall in it."""
+
+    code: str
+    label: str
+    floor: float
+
+
+#: quarterly pairing assessment (DOMAIN.md lifecycle 1, step 5)
+ASSESSMENT_BANDS = (
+    Band("meets", "达标", 80.0),
+    Band("needs_improvement", "待改进", 60.0),
+    Band("fail", "不达标（重新制定方案）", float("-inf")),
+)
+
+#: quarterly plaque rating (DOMAIN.md, 亮牌)
+PLAQUE_BANDS = (
+    Band("model", "示范牌", 90.0),
+    Band("standard", "达标牌", 70.0),
+    Band("striving", "争先牌", float("-inf")),
+)
+
+
+def _band(bands: tuple[Band, ...], score: float) -> Band:
+    score = float(score)
+    if not 0.0 <= score <= 100.0:
+        raise ValueError(f"score {score} outside 0–100")
+    for band in bands:
+        if score >= band.floor:
+            return band
+    raise AssertionError("bands must end with -inf")
+
+
+def assessment_band(score: float) -> str:
+    """Band code of a quarterly assessment score: meets / needs_improvement / fail."""
+    return _band(ASSESSMENT_BANDS, score).code
+
+
+def plaque_band(composite: float) -> str:
+    """Plaque code of a composite score: model / standard / striving."""
+    return _band(PLAQUE_BANDS, composite).code
+
+
+def band_label(code: str) -> str:
+    """Chinese label of any band code."""
+    for band in ASSESSMENT_BANDS + PLAQUE_BANDS:
+        if band.code == code:
+            return band.label
+    raise KeyError(code)
+
+
+def plaque_composite(star: float, inspection: float, pairing: float) -> float:
+    """Composite = star 40 % + peer inspection 30 % + pairing effect 30 %, rounded to 2 places."""
+    return round(0.4 * float(star) + 0.3 * float(inspection) + 0.3 * float(pairing), 2)

@@ -1,0 +1,59 @@
+"""The error hierarchy: every error branchflow raises on purpose derives from BranchflowError.
+
+The API layer maps each class to one HTTP status; nothing below it knows about HTTP.
+"""
+from __future__ import annotations
+
+
+class BranchflowError(Exception):
+    """Root of all deliberate branchflow errors."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None, errors: list[dict] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or ([{"field": field, "message": message}] if field else [])
+
+
+class ValidationFailed(BranchflowError):
+    """Input that does not satisfy a schema or a rule; carries one entry per failing field."""
+
+    status = 422
+    code = "validation_failed"
+
+
+class Unauthenticated(BranchflowError):
+    """No credentials, or credentials that are wrong, expired or revoked."""
+
+    status = 401
+    code = "unauthenticated"
+
+
+class Forbidden(BranchflowError):
+    """The caller is known but its roles or scope do not allow the action."""
+
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(BranchflowError):
+    """The addressed object does not exist (or is not visible to the caller)."""
+
+    status = 404
+    code = "not_found"
+
+
+class Conflict(BranchflowError):
+    """The action lost a race or no longer applies: stale version, task already completed."""
+
+    status = 409
+    code = "conflict"
+
+
+class TooManyRequests(BranchflowError):
+    """The caller exceeded a rate limit (login throttling)."""
+
+    status = 429
+    code = "too_many_requests"

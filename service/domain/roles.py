@@ -1,0 +1,57 @@
+"""Roles, their Chinese labels (= BPMN lane names) and the scope rule for acting on a task."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROLE_LABELS: dict[str, str] = {
+    "committee": "公司党委",
+    "supervisor": "党群部（监督方）",
+    "helper": "政工负责人（甲方）",
+    "secretary": "支部书记（乙方）",
+    "branch_committee": "支部委员会",
+    "inspector": "互查小组",
+    "member": "党员",
+    "auditor": "审计",
+    "admin": "系统管理员",
+    "system": "系统",
+}
+LANE_TO_ROLE: dict[str, str] = {label: role for role, label in ROLE_LABELS.items()}
+
+BRANCHES: dict[str, str] = {
+    "jg1": "机关一支部",
+    "jg2": "机关二支部",
+    "sc1": "生产一支部",
+    "sc2": "生产二支部",
+    "sb": "设备党支部",
+}
+
+#: roles that only read; any write by a user holding only these is refused
+READ_ONLY_ROLES = frozenset({"auditor"})
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A role held company-wide (``branch is None``) or within one branch."""
+
+    role: str
+    branch: str | None = None
+
+    def covers(self, role: str, branch: str | None) -> bool:
+        """True when this grant lets its holder act as ``role`` on work of ``branch``."""
+        return self.role == role and (self.branch is None or self.branch == branch)
+
+
+def role_for_lane(lane: str | None) -> str:
+    """Map a BPMN lane name to a role code; unknown lanes are an authoring error."""
+    if lane is None:
+        raise ValueError("user task outside any lane: every human task needs a role lane")
+    if lane in LANE_TO_ROLE:
+        return LANE_TO_ROLE[lane]
+    if lane in ROLE_LABELS:
+        return lane
+    raise ValueError(f"lane {lane!r} does not name a role")
+
+
+def may_act(grants: list[Grant] | tuple[Grant, ...], role: str, branch: str | None) -> bool:
+    """True when any grant covers acting as ``role`` on ``branch`` work."""
+    return any(g.covers(role, branch) for g in grants)

@@ -1,0 +1,264 @@
+"""The SpiffWorkflow wrapper: start, load, step and snapshot workflows of a spec bundle."""
+from __future__ import annotations
+
+import json
+from uuid import UUID
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessage
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+from ..domain.errors import BranchflowError, Conflict, NotFound
+from ..domain.roles import role_for_lane
+from . import determinism
+from .scripts import BranchflowScriptEngine, DeadlinePolicy
+from .specs import SpecBundle
+
+_bundle_for_load: ContextVar[SpecBundle | None] = ContextVar("branchflow_bundle", default=None)
+
+
+class EngineError(BranchflowError):
+    """The process itself failed (a script or expression error in the diagram)."""
+
+    status = 500
+    code = "engine_error"
+
+
+class _PinnedSpecConverter(BpmnWorkflowConverter):
+    """Stores workflow state without the spec; the pinned bundle supplies it on load."""
+
+    def to_dict(self, workflow):
+        dct = super().to_dict(workflow)
+        dct.pop("spec", None)
+        dct.pop("subprocess_specs", None)
+        return dct
+
+    def from_dict(self, dct):
+        bundle = _bundle_for_load.get()
+        if bundle is None:
+            raise RuntimeError("load a workflow through Engine.load")
+        workflow = self.target_class(bundle.spec, bundle.subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+@dataclass
+class OpenTask:
+    """A READY human task as the inbox sees it."""
+
+    id: str
+    element: str
+    name: str
+    role: str
+    form: str | None
+    properties: dict = field(default_factory=dict)
+
+
+@dataclass
+class PendingTimer:
+    """A WAITING timer event with its due instant."""
+
+    task_id: str
+    element: str
+    name: str
+    due: datetime
+    kind: str
+    attached_to: str | None
+    provisional: bool
+    rule: str | None
+
+
+@dataclass
+class MessageWait:
+    """A WAITING message catch event (used for child-instance joins)."""
+
+    task_id: str
+    element: str
+    message: str
+    child_process: str | None
+
+
+@dataclass
+class Snapshot:
+    """What the service needs after a step, read without touching the store."""
+
+    open_tasks: list[OpenTask]
+    timers: list[PendingTimer]
+    waits: list[MessageWait]
+    completed: bool
+    data: dict
+
+
+def _props(task_spec) -> dict:
+    ext = getattr(task_spec, "extensions", None) or {}
+    return dict(ext.get("properties", {}) or {})
+
+
+class Engine:
+    """One per app: holds the serializer and the script engine; stateless between calls."""
+
+    def __init__(self, policy: DeadlinePolicy):
+        determinism.install()
+        config = dict(SPIFF_CONFIG)
+        config[BpmnWorkflow] = _PinnedSpecConverter
+        self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+        self.script_engine = BranchflowScriptEngine(policy)
+
+    # -- state --------------------------------------------------------------------------
+
+    def dump(self, workflow: BpmnWorkflow) -> str:
+        """Serialize ``workflow`` to JSON (spec left out); equal workflows give equal text."""
+        self.serializer.registry._encoder_mode = True
+        try:
+            dct = self.serializer.to_dict(workflow)
+        finally:
+            self.serializer.registry._encoder_mode = False
+        dct[self.serializer.VERSION_KEY] = self.serializer.VERSION
+        # no sort_keys: SpiffWorkflow restores task data deltas in insertion order (parents first)
+        return json.dumps(dct, ensure_ascii=False, separators=(",", ":"))
+
+    def load(self, bundle: SpecBundle, state: str) -> BpmnWorkflow:
+        """Restore a workflow of ``bundle`` from ``state``."""
+        token = _bundle_for_load.set(bundle)
+        try:
+            workflow = self.serializer.deserialize_json(state)
+        finally:
+            _bundle_for_load.reset(token)
+        workflow.script_engine = self.script_engine
+        return workflow
+
+    # -- steps --------------------------------------------------------------------------
+
+    def _run(self, workflow: BpmnWorkflow, at: datetime, seed: int, action) -> None:
+        with determinism.step(at, seed):
+            try:
+                action()
+                workflow.refresh_waiting_tasks()
+                workflow.do_engine_steps()
+            except SpiffWorkflowException as exc:
+                raise EngineError(f"process error: {exc}") from exc
+
+    def start(self, bundle: SpecBundle, variables: dict, at: datetime, seed: int) -> BpmnWorkflow:
+        """Create and run a new workflow until it waits on people, timers or messages."""
+        with determinism.step(at, seed):
+            workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=self.script_engine)
+        start = workflow.get_tasks(state=TaskState.READY)
+        self._run(workflow, at, seed, lambda: [t.data.update(variables) for t in start])
+        return workflow
+
+    def complete(self, workflow: BpmnWorkflow, task_id: str, data: dict, at: datetime, seed: int) -> None:
+        """Complete READY human task ``task_id`` with ``data`` and run on."""
+        task = self._ready_human_task(workflow, task_id)
+
+        def action():
+            task.data.update(data)
+            task.run()
+
+        self._run(workflow, at, seed, action)
+
+    def fire_timers(self, workflow: BpmnWorkflow, at: datetime, seed: int) -> None:
+        """Let every timer due at ``at`` fire and run on."""
+        self._run(workflow, at, seed, lambda: None)
+
+    def deliver(self, workflow: BpmnWorkflow, message: str, payload: dict, at: datetime, seed: int) -> None:
+        """Deliver message ``message`` with ``payload`` and run on."""
+        event = BpmnEvent(SpiffMessage(message), payload)
+        self._run(workflow, at, seed, lambda: workflow.catch(event))
+
+    def rearm(self, workflow: BpmnWorkflow, at: datetime, seed: int) -> list[str]:
+        """Recompute provisional timer deadlines (after a calendar year loads); return task ids changed."""
+        changed = []
+        with determinism.step(at, seed):
+            for task in workflow.get_tasks(state=TaskState.WAITING):
+                info = task._get_internal_data("deadline")
+                if not info or not info.get("provisional"):
+                    continue
+                due = self.script_engine.recompute(task)
+                if due != task._get_internal_data("event_value"):
+                    task._set_internal_data(event_value=due)
+                    changed.append(str(task.id))
+        return changed
+
+    def _ready_human_task(self, workflow: BpmnWorkflow, task_id: str):
+        try:
+            task = workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, KeyError, TypeError):
+            task = None
+        if task is None or not task.task_spec.manual:
+            raise NotFound(f"task {task_id} is not part of this process")
+        if task.state != TaskState.READY:
+            raise Conflict(f"task {task_id} is no longer open ({TaskState.get_name(task.state)})")
+        return task
+
+    # -- reading ------------------------------------------------------------------------
+
+    def snapshot(self, workflow: BpmnWorkflow) -> Snapshot:
+        """Open human tasks, pending timers and message waits of ``workflow``."""
+        open_tasks, timers, waits = [], [], []
+        for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+            spec = task.task_spec
+            if task.state == TaskState.READY and spec.manual:
+                props = _props(spec)
+                open_tasks.append(
+                    OpenTask(
+                        id=str(task.id),
+                        element=spec.bpmn_id,
+                        name=spec.bpmn_name or spec.bpmn_id,
+                        role=role_for_lane(spec.lane),
+                        form=props.get("form", spec.bpmn_id),
+                        properties=props,
+                    )
+                )
+            elif task.state == TaskState.WAITING and isinstance(spec, CatchingEvent):
+                definition = spec.event_definition
+                if isinstance(definition, TimerEventDefinition):
+                    timers.append(self._pending_timer(task))
+                elif isinstance(definition, MessageEventDefinition):
+                    waits.append(
+                        MessageWait(str(task.id), spec.bpmn_id, definition.name, _props(spec).get("child_process"))
+                    )
+        data = dict(workflow.last_task.data) if workflow.last_task is not None else {}
+        return Snapshot(open_tasks, timers, waits, workflow.is_completed(), data)
+
+    def _pending_timer(self, task) -> PendingTimer:
+        spec = task.task_spec
+        value = task._get_internal_data("event_value")
+        if value is None:
+            raise EngineError(f"timer {spec.bpmn_id} has no due time")
+        due = TimerEventDefinition.get_datetime(value if isinstance(value, str) else value["next"])
+        info = task._get_internal_data("deadline") or {}
+        attached = None
+        if isinstance(task.parent.task_spec, BoundaryEventSplit):
+            main = [c for c in task.parent.children if c.task_spec.manual]
+            attached = str(main[0].id) if main else None
+        return PendingTimer(
+            task_id=str(task.id),
+            element=spec.bpmn_id,
+            name=spec.bpmn_name or spec.bpmn_id,
+            due=due,
+            kind=_props(spec).get("kind") or info.get("kind", "timer"),
+            attached_to=attached,
+            provisional=bool(info.get("provisional")),
+            rule=info.get("rule"),
+        )
+
+    def task_data(self, workflow: BpmnWorkflow, task_id: str) -> dict:
+        """Data visible to task ``task_id`` (for prefilling forms)."""
+        task = workflow.get_task_from_id(UUID(task_id))
+        return dict(task.data)

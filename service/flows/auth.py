@@ -1,0 +1,98 @@
+"""Accounts and bearer tokens: argon2 password hashes, sha256-stored tokens with expiry."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.profiles import CHEAPEST, RFC_9106_LOW_MEMORY
+
+from ..domain.errors import Unauthenticated, ValidationFailed
+from ..domain.roles import ROLE_LABELS, Grant
+from ..store.models import RoleGrant, Token, User
+from ..store.uow import UnitOfWork
+from .actors import Actor
+from .context import Services
+
+_HASHERS = {
+    "default": PasswordHasher.from_parameters(RFC_9106_LOW_MEMORY),
+    # tests only: the cheapest parameters argon2 allows, so suites that create many users stay fast
+    "fast": PasswordHasher.from_parameters(CHEAPEST),
+}
+_DUMMY = _HASHERS["default"].hash("branchflow-timing-equaliser")
+
+
+def hasher(svc: Services) -> PasswordHasher:
+    """The password hasher configured for this service."""
+    return _HASHERS[svc.settings.password_profile]
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def login(svc: Services, uow: UnitOfWork, username: str, password: str) -> tuple[str, object]:
+    """Check the password and issue a token; the same error for unknown user and wrong password."""
+    user = uow.user_by_name(username)
+    ph = hasher(svc)
+    try:
+        if user is None or not user.active:
+            ph.verify(_DUMMY, password)  # equal timing for unknown users
+            raise Unauthenticated("wrong username or password")
+        ph.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        raise Unauthenticated("wrong username or password") from None
+    token = secrets.token_urlsafe(32)
+    now = svc.clock.now()
+    expires = now + timedelta(hours=svc.settings.token_ttl_hours)
+    uow.add(Token(token_hash=_digest(token), user_id=user.id, issued_at=now, expires_at=expires))
+    uow.commit()
+    return token, expires
+
+
+def authenticate(svc: Services, uow: UnitOfWork, token: str | None) -> Actor:
+    """The actor behind a bearer token, or Unauthenticated."""
+    if not token:
+        raise Unauthenticated("missing bearer token")
+    row = uow.token(_digest(token))
+    if row is None or row.revoked_at is not None:
+        raise Unauthenticated("unknown or revoked token")
+    if row.expires_at <= svc.clock.now():
+        raise Unauthenticated("token expired")
+    user = uow.user(row.user_id)
+    if user is None or not user.active:
+        raise Unauthenticated("account disabled")
+    return Actor(user.username, uow.grants_of(user))
+
+
+def revoke(svc: Services, uow: UnitOfWork, token: str) -> None:
+    """Revoke a token (logout)."""
+    row = uow.token(_digest(token))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = svc.clock.now()
+        uow.commit()
+
+
+def add_user(svc: Services, uow: UnitOfWork, username: str, password: str, display_name: str | None = None,
+             grants: list[Grant] | tuple[Grant, ...] = ()) -> User:
+    """Create a user with roles; staged (the caller commits)."""
+    if not username or len(username) > 64 or not username.replace("_", "").replace("-", "").isalnum():
+        raise ValidationFailed("username: 1–64 letters, digits, - or _", field="username")
+    if len(password) < 8:
+        raise ValidationFailed("password must have at least 8 characters", field="password")
+    if uow.user_by_name(username) is not None:
+        raise ValidationFailed(f"user {username} exists", field="username")
+    for g in grants:
+        if g.role not in ROLE_LABELS or g.role == "system":
+            raise ValidationFailed(f"unknown role {g.role}", field="role")
+        if g.branch is not None and uow.branch(g.branch) is None:
+            raise ValidationFailed(f"unknown branch {g.branch}", field="branch")
+    user = User(username=username, display_name=display_name or username, password_hash=hasher(svc).hash(password))
+    uow.add(user)
+    uow.flush()
+    for g in grants:
+        uow.add(RoleGrant(user_id=user.id, role=g.role, branch=g.branch))
+    uow.flush()
+    return user

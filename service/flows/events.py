@@ -1,0 +1,50 @@
+"""Append-only, hash-chained events: every state change of an instance is one of these."""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+
+from ..store.models import Event
+from ..store.uow import UnitOfWork
+
+GENESIS = "0" * 64
+#: event types that change workflow state and are re-applied by replay
+STATE_EVENTS = ("start", "complete", "timer", "message", "rearm")
+
+
+def canonical(event: dict) -> bytes:
+    """Canonical bytes of an event's content (everything but the hashes)."""
+    return json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+
+
+def content_of(ev: Event) -> dict:
+    """The hashed content of a stored event."""
+    return {
+        "instance_id": ev.instance_id,
+        "seq": ev.seq,
+        "type": ev.type,
+        "actor": ev.actor,
+        "role": ev.role,
+        "at": ev.at.isoformat(),
+        "element": ev.element,
+        "element_name": ev.element_name,
+        "data": ev.data,
+    }
+
+
+def chain_hash(prev_hash: str, content: dict) -> str:
+    """sha256 over the previous hash and the canonical event."""
+    return hashlib.sha256(prev_hash.encode() + canonical(content)).hexdigest()
+
+
+def append(uow: UnitOfWork, instance_id: str, seq: int, prev_hash: str, *, type: str, actor: str,
+           at: datetime, role: str | None = None, element: str | None = None,
+           element_name: str | None = None, data: dict | None = None) -> Event:
+    """Stage event ``seq`` of an instance, chained to ``prev_hash``."""
+    ev = Event(instance_id=instance_id, seq=seq, type=type, actor=actor, role=role, at=at,
+               element=element, element_name=element_name, data=json.loads(canonical(data or {})))
+    ev.prev_hash = prev_hash
+    ev.hash = chain_hash(prev_hash, content_of(ev))
+    uow.add(ev)
+    return ev

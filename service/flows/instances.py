@@ -1,0 +1,206 @@
+"""Use cases around instances: start, apply one step under an event, keep inbox/timers/children in sync."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from ..domain.errors import Forbidden, NotFound, ValidationFailed
+from ..domain.roles import BRANCHES, may_act
+from ..engine.determinism import seed_for
+from ..engine.runner import Snapshot
+from ..engine.specs import SpecBundle
+from ..store.models import InboxTask, Instance, Spec, Timer
+from ..store.uow import UnitOfWork
+from . import events, forms
+from .actors import Actor
+from .context import Services
+
+SYSTEM = Actor.system()
+
+
+def bundle_of(svc: Services, uow: UnitOfWork, inst: Instance) -> SpecBundle:
+    """The spec bundle ``inst`` pinned."""
+
+    def load():
+        spec = uow.spec(inst.spec_sha)
+        return spec.process_id, spec.bpmn_xml, spec.forms
+
+    return svc.pinned_bundle(inst.spec_sha, load)
+
+
+def process_name(bundle: SpecBundle) -> str:
+    """The Chinese name of a bundle's process."""
+    return bundle.spec.description or bundle.process_id
+
+
+def _title(bundle: SpecBundle, variables: dict) -> str:
+    parts = [process_name(bundle)]
+    if variables.get("branch") in BRANCHES:
+        parts.append(BRANCHES[variables["branch"]])
+    if variables.get("month"):
+        parts.append(f"第{variables['month']}月")
+    return " · ".join(parts)
+
+
+def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables: object,
+          *, parent: Instance | None = None, parent_wait: str | None = None) -> Instance:
+    """Start ``process`` with ``variables`` validated against its start form; staged, not committed."""
+    if process not in svc.processes():
+        raise ValidationFailed(f"unknown process {process!r}", field="process")
+    bundle = svc.current_bundle(process)
+    start_form = bundle.forms.get("start")
+    if not isinstance(variables, dict):
+        raise ValidationFailed("variables must be a JSON object", field="variables")
+    if start_form is None:
+        raise ValidationFailed(f"process {process!r} has no start form", field="process")
+    if parent is None:
+        roles = start_form.get("x-start-roles", [])
+        branch = variables.get("branch")
+        if not actor.is_system and not any(may_act(actor.grants, r, branch) for r in roles):
+            raise Forbidden(f"your roles may not start {process}" + (f" for branch {branch}" if branch else ""))
+    values = dict(start_form.get("x-defaults", {}))
+    forms.validate(start_form, variables, prefix="variables")
+    values.update(variables)
+    if "branch" in values and uow.branch(values["branch"]) is None:
+        raise ValidationFailed(f"unknown branch {values['branch']!r}", field="variables.branch")
+    if uow.spec(bundle.sha256) is None:
+        uow.add(Spec(sha256=bundle.sha256, process_id=process, bpmn_xml=bundle.bpmn_xml, forms=bundle.forms,
+                     created_at=svc.clock.now()))
+        uow.flush()
+    now = svc.clock.now()
+    inst = Instance(id=str(uuid.uuid4()), process_id=process, spec_sha=bundle.sha256, state="", version=1,
+                    status="running", branch=values.get("branch"), title=_title(bundle, values),
+                    parent_id=parent.id if parent else None, parent_wait=parent_wait, summary={},
+                    started_by=actor.name, created_at=now, updated_at=now)
+    wf = svc.engine.start(bundle, values, now, seed_for(inst.id, 1))
+    inst.state = svc.engine.dump(wf)
+    uow.add(inst)
+    uow.flush()
+    ev_data = {"process": process, "spec": bundle.sha256, "variables": values}
+    if parent is not None:
+        ev_data["parent"] = parent.id
+    events.append(uow, inst.id, 1, events.GENESIS, type="start", actor=actor.name, role=actor.acting_role,
+                  at=now, element=None, element_name=process_name(bundle), data=ev_data)
+    _sync(svc, uow, inst, bundle, wf, now, closed_by=actor.name)
+    uow.flush()
+    return inst
+
+
+@dataclass
+class Step:
+    """One state-changing event about to be applied to an instance."""
+
+    type: str
+    actor: Actor
+    data: dict
+    element: str | None = None
+    element_name: str | None = None
+    role: str | None = None
+
+
+def apply(svc: Services, uow: UnitOfWork, inst: Instance, step: Step,
+          action: Callable[[object, int], None], at: datetime | None = None) -> Snapshot:
+    """Load ``inst``, run ``action(workflow, seed)``, append the event, persist and sync; staged."""
+    bundle = bundle_of(svc, uow, inst)
+    wf = svc.engine.load(bundle, inst.state)
+    seq = inst.version + 1
+    at = at or svc.clock.now()
+    action(wf, seed_for(inst.id, seq))
+    prev = uow.last_event(inst.id)
+    events.append(uow, inst.id, seq, prev.hash if prev else events.GENESIS, type=step.type,
+                  actor=step.actor.name, role=step.role or step.actor.acting_role, at=at,
+                  element=step.element, element_name=step.element_name, data=step.data)
+    inst.state = svc.engine.dump(wf)
+    inst.version = seq
+    inst.updated_at = at
+    return _sync(svc, uow, inst, bundle, wf, at, closed_by=step.actor.name)
+
+
+def record(uow: UnitOfWork, inst: Instance, step: Step, at: datetime) -> None:
+    """Append a non-state event (claim, reminder, escalation notice); bumps the version like any event."""
+    prev = uow.last_event(inst.id)
+    seq = inst.version + 1
+    events.append(uow, inst.id, seq, prev.hash if prev else events.GENESIS, type=step.type,
+                  actor=step.actor.name, role=step.role or step.actor.acting_role, at=at,
+                  element=step.element, element_name=step.element_name, data=step.data)
+    inst.version = seq
+    inst.updated_at = at
+
+
+def _sync(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, wf, at: datetime,
+          closed_by: str) -> Snapshot:
+    snap = svc.engine.snapshot(wf)
+    inst.summary = snap.data
+    # timers first: task due dates come from their escalation timers
+    pending = {t.id: t for t in (uow.pending_timers_of(inst.id) if inst.version > 1 else [])}
+    live = {t.task_id for t in snap.timers}
+    for tid, row in pending.items():
+        if tid not in live:
+            row.status = "cancelled"
+    due_of: dict[str, tuple[datetime, bool]] = {}
+    for t in snap.timers:
+        level = int(t.kind == "escalate" and _prop(bundle, t.element, "level") or 0)
+        if t.task_id not in pending:
+            uow.add(Timer(id=t.task_id, instance_id=inst.id, element=t.element, name=t.name, kind=t.kind,
+                          level=level, attached_to=t.attached_to, rule=t.rule, provisional=t.provisional,
+                          due_at=t.due, status="pending"))
+        else:
+            row = pending[t.task_id]
+            row.due_at, row.provisional = t.due, t.provisional
+        if t.attached_to and level == 1:
+            due_of[t.attached_to] = (t.due, t.provisional)
+    # inbox rows
+    open_rows = {r.id: r for r in (uow.open_tasks_of(inst.id) if inst.version > 1 else [])}
+    ready = {t.id: t for t in snap.open_tasks}
+    for rid, row in open_rows.items():
+        if row.kind == "user" and rid not in ready:
+            row.status, row.closed_at, row.closed_by = "completed", at, closed_by
+            for esc in open_rows.values():
+                if esc.kind == "escalation" and esc.ref_task_id == rid:
+                    esc.status, esc.closed_at, esc.closed_by = "closed", at, "system"
+    for tid, t in ready.items():
+        due, provisional = due_of.get(tid, (None, False))
+        if tid in open_rows:
+            open_rows[tid].due_at, open_rows[tid].provisional = due, provisional
+            continue
+        uow.add(InboxTask(id=tid, instance_id=inst.id, process_id=inst.process_id, kind="user", element=t.element,
+                          name=t.name, role=t.role, branch=inst.branch, form=t.form if t.form in bundle.forms else None,
+                          status="open", due_at=due, provisional=provisional, created_at=at))
+    # children: one child instance per message wait that names a child process
+    for wait in snap.waits:
+        if wait.child_process and uow.child_for_wait(inst.id, wait.task_id) is None:
+            inputs = [k.strip() for k in (_prop(bundle, wait.element, "child_inputs") or "").split(",") if k.strip()]
+            data = svc.engine.task_data(wf, wait.task_id)
+            start(svc, uow, SYSTEM, wait.child_process, {k: data[k] for k in inputs if k in data},
+                  parent=inst, parent_wait=wait.task_id)
+    if snap.completed and inst.status == "running":
+        inst.status = "completed"
+        inst.outcome = snap.data.get("outcome")
+        if inst.parent_id:
+            _notify_parent(svc, uow, inst, at)
+    return snap
+
+
+def _notify_parent(svc: Services, uow: UnitOfWork, child: Instance, at: datetime) -> None:
+    parent = uow.instance(child.parent_id)
+    message = f"{child.process_id}_done"
+    payload = {"child": child.id}
+    step = Step("message", SYSTEM, {"message": message, "payload": payload, "child": child.id},
+                element=None, element_name=child.title)
+    apply(svc, uow, parent, step, lambda wf, seed: svc.engine.deliver(wf, message, payload, at, seed), at)
+
+
+def _prop(bundle: SpecBundle, element: str, name: str):
+    spec = bundle.spec.task_specs.get(element)
+    ext = getattr(spec, "extensions", None) or {}
+    return (ext.get("properties") or {}).get(name)
+
+
+def get(uow: UnitOfWork, actor: Actor, instance_id: str) -> Instance:
+    """The instance, if the actor may see it (company-wide roles see all, branch roles their branch)."""
+    inst = uow.instance(instance_id)
+    if inst is None or not actor.sees_branch(inst.branch):
+        raise NotFound(f"no instance {instance_id}")
+    return inst

@@ -1,0 +1,105 @@
+"""Use cases on human tasks: inbox, detail with form, claim, complete."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..domain.errors import Conflict, Forbidden, NotFound
+from ..domain.roles import may_act
+from ..store.models import InboxTask
+from ..store.uow import UnitOfWork
+from . import forms, instances
+from .actors import Actor
+from .context import Services
+
+
+def inbox(svc: Services, uow: UnitOfWork, actor: Actor, *, process=None, branch=None, overdue=False,
+          limit=50, offset=0) -> tuple[list[InboxTask], int]:
+    """The actor's open tasks (by role and branch scope), earliest due first."""
+    limit = max(1, min(limit, svc.settings.max_page))
+    return uow.inbox(actor.grants, process=process, branch=branch,
+                     overdue_at=svc.clock.now() if overdue else None, limit=limit, offset=max(0, offset))
+
+
+def _visible(uow: UnitOfWork, actor: Actor, task_id: str) -> InboxTask:
+    row = uow.task(task_id)
+    if row is None or not actor.sees_branch(row.branch):
+        raise NotFound(f"no task {task_id}")
+    return row
+
+
+def _check_may_act(actor: Actor, row: InboxTask) -> None:
+    if actor.read_only:
+        raise Forbidden("read-only role: auditors change nothing")
+    if not may_act(actor.grants, row.role, row.branch):
+        raise Forbidden(f"task {row.id} is for role {row.role}" + (f" of branch {row.branch}" if row.branch else ""))
+
+
+def detail(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[InboxTask, dict | None, dict]:
+    """The task, its form and the process data it sees."""
+    row = _visible(uow, actor, task_id)
+    inst = uow.instance(row.instance_id)
+    bundle = instances.bundle_of(svc, uow, inst)
+    form = bundle.forms.get(row.form) if row.form else None
+    return row, form, dict(inst.summary or {})
+
+
+def claim(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> InboxTask:
+    """Claim an open task so colleagues with the same role see it is taken."""
+    row = _visible(uow, actor, task_id)
+    _check_may_act(actor, row)
+    if row.status != "open":
+        raise Conflict(f"task {task_id} is already {row.status}")
+    if row.claimed_by and row.claimed_by != actor.name:
+        raise Conflict(f"task {task_id} is claimed by {row.claimed_by}")
+    inst = uow.instance(row.instance_id)
+    now = svc.clock.now()
+    row.claimed_by = actor.name
+    instances.record(uow, inst, instances.Step("claim", actor.with_role(row.role), {"task_id": row.id},
+                                               row.element, row.name), now)
+    uow.commit()
+    return row
+
+
+def complete(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, data: object,
+             expected_version: int | None = None) -> InboxTask:
+    """Validate ``data`` against the task's form, complete the task and run the process on."""
+    row = _visible(uow, actor, task_id)
+    _check_may_act(actor, row)
+    if row.status != "open":
+        raise Conflict(f"task {task_id} is already {row.status}")
+    if row.claimed_by and row.claimed_by != actor.name:
+        raise Conflict(f"task {task_id} is claimed by {row.claimed_by}")
+    inst = uow.instance(row.instance_id)
+    if expected_version is not None and expected_version != inst.version:
+        raise Conflict(f"stale version {expected_version}: the instance is at version {inst.version}")
+    bundle = instances.bundle_of(svc, uow, inst)
+    if row.kind == "escalation":
+        data = forms.validate(bundle.forms.get("escalation") or _ESCALATION_FORM, data)
+        row.status, row.closed_at, row.closed_by = "completed", svc.clock.now(), actor.name
+        instances.record(uow, inst, instances.Step("escalation_handled", actor.with_role(row.role),
+                                                   {"task_id": row.id, "data": data}, row.element, row.name),
+                         svc.clock.now())
+        uow.commit()
+        return row
+    form = bundle.forms.get(row.form) if row.form else None
+    data = forms.validate(form, data)
+    now = svc.clock.now()
+    step = instances.Step("complete", actor.with_role(row.role), {"task_id": row.id, "data": data},
+                          row.element, row.name)
+    instances.apply(svc, uow, inst, step,
+                    lambda wf, seed: svc.engine.complete(wf, row.id, data, now, seed), now)
+    uow.commit()
+    return row
+
+
+_ESCALATION_FORM = {
+    "type": "object",
+    "title": "督办意见",
+    "properties": {"comment": {"type": "string", "title": "督办意见", "maxLength": 2000}},
+    "additionalProperties": False,
+}
+
+
+def is_overdue(row: InboxTask, now: datetime) -> bool:
+    """True when an open task is past its due time."""
+    return row.status == "open" and row.due_at is not None and row.due_at < now

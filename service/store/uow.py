@@ -1,0 +1,239 @@
+"""Unit of work: one transaction, with the repositories the use cases need."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..domain.errors import Conflict
+from ..domain.roles import Grant
+from .models import (
+    Branch,
+    CalendarYear,
+    Event,
+    InboxTask,
+    Instance,
+    Outbox,
+    RoleGrant,
+    Spec,
+    Timer,
+    Token,
+    User,
+)
+
+
+class UnitOfWork:
+    """``with uow:`` opens a transaction; ``commit()`` ends it; leaving without commit rolls back."""
+
+    def __init__(self, factory: sessionmaker):
+        self._factory = factory
+        self.session: Session | None = None
+
+    def __enter__(self) -> "UnitOfWork":
+        self.session = self._factory()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
+            self.session = None
+
+    def commit(self) -> None:
+        """Commit; a unique-key race becomes a Conflict."""
+        try:
+            self.session.commit()
+        except (IntegrityError, StaleDataError) as exc:
+            self.session.rollback()
+            raise Conflict("the process moved on meanwhile (stale version); reload and retry") from exc
+
+    def flush(self) -> None:
+        """Send pending changes without committing."""
+        try:
+            self.session.flush()
+        except (IntegrityError, StaleDataError) as exc:
+            raise Conflict("the process moved on meanwhile (stale version); reload and retry") from exc
+
+    def add(self, obj) -> None:
+        """Stage a new row."""
+        self.session.add(obj)
+
+    # -- users --------------------------------------------------------------------------
+
+    def user_by_name(self, username: str) -> User | None:
+        """The user called ``username``."""
+        return self.session.scalar(select(User).where(User.username == username))
+
+    def user(self, user_id: int) -> User | None:
+        """The user with id ``user_id``."""
+        return self.session.get(User, user_id)
+
+    def token(self, token_hash: str) -> Token | None:
+        """The token row of ``token_hash``."""
+        return self.session.get(Token, token_hash)
+
+    def grants_of(self, user: User) -> tuple[Grant, ...]:
+        """The user's roles as domain grants."""
+        return tuple(Grant(g.role, g.branch) for g in user.grants)
+
+    def branches(self) -> list[Branch]:
+        """All branches, by code."""
+        return list(self.session.scalars(select(Branch).order_by(Branch.code)))
+
+    def branch(self, code: str) -> Branch | None:
+        """The branch ``code``."""
+        return self.session.get(Branch, code)
+
+    def users_with(self, role: str, branch: str | None) -> list[User]:
+        """Users whose grants cover ``role`` on ``branch``."""
+        cond = RoleGrant.role == role
+        cond = and_(cond, or_(RoleGrant.branch.is_(None), RoleGrant.branch == branch)) if branch else and_(
+            cond, RoleGrant.branch.is_(None))
+        return list(self.session.scalars(select(User).join(RoleGrant).where(cond, User.active.is_(True)).distinct()))
+
+    # -- specs and instances ------------------------------------------------------------
+
+    def spec(self, sha: str) -> Spec | None:
+        """The pinned spec ``sha``."""
+        return self.session.get(Spec, sha)
+
+    def instance(self, instance_id: str, for_update: bool = False) -> Instance | None:
+        """The instance ``instance_id`` (row-locked on PostgreSQL when ``for_update``)."""
+        stmt = select(Instance).where(Instance.id == instance_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self.session.scalar(stmt)
+
+    def instances(self, *, process: str | None = None, branch: str | None = None, status: str | None = None,
+                  branches: list[str] | None = None, limit: int = 50, offset: int = 0) -> tuple[list[Instance], int]:
+        """A page of instances (newest first) and the total count."""
+        conds = []
+        if process:
+            conds.append(Instance.process_id == process)
+        if branch:
+            conds.append(Instance.branch == branch)
+        if status:
+            conds.append(Instance.status == status)
+        if branches is not None:
+            conds.append(Instance.branch.in_(branches))
+        total = self.session.scalar(select(func.count()).select_from(Instance).where(*conds))
+        rows = self.session.scalars(
+            select(Instance).where(*conds).order_by(Instance.created_at.desc(), Instance.id).limit(limit).offset(offset))
+        return list(rows), total
+
+    def children(self, instance_id: str) -> list[Instance]:
+        """Child instances of ``instance_id`` in start order."""
+        return list(self.session.scalars(
+            select(Instance).where(Instance.parent_id == instance_id).order_by(Instance.created_at, Instance.id)))
+
+    def child_for_wait(self, parent_id: str, wait_task: str) -> Instance | None:
+        """The child started for message wait ``wait_task`` of ``parent_id``."""
+        return self.session.scalar(
+            select(Instance).where(Instance.parent_id == parent_id, Instance.parent_wait == wait_task))
+
+    # -- inbox --------------------------------------------------------------------------
+
+    def task(self, task_id: str) -> InboxTask | None:
+        """The inbox row ``task_id``."""
+        return self.session.get(InboxTask, task_id)
+
+    def open_tasks_of(self, instance_id: str) -> list[InboxTask]:
+        """Open inbox rows of an instance."""
+        return list(self.session.scalars(
+            select(InboxTask).where(InboxTask.instance_id == instance_id, InboxTask.status == "open")))
+
+    def tasks_of(self, instance_id: str) -> list[InboxTask]:
+        """All inbox rows of an instance in creation order."""
+        return list(self.session.scalars(
+            select(InboxTask).where(InboxTask.instance_id == instance_id).order_by(InboxTask.created_at, InboxTask.id)))
+
+    def inbox(self, grants: tuple[Grant, ...], *, process: str | None = None, branch: str | None = None,
+              overdue_at: datetime | None = None, limit: int = 50, offset: int = 0) -> tuple[list[InboxTask], int]:
+        """Open tasks the grants cover, earliest due first (no due date last), with the total."""
+        scope = []
+        for g in grants:
+            cond = InboxTask.role == g.role
+            if g.branch is not None:
+                cond = and_(cond, InboxTask.branch == g.branch)
+            scope.append(cond)
+        if not scope:
+            return [], 0
+        conds = [InboxTask.status == "open", or_(*scope)]
+        if process:
+            conds.append(InboxTask.process_id == process)
+        if branch:
+            conds.append(InboxTask.branch == branch)
+        if overdue_at is not None:
+            conds.append(InboxTask.due_at < overdue_at)
+        total = self.session.scalar(select(func.count()).select_from(InboxTask).where(*conds))
+        rows = self.session.scalars(
+            select(InboxTask).where(*conds)
+            .order_by(InboxTask.due_at.is_(None), InboxTask.due_at, InboxTask.created_at, InboxTask.id)
+            .limit(limit).offset(offset))
+        return list(rows), total
+
+    # -- timers -------------------------------------------------------------------------
+
+    def pending_timers_of(self, instance_id: str) -> list[Timer]:
+        """Pending timers of an instance."""
+        return list(self.session.scalars(
+            select(Timer).where(Timer.instance_id == instance_id, Timer.status == "pending")))
+
+    def timer(self, timer_id: str) -> Timer | None:
+        """The timer ``timer_id``."""
+        return self.session.get(Timer, timer_id)
+
+    def claim_due_timers(self, now: datetime, claim: str, limit: int) -> list[Timer]:
+        """Atomically mark up to ``limit`` due pending timers as ours; others skip them."""
+        due = select(Timer.id).where(Timer.status == "pending", Timer.due_at <= now).order_by(Timer.due_at).limit(limit)
+        if self.session.bind.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        ids = list(self.session.scalars(due))
+        if not ids:
+            return []
+        self.session.execute(
+            update(Timer).where(Timer.id.in_(ids), Timer.status == "pending")
+            .values(status="firing", claim=claim).execution_options(synchronize_session=False))
+        return list(self.session.scalars(select(Timer).where(Timer.claim == claim, Timer.status == "firing")))
+
+    def provisional_timer_instances(self) -> list[str]:
+        """Instances with a pending timer computed on a fallback calendar year."""
+        return list(self.session.scalars(
+            select(Timer.instance_id).where(Timer.status == "pending", Timer.provisional.is_(True)).distinct()))
+
+    # -- events -------------------------------------------------------------------------
+
+    def events(self, instance_id: str, upto: int | None = None) -> list[Event]:
+        """Events of an instance in sequence order (up to ``upto`` inclusive)."""
+        stmt = select(Event).where(Event.instance_id == instance_id)
+        if upto is not None:
+            stmt = stmt.where(Event.seq <= upto)
+        return list(self.session.scalars(stmt.order_by(Event.seq)))
+
+    def last_event(self, instance_id: str) -> Event | None:
+        """The newest event of an instance."""
+        return self.session.scalar(
+            select(Event).where(Event.instance_id == instance_id).order_by(Event.seq.desc()).limit(1))
+
+    def all_instance_ids(self) -> list[str]:
+        """Every instance id, oldest first."""
+        return list(self.session.scalars(select(Instance.id).order_by(Instance.created_at, Instance.id)))
+
+    # -- calendar and outbox ------------------------------------------------------------
+
+    def calendar_years(self) -> list[CalendarYear]:
+        """Loaded calendar years."""
+        return list(self.session.scalars(select(CalendarYear).order_by(CalendarYear.year)))
+
+    def calendar_year(self, year: int) -> CalendarYear | None:
+        """The loaded schedule of ``year``."""
+        return self.session.get(CalendarYear, year)
+
+    def pending_outbox(self, limit: int) -> list[Outbox]:
+        """Undelivered outbox messages, oldest first."""
+        return list(self.session.scalars(
+            select(Outbox).where(Outbox.status == "pending").order_by(Outbox.id).limit(limit)))

@@ -1,0 +1,82 @@
+"""Shared fixtures: a real SQLite file, the real engine and the app's test client, with a travelling clock."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from service.app import build_services, create_app
+from service.config import Config
+from service.flows.demo import load_demo
+
+T0 = datetime.fromisoformat("2026-03-02T09:00:00+08:00")  # a Monday
+DEMO_PASSWORD = "demo-password-1"
+
+
+def make_config(tmp_path, now=T0) -> Config:
+    cfg = Config(database_url=f"sqlite:///{tmp_path / 'bf.sqlite3'}", now=now)
+    cfg.settings.password_profile = "fast"
+    cfg.settings.calendar_dir = tmp_path / "no-calendar-files"
+    return cfg
+
+
+class Api:
+    """A thin JSON client over the Flask test client with per-user tokens."""
+
+    def __init__(self, app):
+        self.app = app
+        self.client = app.test_client()
+        self.tokens: dict[str, str] = {}
+
+    @property
+    def svc(self):
+        return self.app.extensions["branchflow"]
+
+    def login(self, username: str) -> str:
+        if username not in self.tokens:
+            r = self.client.post("/api/auth/login", json={"username": username, "password": DEMO_PASSWORD})
+            assert r.status_code == 200, r.get_json()
+            self.tokens[username] = r.get_json()["token"]
+        return self.tokens[username]
+
+    def call(self, method: str, path: str, user: str | None = None, **kw):
+        headers = {"Authorization": f"Bearer {self.login(user)}"} if user else {}
+        return self.client.open(path, method=method, headers=headers, **kw)
+
+    def get(self, path, user=None, **kw):
+        return self.call("GET", path, user, **kw)
+
+    def post(self, path, user=None, **kw):
+        return self.call("POST", path, user, **kw)
+
+    def inbox(self, user: str, **query) -> list[dict]:
+        r = self.get("/api/tasks", user, query_string=dict(query, per_page=200))
+        assert r.status_code == 200, r.get_json()
+        return r.get_json()["items"]
+
+    def task(self, user: str, element: str, instance: str | None = None) -> dict:
+        items = [t for t in self.inbox(user) if t["element"] == element and (instance is None or t["instance_id"] == instance)]
+        assert items, f"{user} has no {element} task; inbox: {[t['element'] for t in self.inbox(user)]}"
+        return items[0]
+
+    def complete(self, user: str, element: str, data: dict, instance: str | None = None, expect=200) -> dict:
+        t = self.task(user, element, instance)
+        r = self.post(f"/api/tasks/{t['id']}/complete", user, json={"data": data})
+        assert r.status_code == expect, r.get_json()
+        return t
+
+    def travel(self, to: datetime) -> None:
+        self.svc.clock.set(to)
+
+
+def build_app(tmp_path, now=T0):
+    cfg = make_config(tmp_path, now)
+    svc = build_services(cfg)
+    with svc.uow() as uow:
+        load_demo(svc, uow, DEMO_PASSWORD)
+    return create_app(cfg, svc)
+
+
+@pytest.fixture
+def api(tmp_path) -> Api:
+    return Api(build_app(tmp_path))
