@@ -66,7 +66,9 @@ class Api:
         return t
 
     def travel(self, to: datetime) -> None:
+        """Move the clock; tokens expire like real ones, so everybody logs in again."""
         self.svc.clock.set(to)
+        self.tokens.clear()
 
 
 def build_app(tmp_path, now=T0):

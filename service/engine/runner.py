@@ -149,7 +149,7 @@ class Engine:
         with determinism.step(at, seed):
             try:
                 action()
-                workflow.refresh_waiting_tasks()
+                workflow.refresh_timers()
                 workflow.do_engine_steps()
             except SpiffWorkflowException as exc:
                 raise EngineError(f"process error: {exc}") from exc

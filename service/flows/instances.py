@@ -163,7 +163,8 @@ def _sync(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, wf
     for tid, t in ready.items():
         due, provisional = due_of.get(tid, (None, False))
         if tid in open_rows:
-            open_rows[tid].due_at, open_rows[tid].provisional = due, provisional
+            if tid in due_of:  # a fired deadline keeps its due time: the task is overdue, not undated
+                open_rows[tid].due_at, open_rows[tid].provisional = due, provisional
             continue
         uow.add(InboxTask(id=tid, instance_id=inst.id, process_id=inst.process_id, kind="user", element=t.element,
                           name=t.name, role=t.role, branch=inst.branch, form=t.form if t.form in bundle.forms else None,

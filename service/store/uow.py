@@ -37,11 +37,10 @@ class UnitOfWork:
         return self
 
     def __exit__(self, *exc) -> None:
-        try:
-            self.session.rollback()
-        finally:
-            self.session.close()
-            self.session = None
+        # close() rolls back anything uncommitted without expiring what was loaded,
+        # so views can still read the rows they returned
+        self.session.close()
+        self.session = None
 
     def commit(self) -> None:
         """Commit; a unique-key race becomes a Conflict."""

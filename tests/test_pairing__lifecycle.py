@@ -1,0 +1,207 @@
+"""The pairing lifecycle driven end to end through the HTTP API."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import Api, build_app
+
+START = {"branch": "jg2", "helper": "supervisor", "term_start": "2026-03-02", "months": 3,
+         "targets": [{"name": "台账齐全率", "target": "100%"}, {"name": "三会一课完成率", "target": "100%"}]}
+HELPER, SEC, WEI, SUP = "supervisor", "sec_jg2", "wei_jg2", "supervisor"
+
+
+def open_pairing(api: Api, **overrides) -> str:
+    r = api.post("/api/instances", SUP, json={"process": "pairing", "variables": dict(START, **overrides)})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()["id"]
+
+
+def through_plan(api: Api, iid: str) -> None:
+    api.complete(HELPER, "sign_helper", {"signed": True}, iid)
+    api.complete(SEC, "sign_secretary", {"signed": True}, iid)
+    api.complete(SUP, "file_letter", {"archive_no": "JD-2026-01"}, iid)
+    api.complete(HELPER, "diagnosis", {"methods": ["看资料", "访党员", "问群众"],
+                                       "shortcomings": [{"title": "台账不全", "description": "三会一课记录缺失"}],
+                                       "summary": "台账管理薄弱"}, iid)
+    api.complete(HELPER, "supply_tools", {"tools": [{"name": "台账模板"}]}, iid)
+    api.complete(WEI, "improvement_plan", {"actions": [{"action": "补齐台账", "owner": "组织委员", "deadline": "2026-04-30"}]}, iid)
+
+
+def run_month(api: Api, iid: str, behind_week: int | None = None) -> None:
+    """Do one month's child-instance work; the parent moves on when it completes."""
+    children = api.get(f"/api/instances/{iid}", SUP).get_json()["children"]
+    child = [c for c in children if c["status"] == "running"][-1]["id"]
+    api.complete(HELPER, "guidance_visits", {"visits": [{"date": "2026-03-05", "content": "指导台账"},
+                                                        {"date": "2026-03-19", "content": "指导组织生活"}]}, child)
+    api.complete(SEC, "monthly_progress", {"progress": "台账补齐一半", "completion_rate": 50}, child)
+    for week in range(1, 5):
+        behind = week == behind_week
+        api.complete(HELPER, "spot_check", {"indicators": "台账齐全率", "behind_plan": behind}, child)
+        if behind:
+            api.complete(HELPER, "remedial", {"talked_with_secretary": True, "measures": "本周补录"}, child)
+    assert api.get(f"/api/instances/{child}", SUP).get_json()["status"] == "completed"
+
+
+def quarter_end(api: Api, iid: str, score: float) -> None:
+    api.complete(WEI, "knowledge_quiz", {"participants": 12, "average_score": 88}, iid)
+    api.complete(HELPER, "helper_report", {"summary": "本季度下沉指导六次，台账基本补齐"}, iid)
+    api.complete(SUP, "assessment", {"score": score}, iid)
+
+
+def acceptance(api: Api, iid: str, met: bool) -> None:
+    api.complete(SUP, "acceptance", {"target_results": [{"name": "台账齐全率", "met": True},
+                                                        {"name": "三会一课完成率", "met": met}]}, iid)
+
+
+def elements(api: Api, user: str, iid: str) -> set[str]:
+    return {t["element"] for t in api.inbox(user) if t["instance_id"] == iid}
+
+
+def instance(api: Api, iid: str) -> dict:
+    return api.get(f"/api/instances/{iid}", SUP).get_json()
+
+
+def test_meets_band_then_acceptance_passes(api):
+    iid = open_pairing(api)
+    through_plan(api, iid)
+    for _ in range(3):
+        run_month(api, iid, behind_week=2)
+    quarter_end(api, iid, 80)
+    assert "interview" not in elements(api, SUP, iid)
+    acceptance(api, iid, met=True)
+    inst = instance(api, iid)
+    assert inst["status"] == "completed" and inst["outcome"] == "qualified"
+    assert inst["data"]["outcome_label"] == "帮扶合格" and inst["data"]["secretary_bonus"] == 5
+    assert inst["data"]["assessments"] == [{"quarter": 1, "score": 80, "band": "meets"}]
+    assert len(inst["children"]) == 3
+
+
+@pytest.mark.parametrize("score,band", [(79.99, "needs_improvement"), (60, "needs_improvement")])
+def test_needs_improvement_band_interviews_and_continues(api, score, band):
+    iid = open_pairing(api)
+    through_plan(api, iid)
+    for _ in range(3):
+        run_month(api, iid)
+    quarter_end(api, iid, score)
+    assert "interview" in elements(api, SUP, iid)
+    api.complete(SUP, "interview", {"interviewed_on": "2026-06-02", "notes": "指出差距"}, iid)
+    assert elements(api, SUP, iid) == {"acceptance"}
+    assert instance(api, iid)["data"]["band"] == band
+
+
+def test_failing_band_interviews_and_remakes_the_plan(api):
+    iid = open_pairing(api, months=6)
+    through_plan(api, iid)
+    for _ in range(3):
+        run_month(api, iid)
+    quarter_end(api, iid, 59.99)
+    api.complete(SUP, "interview", {"interviewed_on": "2026-06-02", "notes": "方案不落地"}, iid)
+    assert elements(api, WEI, iid) == {"improvement_plan"}
+    api.complete(WEI, "improvement_plan", {"actions": [{"action": "重新制定", "owner": "书记", "deadline": "2026-07-31"}]}, iid)
+    # the term goes on with month 4
+    assert instance(api, iid)["data"]["month"] == 4
+
+
+def test_failed_acceptance_extends_once_then_passes(api):
+    iid = open_pairing(api)
+    through_plan(api, iid)
+    for _ in range(3):
+        run_month(api, iid)
+    quarter_end(api, iid, 85)
+    acceptance(api, iid, met=False)
+    assert elements(api, WEI, iid) == {"urgent_plan"}
+    api.complete(WEI, "urgent_plan", {"actions": [{"action": "加急补课", "owner": "书记", "deadline": "2026-06-30"}]}, iid)
+    run_month(api, iid)  # the extension month: no quarterly assessment
+    assert elements(api, SUP, iid) == {"acceptance"}
+    acceptance(api, iid, met=True)
+    inst = instance(api, iid)
+    assert inst["outcome"] == "qualified" and inst["data"]["extended"] is True and inst["data"]["months"] == 4
+
+
+def test_failing_the_second_acceptance_orders_rectification(api):
+    iid = open_pairing(api)
+    through_plan(api, iid)
+    for _ in range(3):
+        run_month(api, iid)
+    quarter_end(api, iid, 85)
+    acceptance(api, iid, met=False)
+    api.complete(WEI, "urgent_plan", {"actions": [{"action": "加急补课", "owner": "书记", "deadline": "2026-06-30"}]}, iid)
+    run_month(api, iid)
+    acceptance(api, iid, met=False)
+    api.complete(SUP, "final_interview", {"interviewed_on": "2026-07-06", "rectification_deadline": "2026-08-31",
+                                          "notes": "限期整改"}, iid)
+    inst = instance(api, iid)
+    assert inst["status"] == "completed" and inst["outcome"] == "rectification_ordered"
+
+
+def test_inboxes_are_isolated_by_role_and_branch(api):
+    iid = open_pairing(api)
+    assert elements(api, SEC, iid) == {"sign_secretary"}
+    assert elements(api, "sec_jg1", iid) == set()
+    assert elements(api, "zonghe", iid) == set()  # helper of another branch
+    assert elements(api, "auditor", iid) == set()
+    t = api.task(SEC, "sign_secretary", iid)
+    r = api.post(f"/api/tasks/{t['id']}/complete", "sec_jg1", json={"data": {"signed": True}})
+    assert r.status_code == 404  # another branch cannot even see it
+    r = api.post(f"/api/tasks/{t['id']}/complete", "committee", json={"data": {"signed": True}})
+    assert r.status_code == 403  # sees it (company-wide) but holds the wrong role
+    r = api.post(f"/api/tasks/{t['id']}/complete", "auditor", json={"data": {"signed": True}})
+    assert r.status_code == 403
+    assert api.get("/api/tasks").status_code == 401
+    assert api.get("/api/tasks/no-such-task", SEC).status_code == 404
+
+
+def test_form_violations_name_each_field_and_change_nothing(api):
+    iid = open_pairing(api)
+    through_plan(api, iid)
+    for _ in range(3):
+        run_month(api, iid)
+    quarter_end_task = api.task(WEI, "knowledge_quiz", iid)
+    before = instance(api, iid)["version"]
+    r = api.post(f"/api/tasks/{quarter_end_task['id']}/complete", WEI,
+                 json={"data": {"participants": 0, "average_score": 101, "extra": 1}})
+    assert r.status_code == 422
+    fields = {e["field"] for e in r.get_json()["error"]["errors"]}
+    assert fields == {"data.participants", "data.average_score", "data.extra"}
+    assert instance(api, iid)["version"] == before
+    assert api.get(f"/api/tasks/{quarter_end_task['id']}", WEI).get_json()["status"] == "open"
+    r = api.post("/api/instances", SUP, json={"process": "pairing", "variables": dict(START, months=1, branch="xx")})
+    assert r.status_code == 422
+    assert {"variables.months", "variables.branch"} <= {e["field"] for e in r.get_json()["error"]["errors"]}
+
+
+def test_double_and_stale_completion_conflict(api):
+    iid = open_pairing(api)
+    t = api.task(HELPER, "sign_helper", iid)
+    version = instance(api, iid)["version"]
+    ok = api.post(f"/api/tasks/{t['id']}/complete", HELPER, json={"data": {"signed": True}, "version": version})
+    assert ok.status_code == 200
+    again = api.post(f"/api/tasks/{t['id']}/complete", HELPER, json={"data": {"signed": True}})
+    assert again.status_code == 409
+    other = api.task(SEC, "sign_secretary", iid)
+    stale = api.post(f"/api/tasks/{other['id']}/complete", SEC, json={"data": {"signed": True}, "version": version})
+    assert stale.status_code == 409
+    assert api.get(f"/api/tasks/{other['id']}", SEC).get_json()["status"] == "open"
+
+
+def test_claimed_task_is_reserved_for_the_claimant(api):
+    iid = open_pairing(api)
+    t = api.task(SEC, "sign_secretary", iid)
+    assert api.post(f"/api/tasks/{t['id']}/claim", SEC).get_json()["claimed_by"] == SEC
+    r = api.post(f"/api/tasks/{t['id']}/complete", "wei_jg2", json={"data": {"signed": True}})
+    assert r.status_code == 403  # a committee member lacks the secretary role anyway
+    assert api.post(f"/api/tasks/{t['id']}/complete", SEC, json={"data": {"signed": True}}).status_code == 200
+
+
+def test_a_restarted_service_continues_from_the_database(tmp_path):
+    first = Api(build_app(tmp_path))
+    iid = open_pairing(first)
+    through_plan(first, iid)
+    run_month(first, iid)
+    second = Api(build_app(tmp_path))  # new app, new engine, same SQLite file
+    assert instance(second, iid)["data"]["month"] == 2
+    run_month(second, iid)
+    run_month(second, iid)
+    quarter_end(second, iid, 90)
+    acceptance(second, iid, met=True)
+    assert instance(second, iid)["outcome"] == "qualified"

@@ -1,0 +1,72 @@
+"""Duty deadlines through the API: reminder, overdue + supervisor escalation, committee escalation, closing."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from service.flows.timers import fire_due
+from service.store.models import Outbox
+from test_pairing__lifecycle import HELPER, SUP, open_pairing
+
+T = datetime.fromisoformat
+
+
+def to_supply_tools(api):
+    iid = open_pairing(api)
+    api.complete(HELPER, "sign_helper", {"signed": True}, iid)
+    api.complete("sec_jg2", "sign_secretary", {"signed": True}, iid)
+    api.complete(SUP, "file_letter", {"archive_no": "A1"}, iid)
+    api.complete(HELPER, "diagnosis", {"methods": ["看资料", "访党员", "问群众"], "shortcomings": [
+        {"title": "台账", "description": "缺失"}], "summary": "薄弱"}, iid)  # Mon 2 Mar 09:00
+    return iid
+
+
+def outbox_count(api) -> int:
+    with api.svc.uow() as uow:
+        return uow.session.scalar(select(func.count()).select_from(Outbox))
+
+
+def test_three_working_day_duty_escalates_then_closes(api):
+    iid = to_supply_tools(api)
+    task = api.task(HELPER, "supply_tools", iid)
+    assert task["due_at"] == "2026-03-05T10:00:00+00:00"  # Thu 5 Mar 18:00 CST
+    # reminder 4 h before
+    api.travel(T("2026-03-05T14:30:00+08:00"))
+    fired = fire_due(api.svc)
+    assert [f["kind"] for f in fired.fired] == ["remind"] and outbox_count(api) == 1
+    # due: overdue everywhere + escalation in the supervisor's inbox, exactly once
+    api.travel(T("2026-03-05T18:00:01+08:00"))
+    assert [f["kind"] for f in fire_due(api.svc).fired] == ["escalate"]
+    assert fire_due(api.svc).fired == []
+    assert api.task(HELPER, "supply_tools", iid)["overdue"] is True
+    assert [t["element"] for t in api.inbox(HELPER, overdue=True)] == ["supply_tools"]
+    escalations = [t for t in api.inbox(SUP) if t["kind"] == "escalation"]
+    assert len(escalations) == 1 and escalations[0]["refers_to"] == task["id"]
+    assert [t for t in api.inbox("committee") if t["kind"] == "escalation"] == []
+    # two more working days: the committee
+    api.travel(T("2026-03-09T18:00:01+08:00"))
+    fire_due(api.svc)
+    assert len([t for t in api.inbox("committee") if t["kind"] == "escalation"]) == 1
+    # the duty stays completable; completing it closes both escalations
+    api.complete(HELPER, "supply_tools", {"tools": [{"name": "模板"}]}, iid)
+    assert [t for t in api.inbox(SUP) if t["kind"] == "escalation"] == []
+    assert [t for t in api.inbox("committee") if t["kind"] == "escalation"] == []
+
+
+def test_completing_before_the_deadline_cancels_every_timer(api):
+    iid = to_supply_tools(api)
+    api.complete(HELPER, "supply_tools", {"tools": [{"name": "模板"}]}, iid)
+    api.travel(T("2026-04-30T00:00:00+08:00"))
+    assert fire_due(api.svc).fired == []
+    assert outbox_count(api) == 0
+
+
+def test_deadline_endpoint(api):
+    r = api.get("/api/calendar/deadline", SUP, query_string={"start": "2026-09-30T10:00:00+08:00", "rule": "3wd"})
+    assert r.get_json()["due_local"] == "2026-10-10T18:00:00+08:00" and r.get_json()["provisional"] is False
+    r = api.get("/api/calendar/deadline", SUP, query_string={"start": "2026-12-30T10:00:00+08:00", "rule": "3wd"})
+    assert r.get_json()["provisional"] is True
+    r = api.get("/api/calendar/deadline", SUP, query_string={"start": "2026-09-30T10:00:00", "rule": "9x"})
+    assert r.status_code == 422
+    assert {e["field"] for e in r.get_json()["error"]["errors"]} <= {"start", "rule"}
