@@ -1,0 +1,97 @@
+"""Benchmark (issue 2): POST /api/tasks/{id}/complete vs the bare SpiffWorkflow cycle, month 12 vs month 1.
+
+Prints, from one run on one machine:
+* p50/p95 of the HTTP completion (Flask app, SQLite file, commit included) of the weekly spot check
+  in a month child instance, and p50/p95 of the bare engine cycle on the very same instance state
+  (deserialize -> complete -> engine steps -> serialize);
+* the cost of completing the same kind of task in month 12 of a 12-month term versus month 1.
+Run: ``python bench/bench_complete.py [repetitions]``.
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from conftest import Api, build_app  # noqa: E402
+from test_pairing__lifecycle import SUP, open_pairing, quarter_end, run_month, through_plan  # noqa: E402
+
+from service.engine.determinism import seed_for  # noqa: E402
+from service.flows import instances as flows_instances  # noqa: E402
+
+
+def pct(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def child_of(api, iid):
+    return [c for c in api.get(f"/api/instances/{iid}", SUP).get_json()["children"] if c["status"] == "running"][-1]["id"]
+
+
+def measure_month(api, child, reps):
+    """Time HTTP completions of guidance/progress-free spot checks, and the bare cycle on the same states."""
+    svc = api.svc
+    http, bare = [], []
+    for _ in range(reps):
+        task = api.task("supervisor", "spot_check", child)
+        with svc.uow() as uow:
+            inst = uow.instance(child)
+            bundle = flows_instances.bundle_of(svc, uow, inst)
+            state, version = inst.state, inst.version
+        now = svc.clock.now()
+        t0 = time.perf_counter()
+        wf = svc.engine.load(bundle, state)
+        svc.engine.complete(wf, task["id"], {"indicators": "台账齐全率", "behind_plan": False}, now, seed_for(child, version + 1))
+        svc.engine.dump(wf)
+        bare.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        r = api.post(f"/api/tasks/{task['id']}/complete", "supervisor", json={"data": {"indicators": "台账齐全率", "behind_plan": False}})
+        http.append(time.perf_counter() - t0)
+        assert r.status_code == 200, r.get_json()
+    return http, bare
+
+
+def main(reps: int = 3):
+    api = Api(build_app(Path(tempfile.mkdtemp())))
+    iid = open_pairing(api, months=12)
+    through_plan(api, iid)
+    samples = {}
+    for month in range(1, 13):
+        child = child_of(api, iid)
+        # measure the weekly spot checks (4 per month) in months 1 and 12; others run normally
+        if month in (1, 12):
+            api.complete("supervisor", "guidance_visits", {"visits": [{"date": "2026-03-05", "content": "指导台账"}, {"date": "2026-03-06", "content": "指导党课"}]}, child)
+            api.complete("sec_jg2", "monthly_progress", {"progress": "进展顺利", "completion_rate": 50}, child)
+            samples[month] = measure_month(api, child, 4)
+        else:
+            run_month(api, iid)
+        if month % 3 == 0:
+            quarter_end(api, iid, 85)
+    http1, bare1 = samples[1]
+    http12, bare12 = samples[12]
+    # more samples for the HTTP/bare ratio: fresh pairings, month 1 spot checks
+    http, bare = list(http1 + http12), list(bare1 + bare12)
+    for _ in range(reps):
+        i2 = open_pairing(api, months=3)
+        through_plan(api, i2)
+        h, b = measure_month(api, child_of(api, i2), 4)
+        http += h
+        bare += b
+    ms = lambda v: f"{v * 1000:.2f} ms"  # noqa: E731
+    print(f"samples: {len(http)} HTTP completions, {len(bare)} bare engine cycles (same instance states)")
+    print(f"HTTP complete  p50 {ms(pct(http, .5))}  p95 {ms(pct(http, .95))}")
+    print(f"bare engine    p50 {ms(pct(bare, .5))}  p95 {ms(pct(bare, .95))}")
+    print(f"ratio HTTP/bare at p50: {pct(http, .5) / pct(bare, .5):.2f}x (target <= 2x)")
+    m1, m12 = statistics.median(http1), statistics.median(http12)
+    print(f"month 1 completion median {ms(m1)}; month 12 {ms(m12)}; ratio {m12 / m1:.2f}x (target <= 1.5x)")
+    with api.svc.uow() as uow:
+        parent = uow.instance(iid)
+        print(f"parent state after 12 months: {len(parent.state)} bytes; month child states are independent")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
