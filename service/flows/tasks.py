@@ -34,6 +34,17 @@ def _check_may_act(actor: Actor, row: InboxTask) -> None:
         raise Forbidden(f"task {row.id} is for role {row.role}" + (f" of branch {row.branch}" if row.branch else ""))
 
 
+def _actionable(uow: UnitOfWork, actor: Actor, task_id: str) -> InboxTask:
+    """The task, if it is open, not claimed by someone else, and the actor may act on it."""
+    row = _visible(uow, actor, task_id)
+    _check_may_act(actor, row)
+    if row.status != "open":
+        raise Conflict(f"task {task_id} is already {row.status}")
+    if row.claimed_by and row.claimed_by != actor.name:
+        raise Conflict(f"task {task_id} is claimed by {row.claimed_by}")
+    return row
+
+
 def detail(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[InboxTask, dict | None, dict]:
     """The task, its form and the process data it sees."""
     row = _visible(uow, actor, task_id)
@@ -45,12 +56,7 @@ def detail(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[
 
 def claim(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> InboxTask:
     """Claim an open task so colleagues with the same role see it is taken."""
-    row = _visible(uow, actor, task_id)
-    _check_may_act(actor, row)
-    if row.status != "open":
-        raise Conflict(f"task {task_id} is already {row.status}")
-    if row.claimed_by and row.claimed_by != actor.name:
-        raise Conflict(f"task {task_id} is claimed by {row.claimed_by}")
+    row = _actionable(uow, actor, task_id)
     inst = uow.instance(row.instance_id)
     now = svc.clock.now()
     row.claimed_by = actor.name
@@ -63,12 +69,7 @@ def claim(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> InboxTa
 def complete(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, data: object,
              expected_version: int | None = None) -> InboxTask:
     """Validate ``data`` against the task's form, complete the task and run the process on."""
-    row = _visible(uow, actor, task_id)
-    _check_may_act(actor, row)
-    if row.status != "open":
-        raise Conflict(f"task {task_id} is already {row.status}")
-    if row.claimed_by and row.claimed_by != actor.name:
-        raise Conflict(f"task {task_id} is claimed by {row.claimed_by}")
+    row = _actionable(uow, actor, task_id)
     inst = uow.instance(row.instance_id)
     if expected_version is not None and expected_version != inst.version:
         raise Conflict(f"stale version {expected_version}: the instance is at version {inst.version}")
