@@ -102,13 +102,19 @@ def test_failing_band_interviews_and_remakes_the_plan(api):
     assert instance(api, iid)["data"]["month"] == 4
 
 
-def test_failed_acceptance_extends_once_then_passes(api):
+def fail_first_acceptance(api: Api) -> str:
+    """A 3-month pairing that passes its quarter but fails the term-end acceptance."""
     iid = open_pairing(api)
     through_plan(api, iid)
     for _ in range(3):
         run_month(api, iid)
     quarter_end(api, iid, 85)
     acceptance(api, iid, met=False)
+    return iid
+
+
+def test_failed_acceptance_extends_once_then_passes(api):
+    iid = fail_first_acceptance(api)
     assert elements(api, WEI, iid) == {"urgent_plan"}
     api.complete(WEI, "urgent_plan", {"actions": [{"action": "加急补课", "owner": "书记", "deadline": "2026-06-30"}]}, iid)
     run_month(api, iid)  # the extension month: no quarterly assessment
@@ -119,12 +125,7 @@ def test_failed_acceptance_extends_once_then_passes(api):
 
 
 def test_failing_the_second_acceptance_orders_rectification(api):
-    iid = open_pairing(api)
-    through_plan(api, iid)
-    for _ in range(3):
-        run_month(api, iid)
-    quarter_end(api, iid, 85)
-    acceptance(api, iid, met=False)
+    iid = fail_first_acceptance(api)
     api.complete(WEI, "urgent_plan", {"actions": [{"action": "加急补课", "owner": "书记", "deadline": "2026-06-30"}]}, iid)
     run_month(api, iid)
     acceptance(api, iid, met=False)
