@@ -56,15 +56,15 @@ def authenticate(svc: Services, uow: UnitOfWork, token: str | None) -> Actor:
     """The actor behind a bearer token, or Unauthenticated."""
     if not token:
         raise Unauthenticated("missing bearer token")
-    row = uow.token(_digest(token))
-    if row is None or row.revoked_at is not None:
+    rows = uow.principal(_digest(token))
+    if not rows or rows[0][1] is not None:
         raise Unauthenticated("unknown or revoked token")
-    if row.expires_at <= svc.clock.now():
+    expires_at, _revoked, username, active = rows[0][:4]
+    if expires_at <= svc.clock.now():
         raise Unauthenticated("token expired")
-    user = uow.user(row.user_id)
-    if user is None or not user.active:
+    if not active:
         raise Unauthenticated("account disabled")
-    return Actor(user.username, uow.grants_of(user))
+    return Actor(username, tuple(Grant(role, branch) for *_, role, branch in rows if role is not None))
 
 
 def revoke(svc: Services, uow: UnitOfWork, token: str) -> None:

@@ -5,7 +5,7 @@ import hashlib
 import json
 from datetime import datetime
 
-from ..store.models import Event
+from ..store.models import Event, Instance
 from ..store.uow import UnitOfWork
 
 GENESIS = "0" * 64
@@ -38,13 +38,15 @@ def chain_hash(prev_hash: str, content: dict) -> str:
     return hashlib.sha256(prev_hash.encode() + canonical(content)).hexdigest()
 
 
-def append(uow: UnitOfWork, instance_id: str, seq: int, prev_hash: str, *, type: str, actor: str,
+def append(uow: UnitOfWork, inst: Instance, seq: int, *, type: str, actor: str,
            at: datetime, role: str | None = None, element: str | None = None,
            element_name: str | None = None, data: dict | None = None) -> Event:
-    """Stage event ``seq`` of an instance, chained to ``prev_hash``."""
-    ev = Event(instance_id=instance_id, seq=seq, type=type, actor=actor, role=role, at=at,
+    """Stage event ``seq`` of ``inst``, chained to the instance's head, and move the head to it."""
+    prev_hash = inst.head or GENESIS
+    ev = Event(instance_id=inst.id, seq=seq, type=type, actor=actor, role=role, at=at,
                element=element, element_name=element_name, data=json.loads(canonical(data or {})))
     ev.prev_hash = prev_hash
     ev.hash = chain_hash(prev_hash, content_of(ev))
+    inst.head = ev.hash
     uow.add(ev)
     return ev

@@ -71,7 +71,7 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
         uow.flush()
     now = svc.clock.now()
     inst = Instance(id=str(uuid.uuid4()), process_id=process, spec_sha=bundle.sha256, state="", version=1,
-                    status="running", branch=values.get("branch"), title=_title(bundle, values),
+                    status="running", head=events.GENESIS, branch=values.get("branch"), title=_title(bundle, values),
                     parent_id=parent.id if parent else None, parent_wait=parent_wait, summary={},
                     started_by=actor.name, created_at=now, updated_at=now)
     wf = svc.engine.start(bundle, values, now, seed_for(inst.id, 1))
@@ -81,7 +81,7 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
     ev_data = {"process": process, "spec": bundle.sha256, "variables": values}
     if parent is not None:
         ev_data["parent"] = parent.id
-    events.append(uow, inst.id, 1, events.GENESIS, type="start", actor=actor.name, role=actor.acting_role,
+    events.append(uow, inst, 1, type="start", actor=actor.name, role=actor.acting_role,
                   at=now, element=None, element_name=process_name(bundle), data=ev_data)
     _sync(svc, uow, inst, bundle, wf, now, closed_by=actor.name)
     uow.flush()
@@ -108,8 +108,7 @@ def apply(svc: Services, uow: UnitOfWork, inst: Instance, step: Step,
     seq = inst.version + 1
     at = at or svc.clock.now()
     action(wf, seed_for(inst.id, seq))
-    prev = uow.last_event(inst.id)
-    events.append(uow, inst.id, seq, prev.hash if prev else events.GENESIS, type=step.type,
+    events.append(uow, inst, seq, type=step.type,
                   actor=step.actor.name, role=step.role or step.actor.acting_role, at=at,
                   element=step.element, element_name=step.element_name, data=step.data)
     inst.state = svc.engine.dump(wf)
@@ -120,9 +119,8 @@ def apply(svc: Services, uow: UnitOfWork, inst: Instance, step: Step,
 
 def record(uow: UnitOfWork, inst: Instance, step: Step, at: datetime) -> None:
     """Append a non-state event (claim, reminder, escalation notice); bumps the version like any event."""
-    prev = uow.last_event(inst.id)
     seq = inst.version + 1
-    events.append(uow, inst.id, seq, prev.hash if prev else events.GENESIS, type=step.type,
+    events.append(uow, inst, seq, type=step.type,
                   actor=step.actor.name, role=step.role or step.actor.acting_role, at=at,
                   element=step.element, element_name=step.element_name, data=step.data)
     inst.version = seq
@@ -132,9 +130,12 @@ def record(uow: UnitOfWork, inst: Instance, step: Step, at: datetime) -> None:
 def _sync(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, wf, at: datetime,
           closed_by: str) -> Snapshot:
     snap = svc.engine.snapshot(wf)
-    inst.summary = snap.data
+    if inst.summary != snap.data:  # most steps leave the data as it was: skip rewriting it
+        inst.summary = snap.data
+    with uow.session.no_autoflush:  # one flush at commit, not one per read
+        pending = {t.id: t for t in (uow.pending_timers_of(inst.id) if inst.version > 1 else [])}
+        open_rows = {r.id: r for r in (uow.open_tasks_of(inst.id) if inst.version > 1 else [])}
     # timers first: task due dates come from their escalation timers
-    pending = {t.id: t for t in (uow.pending_timers_of(inst.id) if inst.version > 1 else [])}
     live = {t.task_id for t in snap.timers}
     for tid, row in pending.items():
         if tid not in live:
@@ -152,7 +153,6 @@ def _sync(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, wf
         if t.attached_to and level == 1:
             due_of[t.attached_to] = (t.due, t.provisional)
     # inbox rows
-    open_rows = {r.id: r for r in (uow.open_tasks_of(inst.id) if inst.version > 1 else [])}
     ready = {t.id: t for t in snap.open_tasks}
     for rid, row in open_rows.items():
         if row.kind == "user" and rid not in ready:

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from ..domain.errors import Conflict, Forbidden, NotFound
 from ..domain.roles import may_act
-from ..store.models import InboxTask
+from ..store.models import InboxTask, Instance
 from ..store.uow import UnitOfWork
 from . import forms, instances
 from .actors import Actor
@@ -20,11 +20,11 @@ def inbox(svc: Services, uow: UnitOfWork, actor: Actor, *, process=None, branch=
                      overdue_at=svc.clock.now() if overdue else None, limit=limit, offset=max(0, offset))
 
 
-def _visible(uow: UnitOfWork, actor: Actor, task_id: str) -> InboxTask:
-    row = uow.task(task_id)
-    if row is None or not actor.sees_branch(row.branch):
+def _visible(uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[InboxTask, Instance]:
+    found = uow.task_with_instance(task_id)
+    if found is None or not actor.sees_branch(found[0].branch):
         raise NotFound(f"no task {task_id}")
-    return row
+    return found
 
 
 def _check_may_act(actor: Actor, row: InboxTask) -> None:
@@ -34,21 +34,20 @@ def _check_may_act(actor: Actor, row: InboxTask) -> None:
         raise Forbidden(f"task {row.id} is for role {row.role}" + (f" of branch {row.branch}" if row.branch else ""))
 
 
-def _actionable(uow: UnitOfWork, actor: Actor, task_id: str) -> InboxTask:
-    """The task, if it is open, not claimed by someone else, and the actor may act on it."""
-    row = _visible(uow, actor, task_id)
+def _actionable(uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[InboxTask, Instance]:
+    """The task and its instance, if the task is open, not claimed by someone else, and the actor may act on it."""
+    row, inst = _visible(uow, actor, task_id)
     _check_may_act(actor, row)
     if row.status != "open":
         raise Conflict(f"task {task_id} is already {row.status}")
     if row.claimed_by and row.claimed_by != actor.name:
         raise Conflict(f"task {task_id} is claimed by {row.claimed_by}")
-    return row
+    return row, inst
 
 
 def detail(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[InboxTask, dict | None, dict]:
     """The task, its form and the process data it sees."""
-    row = _visible(uow, actor, task_id)
-    inst = uow.instance(row.instance_id)
+    row, inst = _visible(uow, actor, task_id)
     bundle = instances.bundle_of(svc, uow, inst)
     form = bundle.forms.get(row.form) if row.form else None
     return row, form, dict(inst.summary or {})
@@ -56,8 +55,7 @@ def detail(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[
 
 def claim(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> InboxTask:
     """Claim an open task so colleagues with the same role see it is taken."""
-    row = _actionable(uow, actor, task_id)
-    inst = uow.instance(row.instance_id)
+    row, inst = _actionable(uow, actor, task_id)
     now = svc.clock.now()
     row.claimed_by = actor.name
     instances.record(uow, inst, instances.Step("claim", actor.with_role(row.role), {"task_id": row.id},
@@ -69,8 +67,7 @@ def claim(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> InboxTa
 def complete(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, data: object,
              expected_version: int | None = None) -> InboxTask:
     """Validate ``data`` against the task's form, complete the task and run the process on."""
-    row = _actionable(uow, actor, task_id)
-    inst = uow.instance(row.instance_id)
+    row, inst = _actionable(uow, actor, task_id)
     if expected_version is not None and expected_version != inst.version:
         raise Conflict(f"stale version {expected_version}: the instance is at version {inst.version}")
     bundle = instances.bundle_of(svc, uow, inst)

@@ -116,6 +116,8 @@ class Instance(Base):
     parent_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)
     parent_wait: Mapped[str | None] = mapped_column(String(36), nullable=True)
     summary: Mapped[dict] = mapped_column(JSON, default=dict)
+    # hash of the newest event: the chain head, so appending never reads the event table
+    head: Mapped[str] = mapped_column(String(64), default="0" * 64)
     started_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +23,19 @@ from .models import (
     Token,
     User,
 )
+
+
+# Hot-path statements are built once with bind parameters: building a SELECT costs more than running
+# it on SQLite, and these run on every task completion.
+_PRINCIPAL = (select(Token.expires_at, Token.revoked_at, User.username, User.active, RoleGrant.role, RoleGrant.branch)
+              .join(User, User.id == Token.user_id)
+              .outerjoin(RoleGrant, RoleGrant.user_id == User.id)
+              .where(Token.token_hash == bindparam("token_hash"))
+              .order_by(RoleGrant.id))
+_TASK_WITH_INSTANCE = (select(InboxTask, Instance).join(Instance, Instance.id == InboxTask.instance_id)
+                       .where(InboxTask.id == bindparam("task_id")))
+_OPEN_TASKS_OF = select(InboxTask).where(InboxTask.instance_id == bindparam("instance_id"), InboxTask.status == "open")
+_PENDING_TIMERS_OF = select(Timer).where(Timer.instance_id == bindparam("instance_id"), Timer.status == "pending")
 
 
 class UnitOfWork:
@@ -74,6 +87,11 @@ class UnitOfWork:
     def token(self, token_hash: str) -> Token | None:
         """The token row of ``token_hash``."""
         return self.session.get(Token, token_hash)
+
+    def principal(self, token_hash: str) -> list[tuple]:
+        """One query for a bearer token: rows of (expires_at, revoked_at, username, active, role, branch)."""
+        # Core execution: this runs on every request, and the ORM layer would triple its cost
+        return [tuple(r) for r in self.session.connection().execute(_PRINCIPAL, {"token_hash": token_hash})]
 
     def grants_of(self, user: User) -> tuple[Grant, ...]:
         """The user's roles as domain grants."""
@@ -140,10 +158,14 @@ class UnitOfWork:
         """The inbox row ``task_id``."""
         return self.session.get(InboxTask, task_id)
 
+    def task_with_instance(self, task_id: str) -> tuple[InboxTask, Instance] | None:
+        """The inbox row ``task_id`` and its instance, in one query."""
+        row = self.session.execute(_TASK_WITH_INSTANCE, {"task_id": task_id}).first()
+        return (row[0], row[1]) if row is not None else None
+
     def open_tasks_of(self, instance_id: str) -> list[InboxTask]:
         """Open inbox rows of an instance."""
-        return list(self.session.scalars(
-            select(InboxTask).where(InboxTask.instance_id == instance_id, InboxTask.status == "open")))
+        return list(self.session.scalars(_OPEN_TASKS_OF, {"instance_id": instance_id}))
 
     def tasks_of(self, instance_id: str) -> list[InboxTask]:
         """All inbox rows of an instance in creation order."""
@@ -179,8 +201,7 @@ class UnitOfWork:
 
     def pending_timers_of(self, instance_id: str) -> list[Timer]:
         """Pending timers of an instance."""
-        return list(self.session.scalars(
-            select(Timer).where(Timer.instance_id == instance_id, Timer.status == "pending")))
+        return list(self.session.scalars(_PENDING_TIMERS_OF, {"instance_id": instance_id}))
 
     def timer(self, timer_id: str) -> Timer | None:
         """The timer ``timer_id``."""
@@ -212,11 +233,6 @@ class UnitOfWork:
         if upto is not None:
             stmt = stmt.where(Event.seq <= upto)
         return list(self.session.scalars(stmt.order_by(Event.seq)))
-
-    def last_event(self, instance_id: str) -> Event | None:
-        """The newest event of an instance."""
-        return self.session.scalar(
-            select(Event).where(Event.instance_id == instance_id).order_by(Event.seq.desc()).limit(1))
 
     def all_instance_ids(self) -> list[str]:
         """Every instance id, oldest first."""
