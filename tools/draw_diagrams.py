@@ -18,11 +18,11 @@ def lanes(*codes):
     return [(c, ROLE_LABELS[c]) for c in codes]
 
 
-def duty_timers(task: str, rule: str, what: str) -> tuple[list[Boundary], list[El], list[Flow]]:
-    """Reminder, overdue + supervisor escalation, committee escalation on one duty task."""
+def duty_timers(task: str, rule: str, what: str, first: str = "supervisor") -> tuple[list[Boundary], list[El], list[Flow]]:
+    """Reminder, overdue + first-level escalation (supervisor by default), committee escalation on one duty task."""
     specs = [
         ("remind", "到期前提醒", f'reminder("{rule}")', {"kind": "remind"}),
-        ("overdue", f"逾期（{rule}）升级监督方", f'deadline("{rule}")', {"kind": "escalate", "level": "1", "escalate_to": "supervisor"}),
+        ("overdue", f"逾期（{rule}）升级{ROLE_LABELS[first]}", f'deadline("{rule}")', {"kind": "escalate", "level": "1", "escalate_to": first}),
         ("escalate2", "再逾期升级党委", f'escalation("{rule}")', {"kind": "escalate", "level": "2", "escalate_to": "committee"}),
     ]
     bounds, ends, flows = [], [], []
@@ -154,7 +154,51 @@ def pairing_month():
     return render("pairing_month", "月度帮扶", L, e, f + fb, b)
 
 
-DIAGRAMS = {"pairing": pairing, "pairing_month": pairing_month}
+def resource_request():
+    """协调责任: a branch's resource request; the helper resolves it within 5 working days or explains why not."""
+    L = lanes("secretary", "helper", "supervisor")
+    e = [
+        El("start", "startEvent", "提出资源需求", "secretary", 0),
+        El("coordinate", "userTask", "对接相关部门协调解决（5个工作日内）", "helper", 1),
+        El("gw_resolved", "exclusiveGateway", "已解决？", "helper", 2, default="f_unresolved"),
+        El("resolved", "scriptTask", "记录已解决", "helper", 3, script="outcome = 'resolved'\noutcome_label = '已协调解决'"),
+        El("end_resolved", "endEvent", "已解决", "helper", 4),
+        El("review_reason", "userTask", "审阅未解决原因并协调", "supervisor", 3),
+        El("explained", "scriptTask", "记录监督方意见", "supervisor", 4, script="outcome = 'explained'\noutcome_label = '已向监督方说明原因'"),
+        El("end_explained", "endEvent", "已说明原因", "supervisor", 5),
+    ]
+    f = [
+        Flow("f_start", "start", "coordinate"), Flow("f_done", "coordinate", "gw_resolved"),
+        Flow("f_resolved", "gw_resolved", "resolved", "已解决", "resolved"),
+        Flow("f_unresolved", "gw_resolved", "review_reason", "无法解决，说明原因"),
+        Flow("f_end_resolved", "resolved", "end_resolved"),
+        Flow("f_reviewed", "review_reason", "explained"), Flow("f_end_explained", "explained", "end_explained"),
+    ]
+    b, _, fb = duty_timers("coordinate", "5wd", "协调解决资源需求")
+    with_timer_ends(e, b, "helper", 1, 95)
+    return render("resource_request", "资源需求协调", L, e, f + fb, b)
+
+
+def guidance_feedback():
+    """反馈责任: the branch reports unfit guidance; the supervisor adjusts within 5 working days."""
+    L = lanes("secretary", "supervisor", "helper")
+    e = [
+        El("start", "startEvent", "反馈帮扶指导不适配", "secretary", 0),
+        El("adjust", "userTask", "协调调整帮扶指导（5个工作日内）", "supervisor", 1),
+        El("acknowledge", "userTask", "知悉并执行调整", "helper", 2),
+        El("done", "scriptTask", "记录调整结果", "helper", 3, script="outcome = 'adjusted'\noutcome_label = '已协调调整'"),
+        El("end", "endEvent", "已调整", "helper", 4),
+    ]
+    f = [Flow("f_start", "start", "adjust"), Flow("f_adjusted", "adjust", "acknowledge"),
+         Flow("f_ack", "acknowledge", "done"), Flow("f_end", "done", "end")]
+    # the supervisor's own duty escalates straight to the committee
+    b, _, fb = duty_timers("adjust", "5wd", "协调调整帮扶指导", first="committee")
+    with_timer_ends(e, b, "supervisor", 1, 95)
+    return render("guidance_feedback", "帮扶指导反馈", L, e, f + fb, b)
+
+
+DIAGRAMS = {"pairing": pairing, "pairing_month": pairing_month, "resource_request": resource_request,
+            "guidance_feedback": guidance_feedback}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or DIAGRAMS:

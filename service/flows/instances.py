@@ -65,6 +65,7 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
     values.update(variables)
     if "branch" in values and uow.branch(values["branch"]) is None:
         raise ValidationFailed(f"unknown branch {values['branch']!r}", field="variables.branch")
+    _check_refs(uow, start_form.get("x-instance-refs", {}), values)
     if uow.spec(bundle.sha256) is None:
         uow.add(Spec(sha256=bundle.sha256, process_id=process, bpmn_xml=bundle.bpmn_xml, forms=bundle.forms,
                      created_at=svc.clock.now()))
@@ -86,6 +87,21 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
     _sync(svc, uow, inst, bundle, wf, now, closed_by=actor.name)
     uow.flush()
     return inst
+
+
+def _check_refs(uow: UnitOfWork, refs: dict, values: dict) -> None:
+    """Fields that name another instance (``x-instance-refs``: field → process) must name a running
+    instance of that process for the same branch."""
+    for name, process in refs.items():
+        if name not in values:
+            continue
+        ref = uow.instance(values[name])
+        if ref is None or ref.process_id != process:
+            raise ValidationFailed(f"no {process} instance {values[name]}", field=f"variables.{name}")
+        if ref.branch != values.get("branch"):
+            raise ValidationFailed(f"{process} {values[name]} belongs to another branch", field=f"variables.{name}")
+        if ref.status != "running":
+            raise ValidationFailed(f"{process} {values[name]} is {ref.status}", field=f"variables.{name}")
 
 
 @dataclass
