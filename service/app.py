@@ -7,6 +7,7 @@ from .config import Config
 from .domain.clock import Clock
 from .flows import calendar_admin
 from .flows.context import Services
+from .notify import EmailChannel, WebhookChannel
 from .store.db import create_schema, make_engine, session_factory
 from .store.uow import UnitOfWork
 
@@ -18,6 +19,10 @@ def build_services(config: Config) -> Services:
     factory = session_factory(engine)
     svc = Services(settings=config.settings, clock=Clock(config.now), uow=lambda: UnitOfWork(factory))
     svc.db_engine = engine
+    if config.smtp:
+        svc.channels["email"] = EmailChannel(**config.smtp)
+    if config.webhook:
+        svc.channels["webhook"] = WebhookChannel(**config.webhook)
     calendar_admin.refresh(svc)
     return svc
 

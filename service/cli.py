@@ -71,8 +71,9 @@ def users() -> None:
 @click.option("--role", "roles", multiple=True, required=True, help="role code; repeat for several")
 @click.option("--branch", default=None, help="branch code that scopes the roles (omit for company-wide)")
 @click.option("--display-name", default=None)
+@click.option("--email", default=None, help="address for reminders and escalations")
 @click.option("--password-stdin", is_flag=True, required=True, help="read the password from standard input")
-def users_add(name, roles, branch, display_name, password_stdin) -> None:
+def users_add(name, roles, branch, display_name, email, password_stdin) -> None:
     """Create user NAME with roles, scoped to --branch when given."""
     from .domain.errors import BranchflowError
     from .domain.roles import Grant
@@ -82,7 +83,7 @@ def users_add(name, roles, branch, display_name, password_stdin) -> None:
     svc = _services()
     try:
         with svc.uow() as uow:
-            auth.add_user(svc, uow, name, password, display_name, [Grant(r, branch) for r in roles])
+            auth.add_user(svc, uow, name, password, display_name, [Grant(r, branch) for r in roles], email=email)
             uow.commit()
     except BranchflowError as exc:
         raise click.ClickException(f"{exc.errors[0]['field'] + ': ' if exc.errors else ''}{exc.message}")
@@ -146,6 +147,25 @@ def calendar_load(path: str) -> None:
     except (BranchflowError, json.JSONDecodeError) as exc:
         raise click.ClickException(str(exc))
     click.echo(json.dumps(result, ensure_ascii=False))
+
+
+@main.group()
+def notify() -> None:
+    """Outbox operations (reminders and escalations)."""
+
+
+@notify.command("drain")
+@click.option("--limit", default=100, show_default=True, type=int)
+def notify_drain(limit: int) -> None:
+    """Deliver queued messages on the configured channels now; non-zero exit when some failed for good."""
+    from .flows.notify import drain
+
+    svc = _services()
+    if not svc.channels:
+        raise click.ClickException("no channel configured: set BRANCHFLOW_SMTP_HOST and/or BRANCHFLOW_WEBHOOK_URL")
+    result = drain(svc, limit=limit)
+    click.echo(json.dumps({"sent": len(result.sent), "retry": len(result.retry), "failed": len(result.failed)}))
+    sys.exit(1 if result.failed else 0)
 
 
 def _aware(text: str) -> datetime:

@@ -19,6 +19,8 @@ class Config:
     now: datetime | None = None
     scheduler: bool = False
     tick_seconds: float = 30.0
+    smtp: dict | None = None  # EmailChannel arguments when BRANCHFLOW_SMTP_HOST is set
+    webhook: dict | None = None  # WebhookChannel arguments when BRANCHFLOW_WEBHOOK_URL is set
     settings: Settings = field(default_factory=Settings)
 
     @classmethod
@@ -50,4 +52,18 @@ class Config:
             s.calendar_dir = Path(env["BRANCHFLOW_CALENDAR_DIR"])
         if env.get("BRANCHFLOW_TICK_SECONDS"):
             cfg.tick_seconds = float(env["BRANCHFLOW_TICK_SECONDS"])
+        if env.get("BRANCHFLOW_SMTP_HOST"):
+            cfg.smtp = {"host": env["BRANCHFLOW_SMTP_HOST"], "port": int(env.get("BRANCHFLOW_SMTP_PORT", "25")),
+                        "sender": env.get("BRANCHFLOW_SMTP_FROM", "branchflow@localhost"),
+                        "username": env.get("BRANCHFLOW_SMTP_USER") or None,
+                        "password": env.get("BRANCHFLOW_SMTP_PASSWORD") or None,
+                        "starttls": env.get("BRANCHFLOW_SMTP_STARTTLS", "").lower() in ("1", "true", "yes")}
+        if env.get("BRANCHFLOW_WEBHOOK_URL"):
+            cfg.webhook = {"url": env["BRANCHFLOW_WEBHOOK_URL"], "secret": env.get("BRANCHFLOW_WEBHOOK_SECRET") or None}
+        default_channels = ",".join(["email"] + (["webhook"] if cfg.webhook else []))
+        s.notify_channels = tuple(c.strip() for c in env.get("BRANCHFLOW_NOTIFY_CHANNELS", default_channels).split(",")
+                                  if c.strip())
+        unknown = set(s.notify_channels) - {"email", "webhook"}
+        if unknown:
+            raise SystemExit(f"BRANCHFLOW_NOTIFY_CHANNELS: unknown channel(s) {', '.join(sorted(unknown))}")
         return cfg

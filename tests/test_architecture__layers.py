@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 SERVICE = Path(__file__).resolve().parents[1] / "service"
-ORDER = ["domain", "store", "engine", "flows", "scheduler", "api"]
+ORDER = ["domain", "store", "engine", "notify", "flows", "scheduler", "api"]
 ONLY = {"flask": {"api"}, "flask_smorest": {"api"}, "SpiffWorkflow": {"engine"}, "apscheduler": {"scheduler"},
-        "sqlalchemy": {"store"}}
+        "sqlalchemy": {"store"}, "smtplib": {"notify"}, "urllib": {"notify"}}
 TOP_LEVEL_ALLOWED = {"app.py", "cli.py", "config.py", "__init__.py"}
 
 

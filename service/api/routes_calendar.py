@@ -1,4 +1,4 @@
-"""GET /api/calendar/deadline."""
+"""GET /api/calendar/deadline, GET/POST /api/calendar/years."""
 from __future__ import annotations
 
 from flask.views import MethodView
@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from ..domain.calendar import CST
 from ..flows import calendar_admin
 from .context import actor, services
-from .schemas import DeadlineOut, DeadlineQuery
+from .schemas import DeadlineOut, DeadlineQuery, YearIn, YearLoadOut, YearOut
 
 blp = Blueprint("calendar", __name__, url_prefix="/api/calendar", description="工作日历与期限")
 
@@ -24,3 +24,23 @@ class Deadline(MethodView):
         d = calendar_admin.deadline(svc, q["start"], q["rule"])
         return {"start": q["start"], "rule": d.rule, "due": d.due, "due_local": d.due.astimezone(CST).isoformat(),
                 "provisional": d.provisional}
+
+
+@blp.route("/years")
+class Years(MethodView):
+    @blp.response(200, YearOut(many=True))
+    def get(self):
+        """Years with an official working-day schedule (built in or loaded); other years are provisional."""
+        svc = services()
+        with svc.uow() as uow:
+            actor(uow)
+        return calendar_admin.years(svc)
+
+    @blp.arguments(YearIn)
+    @blp.response(200, YearLoadOut)
+    def post(self, body):
+        """Load (or replace) an official year (admin only); provisional deadlines in it are re-armed."""
+        svc = services()
+        with svc.uow() as uow:
+            who = actor(uow)
+        return calendar_admin.load_year(svc, who, body)

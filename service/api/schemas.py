@@ -1,7 +1,7 @@
 """marshmallow schemas of the HTTP API (never on ORM classes)."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
 
 from ..domain.roles import BRANCHES
 
@@ -117,3 +117,27 @@ class DeadlineOut(Schema):
     due = fields.DateTime()
     due_local = fields.String()
     provisional = fields.Boolean()
+
+
+class YearIn(Schema):
+    """An official schedule; checked field by field by the calendar domain (see calendar/README.md)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    year = fields.Raw(required=True, metadata={"description": "e.g. 2027", "type": "integer"})
+    source = fields.Raw(required=True, metadata={"description": "the State Council notice", "type": "string"})
+    holidays = fields.Raw(load_default=list, metadata={"type": "array", "items": {"type": "string", "format": "date"}})
+    workdays = fields.Raw(load_default=list, metadata={"type": "array", "items": {"type": "string", "format": "date"}})
+
+
+class YearOut(Schema):
+    year = fields.Integer()
+    source = fields.String()
+    loaded = fields.Boolean()
+
+
+class YearLoadOut(Schema):
+    year = fields.Integer()
+    source = fields.String()
+    rearmed = fields.List(fields.Dict(), metadata={"description": "instances whose timers moved: {instance, timers}"})

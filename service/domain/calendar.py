@@ -38,7 +38,11 @@ BUILTIN_YEARS = _builtin_years()
 
 
 class ScheduleError(ValueError):
-    """A year schedule file that is malformed or contradicts itself."""
+    """A year schedule file that is malformed or contradicts itself; ``field`` names the culprit."""
+
+    def __init__(self, message: str, field: str = "(root)"):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -53,23 +57,34 @@ class YearSchedule:
     @classmethod
     def from_dict(cls, data: dict) -> "YearSchedule":
         """Build and check a schedule from its JSON form (see ``calendar/README.md``)."""
+        if not isinstance(data, dict):
+            raise ScheduleError("a schedule is a JSON object")
         try:
             year = int(data["year"])
-            source = str(data["source"]).strip()
-            holidays = frozenset(date.fromisoformat(d) for d in data.get("holidays", []))
-            workdays = frozenset(date.fromisoformat(d) for d in data.get("workdays", []))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ScheduleError(f"malformed schedule: {exc}") from exc
-        if not 2000 <= year <= 2100:
-            raise ScheduleError(f"year {year} out of range")
-        if not source:
-            raise ScheduleError("source must name the official notice")
-        stray = sorted(d for d in holidays | workdays if d.year != year)
-        if stray:
-            raise ScheduleError(f"dates outside {year}: {stray[0].isoformat()}")
+        except (KeyError, TypeError, ValueError):
+            raise ScheduleError("year: an integer is required", "year") from None
+        if isinstance(data["year"], bool) or not 2000 <= year <= 2100:
+            raise ScheduleError(f"year {data['year']!r} out of range 2000–2100", "year")
+        source = data.get("source")
+        if not isinstance(source, str) or not source.strip():
+            raise ScheduleError("source must name the official notice", "source")
+        source = source.strip()
+        days = {}
+        for name in ("holidays", "workdays"):
+            items = data.get(name, [])
+            if not isinstance(items, list):
+                raise ScheduleError(f"{name} must be a list of ISO dates", name)
+            try:
+                days[name] = frozenset(date.fromisoformat(d) for d in items)
+            except (TypeError, ValueError):
+                raise ScheduleError(f"{name} must be a list of ISO dates (YYYY-MM-DD)", name) from None
+            stray = sorted(d for d in days[name] if d.year != year)
+            if stray:
+                raise ScheduleError(f"dates outside {year}: {stray[0].isoformat()}", name)
+        holidays, workdays = days["holidays"], days["workdays"]
         both = sorted(holidays & workdays)
         if both:
-            raise ScheduleError(f"{both[0].isoformat()} is both holiday and workday")
+            raise ScheduleError(f"{both[0].isoformat()} is both holiday and workday", "workdays")
         return cls(year, source, holidays, workdays)
 
     def to_dict(self) -> dict:
@@ -119,6 +134,13 @@ class WorkCalendar:
     def loaded_years(self) -> dict[int, YearSchedule]:
         """Schedules loaded from files, by year."""
         return dict(self._years)
+
+    def coverage(self) -> list[dict]:
+        """Each year with an official schedule and where it comes from, ascending."""
+        years = {y: {"year": y, "source": "chinesecalendar", "loaded": False} for y in BUILTIN_YEARS}
+        for y, schedule in self._years.items():
+            years[y] = {"year": y, "source": schedule.source, "loaded": True}
+        return [years[y] for y in sorted(years)]
 
     def is_official(self, year: int) -> bool:
         """True when ``year`` has an official schedule (built in or loaded)."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import timedelta
 
@@ -21,6 +22,7 @@ _HASHERS = {
     # tests only: the cheapest parameters argon2 allows, so suites that create many users stay fast
     "fast": PasswordHasher.from_parameters(CHEAPEST),
 }
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,60}")
 _DUMMY = _HASHERS["default"].hash("branchflow-timing-equaliser")
 
 
@@ -76,7 +78,7 @@ def revoke(svc: Services, uow: UnitOfWork, token: str) -> None:
 
 
 def add_user(svc: Services, uow: UnitOfWork, username: str, password: str, display_name: str | None = None,
-             grants: list[Grant] | tuple[Grant, ...] = ()) -> User:
+             grants: list[Grant] | tuple[Grant, ...] = (), email: str | None = None) -> User:
     """Create a user with roles; staged (the caller commits)."""
     if not username or len(username) > 64 or not username.replace("_", "").replace("-", "").isalnum():
         raise ValidationFailed("username: 1–64 letters, digits, - or _", field="username")
@@ -89,7 +91,10 @@ def add_user(svc: Services, uow: UnitOfWork, username: str, password: str, displ
             raise ValidationFailed(f"unknown role {g.role}", field="role")
         if g.branch is not None and uow.branch(g.branch) is None:
             raise ValidationFailed(f"unknown branch {g.branch}", field="branch")
-    user = User(username=username, display_name=display_name or username, password_hash=hasher(svc).hash(password))
+    if email is not None and not _EMAIL.fullmatch(email):
+        raise ValidationFailed(f"not an e-mail address: {email}", field="email")
+    user = User(username=username, display_name=display_name or username, email=email,
+                password_hash=hasher(svc).hash(password))
     uow.add(user)
     uow.flush()
     for g in grants:

@@ -5,7 +5,8 @@ import json
 import logging
 
 from ..domain.calendar import Deadline, ScheduleError, YearSchedule, parse_rule
-from ..domain.errors import ValidationFailed
+from ..domain.errors import Forbidden, ValidationFailed
+from ..domain.roles import may_act
 from ..store.models import CalendarYear
 from . import instances
 from .actors import Actor
@@ -39,11 +40,13 @@ def deadline(svc: Services, start, rule: str) -> Deadline:
 
 
 def load_year(svc: Services, actor: Actor, data: object) -> dict:
-    """Load (or replace) an official year and re-arm every provisional timer it affects."""
+    """Load (or replace) an official year and re-arm every provisional timer it affects (admins only)."""
+    if not actor.is_system and not may_act(actor.grants, "admin", None):
+        raise Forbidden("only an admin loads calendar years")
     try:
-        schedule = YearSchedule.from_dict(data if isinstance(data, dict) else {})
+        schedule = YearSchedule.from_dict(data)
     except ScheduleError as exc:
-        raise ValidationFailed(str(exc), field="schedule") from None
+        raise ValidationFailed(str(exc), field=exc.field) from None
     with svc.uow() as uow:
         row = uow.calendar_year(schedule.year)
         if row is None:
@@ -53,25 +56,41 @@ def load_year(svc: Services, actor: Actor, data: object) -> dict:
             row.data, row.loaded_at, row.loaded_by = schedule.to_dict(), svc.clock.now(), actor.name
         uow.commit()
     svc.use_calendar_years(list(svc.calendar.loaded_years.values()) + [schedule])
-    return {"year": schedule.year, "rearmed": rearm_provisional(svc, actor)}
+    return {"year": schedule.year, "source": schedule.source,
+            "rearmed": rearm_provisional(svc, actor, schedule.to_dict())}
 
 
-def rearm_provisional(svc: Services, actor: Actor) -> list[dict]:
-    """Recompute provisional timers of every running instance; one ``rearm`` event each."""
+def years(svc: Services) -> list[dict]:
+    """Every year the calendar knows: built-in (chinesecalendar), shipped files and loaded ones."""
+    return svc.calendar.coverage()
+
+
+def rearm_provisional(svc: Services, actor: Actor, schedule: dict | None = None) -> list[dict]:
+    """Recompute provisional timers of every running instance; one ``rearm`` event per instance whose
+    timers moved or stopped being provisional. The event carries the schedule that was loaded, so the
+    history shows which official notice changed the deadline."""
     changed = []
     with svc.uow() as uow:
         ids = uow.provisional_timer_instances()
     for instance_id in ids:
         with svc.uow() as uow:
             inst = uow.instance(instance_id, for_update=True)
+            if inst is None or inst.status != "running":
+                continue
             now = svc.clock.now()
             moved: list[str] = []
-            step = instances.Step("rearm", actor, {"reason": "calendar year loaded"}, None, "工作日历更新，重算期限")
+            step = instances.Step("rearm", actor, {"reason": "calendar year loaded", "calendar": schedule},
+                                  None, "工作日历更新，重算期限")
 
             def action(wf, seed):
                 moved.extend(svc.engine.rearm(wf, now, seed))
 
+            before = {t.id: (t.due_at, t.provisional) for t in uow.pending_timers_of(inst.id)}
             instances.apply(svc, uow, inst, step, action, now)
+            uow.flush()
+            after = {t.id: (t.due_at, t.provisional) for t in uow.pending_timers_of(inst.id)}
+            if before == after:
+                continue  # nothing moved: leave no event (closing the unit of work rolls back)
             uow.commit()
-            changed.append({"instance": instance_id, "timers": moved})
+            changed.append({"instance": instance_id, "timers": sorted(t for t in after if before.get(t) != after[t])})
     return changed

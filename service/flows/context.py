@@ -31,6 +31,9 @@ class Settings:
     password_profile: str = "default"
     max_page: int = 200
     timer_batch: int = 500
+    #: channels each reminder/escalation is queued on; a channel without configuration keeps its messages
+    notify_channels: tuple[str, ...] = ("email",)
+    notify_max_attempts: int = 5
 
 
 @dataclass
@@ -45,6 +48,8 @@ class Services:
     _bundles: dict[str, SpecBundle] = field(default_factory=dict, init=False)
     _current: dict[str, str] = field(default_factory=dict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    #: configured delivery channels by name (``service.notify``), built by ``build_services``
+    channels: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self._calendar = WorkCalendar(close_of_business=self.settings.close_of_business)

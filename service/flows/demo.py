@@ -37,7 +37,8 @@ def load_demo(svc: Services, uow: UnitOfWork, password: str | None = None) -> li
         if uow.user_by_name(username) is not None:
             continue
         pw = password or secrets.token_urlsafe(9)
-        auth.add_user(svc, uow, username, pw, display, grants)
+        # example.com is reserved for documentation (RFC 2606): demo mail never reaches a real person
+        auth.add_user(svc, uow, username, pw, display, grants, email=f"{username}@example.com")
         created.append((username, display, pw))
     uow.commit()
     return created

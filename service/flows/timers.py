@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..domain.roles import ROLE_LABELS
-from ..store.models import InboxTask, Outbox, Timer
-from . import instances
+from ..domain.calendar import CST
+from ..store.models import InboxTask, Timer
+from . import instances, notify
 from .context import Services
 
 log = logging.getLogger(__name__)
@@ -78,11 +79,9 @@ def _consequences(svc: Services, uow, inst, timer: Timer, now: datetime) -> None
     if task is None or task.status != "open":
         return
     if timer.kind == "remind":
-        for user in uow.users_with(task.role, task.branch):
-            uow.add(Outbox(instance_id=inst.id, task_id=task.id, recipient=user.username, channel="email",
-                           subject=f"【提醒】{task.name}即将到期",
-                           body=f"{inst.title}：任务「{task.name}」将于 {task.due_at.isoformat()} 到期，请及时办理。",
-                           created_at=now))
+        notify.enqueue(svc, uow, uow.users_with(task.role, task.branch), f"【提醒】{task.name}即将到期",
+                       f"{inst.title}：任务「{task.name}」将于 {_local(task.due_at)} 到期，请及时办理。",
+                       instance_id=inst.id, task_id=task.id, at=now)
         return
     if timer.kind != "escalate":
         return
@@ -95,15 +94,17 @@ def _consequences(svc: Services, uow, inst, timer: Timer, now: datetime) -> None
                     name=f"督办（{label}）：{task.name}", role=target, branch=None, form=None, status="open",
                     due_at=None, escalation_level=timer.level, ref_task_id=task.id, created_at=now)
     uow.add(esc)
-    for user in uow.users_with(target, None):
-        uow.add(Outbox(instance_id=inst.id, task_id=task.id, recipient=user.username, channel="email",
-                       subject=f"【{label}督办】{task.name}已逾期",
-                       body=f"{inst.title}：{ROLE_LABELS.get(task.role, task.role)}的任务「{task.name}」"
-                            f"已于 {task.due_at.isoformat() if task.due_at else '-'} 逾期未办，请督办。",
-                       created_at=now))
+    notify.enqueue(svc, uow, uow.users_with(target, None), f"【{label}督办】{task.name}已逾期",
+                   f"{inst.title}：{ROLE_LABELS.get(task.role, task.role)}的任务「{task.name}」"
+                   f"已于 {_local(task.due_at)} 逾期未办，请督办。", instance_id=inst.id, task_id=task.id, at=now)
     instances.record(uow, inst, instances.Step("escalation", instances.SYSTEM,
                                                {"task_id": task.id, "level": timer.level, "to": target},
                                                timer.element, timer.name), now)
+
+
+def _local(at: datetime | None) -> str:
+    """A due instant as people in China read it."""
+    return at.astimezone(CST).strftime("%Y-%m-%d %H:%M") if at else "-"
 
 
 def _mark_failed(svc: Services, timer_ids: list[str], exc: Exception) -> None:

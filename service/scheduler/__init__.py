@@ -1,24 +1,28 @@
-"""APScheduler wiring: a thin ticker that calls flows.timers.fire_due; its job store holds no truth."""
+"""APScheduler wiring: a thin ticker that calls flows.timers.fire_due and drains the outbox; its job store
+holds no truth."""
 from __future__ import annotations
 
 import logging
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from ..flows import timers
+from ..flows import notify, timers
 from ..flows.context import Services
 
 log = logging.getLogger(__name__)
 
 
 def start_ticker(svc: Services, seconds: float) -> BackgroundScheduler:
-    """Start a background scheduler that sweeps due timers every ``seconds``."""
+    """Start a background scheduler that sweeps due timers, then delivers queued messages, every ``seconds``."""
     scheduler = BackgroundScheduler(timezone="UTC")
 
     def tick():
         result = timers.fire_due(svc)
         if result.fired or result.failed:
             log.info("timers fired=%d failed=%d", len(result.fired), len(result.failed))
+        sent = notify.drain(svc)
+        if sent.sent or sent.failed or sent.retry:
+            log.info("outbox sent=%d retry=%d failed=%d", len(sent.sent), len(sent.retry), len(sent.failed))
 
     scheduler.add_job(tick, "interval", seconds=seconds, id="branchflow-timers", max_instances=1, coalesce=True)
     scheduler.start()

@@ -248,7 +248,33 @@ class UnitOfWork:
         """The loaded schedule of ``year``."""
         return self.session.get(CalendarYear, year)
 
-    def pending_outbox(self, limit: int) -> list[Outbox]:
-        """Undelivered outbox messages, oldest first."""
-        return list(self.session.scalars(
-            select(Outbox).where(Outbox.status == "pending").order_by(Outbox.id).limit(limit)))
+    def claim_outbox(self, now: datetime, channels: list[str], claim: str, limit: int,
+                     stale_before: datetime) -> list[tuple[Outbox, User | None]]:
+        """Atomically take up to ``limit`` deliverable messages (pending and due, or stuck in sending
+        since before ``stale_before``) for ``channels``; return them with their recipient's user row."""
+        due = or_(and_(Outbox.status == "pending",
+                       or_(Outbox.next_attempt_at.is_(None), Outbox.next_attempt_at <= now)),
+                  and_(Outbox.status == "sending", Outbox.claimed_at < stale_before))
+        ids = select(Outbox.id).where(due, Outbox.channel.in_(channels)).order_by(Outbox.id).limit(limit)
+        if self.session.bind.dialect.name == "postgresql":
+            ids = ids.with_for_update(skip_locked=True)
+        ids = list(self.session.scalars(ids))
+        if not ids:
+            return []
+        self.session.execute(update(Outbox).where(Outbox.id.in_(ids), due)
+                             .values(status="sending", claim=claim, claimed_at=now)
+                             .execution_options(synchronize_session=False))
+        rows = self.session.execute(select(Outbox, User).outerjoin(User, User.username == Outbox.recipient)
+                                    .where(Outbox.claim == claim, Outbox.status == "sending").order_by(Outbox.id))
+        return [(o, u) for o, u in rows]
+
+    def outbox_row(self, row_id: int) -> Outbox | None:
+        """The outbox message ``row_id``."""
+        return self.session.get(Outbox, row_id)
+
+    def outbox(self, *, status: str | None = None, limit: int = 100) -> list[Outbox]:
+        """Outbox messages (optionally of one status), oldest first."""
+        stmt = select(Outbox)
+        if status:
+            stmt = stmt.where(Outbox.status == status)
+        return list(self.session.scalars(stmt.order_by(Outbox.id).limit(limit)))
