@@ -149,8 +149,10 @@ def _sync(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, wf
     if inst.summary != snap.data:  # most steps leave the data as it was: skip rewriting it
         inst.summary = snap.data
     with uow.session.no_autoflush:  # one flush at commit, not one per read
-        pending = {t.id: t for t in (uow.pending_timers_of(inst.id) if inst.version > 1 else [])}
-        open_rows = {r.id: r for r in (uow.open_tasks_of(inst.id) if inst.version > 1 else [])}
+        # rows changed earlier in this transaction are not flushed yet: the in-memory status decides
+        pending = {t.id: t for t in (uow.pending_timers_of(inst.id) if inst.version > 1 else [])
+                   if t.status == "pending"}
+        open_rows = {r.id: r for r in (uow.open_tasks_of(inst.id) if inst.version > 1 else []) if r.status == "open"}
     # timers first: task due dates come from their escalation timers
     live = {t.task_id for t in snap.timers}
     for tid, row in pending.items():

@@ -52,13 +52,16 @@ def fire_due(svc: Services, now: datetime | None = None) -> SweepResult:
 def _fire_instance(svc: Services, instance_id: str, timer_ids: list[str], now: datetime) -> list[dict]:
     with svc.uow() as uow:
         inst = uow.instance(instance_id, for_update=True)
-        rows = [uow.timer(t) for t in timer_ids]
-        rows = [r for r in rows if r is not None and r.status == "firing"]
-        if not rows or inst.status != "running":
-            for r in rows:
+        claimed = [r for r in (uow.timer(t) for t in timer_ids) if r is not None and r.status == "firing"]
+        if not claimed or inst.status != "running":
+            for r in claimed:
                 r.status = "cancelled"
             uow.commit()
             return []
+        # The engine fires every timer of the instance that is due, not only the rows this sweep claimed
+        # (a batch boundary or another sweep may hold the rest): take them all over, so that each one's
+        # consequences happen exactly once, here, under the instance lock.
+        rows = uow.due_timers_of(inst.id, now)
         for r in rows:
             r.status, r.fired_at = "fired", now
         fired = [{"timer": r.id, "element": r.element, "name": r.name, "kind": r.kind, "level": r.level,

@@ -203,6 +203,12 @@ class UnitOfWork:
         """Pending timers of an instance."""
         return list(self.session.scalars(_PENDING_TIMERS_OF, {"instance_id": instance_id}))
 
+    def due_timers_of(self, instance_id: str, now: datetime) -> list[Timer]:
+        """Timers of an instance due at ``now`` that have not fired (pending, or claimed by any sweep)."""
+        return list(self.session.scalars(
+            select(Timer).where(Timer.instance_id == instance_id, Timer.status.in_(("pending", "firing")),
+                                Timer.due_at <= now).order_by(Timer.due_at, Timer.id)))
+
     def timer(self, timer_id: str) -> Timer | None:
         """The timer ``timer_id``."""
         return self.session.get(Timer, timer_id)
