@@ -14,7 +14,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import TypeDecorator
 
 
@@ -40,6 +40,10 @@ class UTCDateTime(TypeDecorator):
 
 
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+#: sort key of tasks without a due date
+NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=timezone.utc)
 
 
 class Base(DeclarativeBase):
@@ -131,8 +135,10 @@ class InboxTask(Base):
     """One row per human task (open or closed) or escalation notice; the inbox reads only this."""
 
     __tablename__ = "inbox_tasks"
+    # The inbox reads one index range per grant, already in page order (see UnitOfWork.inbox).
     __table_args__ = (
-        Index("ix_inbox_open_role", "status", "role", "branch", "due_at"),
+        Index("ix_inbox_scope", "status", "role", "branch", "due_sort", "created_at", "id"),
+        Index("ix_inbox_role", "status", "role", "due_sort", "created_at", "id"),
         Index("ix_inbox_instance", "instance_id", "status"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -146,6 +152,8 @@ class InboxTask(Base):
     form: Mapped[str | None] = mapped_column(String(64), nullable=True)
     status: Mapped[str] = mapped_column(String(16))
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # due_at with "no due date" as the far future: an index on it yields the inbox order (undated last)
+    due_sort: Mapped[datetime] = mapped_column(UTCDateTime(), default=lambda: NO_DUE_DATE)
     provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     ref_task_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)
@@ -154,14 +162,20 @@ class InboxTask(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     closed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
+    @validates("due_at")
+    def _keep_due_sort(self, _key, value):
+        self.due_sort = value if value is not None else NO_DUE_DATE
+        return value
+
 
 class Timer(Base):
     """A pending timer event of an instance; due times are indexed so sweeps read only due rows."""
 
     __tablename__ = "timers"
-    __table_args__ = (Index("ix_timers_due", "status", "due_at"),)
+    __table_args__ = (Index("ix_timers_due", "status", "due_at"), Index("ix_timers_instance", "instance_id", "status"),
+                      Index("ix_timers_claim", "claim"))
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id"), index=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id"))
     element: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16))

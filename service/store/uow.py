@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,6 +36,13 @@ _TASK_WITH_INSTANCE = (select(InboxTask, Instance).join(Instance, Instance.id ==
                        .where(InboxTask.id == bindparam("task_id")))
 _OPEN_TASKS_OF = select(InboxTask).where(InboxTask.instance_id == bindparam("instance_id"), InboxTask.status == "open")
 _PENDING_TIMERS_OF = select(Timer).where(Timer.instance_id == bindparam("instance_id"), Timer.status == "pending")
+
+
+def _disjoint_scopes(grants: tuple[Grant, ...]) -> list[tuple[str, str | None]]:
+    """(role, branch) ranges that cover the grants without overlap: a company-wide grant of a role
+    makes branch grants of the same role redundant."""
+    wide = {g.role for g in grants if g.branch is None}
+    return sorted({(g.role, None if g.role in wide else g.branch) for g in grants}, key=lambda s: (s[0], s[1] or ""))
 
 
 class UnitOfWork:
@@ -174,27 +181,36 @@ class UnitOfWork:
 
     def inbox(self, grants: tuple[Grant, ...], *, process: str | None = None, branch: str | None = None,
               overdue_at: datetime | None = None, limit: int = 50, offset: int = 0) -> tuple[list[InboxTask], int]:
-        """Open tasks the grants cover, earliest due first (no due date last), with the total."""
-        scope = []
-        for g in grants:
-            cond = InboxTask.role == g.role
-            if g.branch is not None:
-                cond = and_(cond, InboxTask.branch == g.branch)
-            scope.append(cond)
-        if not scope:
+        """Open tasks the grants cover, earliest due first (no due date last), with the total.
+
+        Each grant is one range of an index already sorted in page order, so a page costs
+        ``offset + limit`` rows per grant and the total one index count per grant, however many
+        open tasks the database holds (an OR over grants would scan and sort them all)."""
+        scopes = _disjoint_scopes(grants)
+        if not scopes:
             return [], 0
-        conds = [InboxTask.status == "open", or_(*scope)]
-        if process:
-            conds.append(InboxTask.process_id == process)
-        if branch:
-            conds.append(InboxTask.branch == branch)
-        if overdue_at is not None:
-            conds.append(InboxTask.due_at < overdue_at)
-        total = self.session.scalar(select(func.count()).select_from(InboxTask).where(*conds))
+        order = (InboxTask.due_sort, InboxTask.created_at, InboxTask.id)
+
+        def where(role: str, scope_branch: str | None) -> list:
+            conds = [InboxTask.status == "open", InboxTask.role == role]
+            if scope_branch is not None:
+                conds.append(InboxTask.branch == scope_branch)
+            if branch:
+                conds.append(InboxTask.branch == branch)
+            if process:
+                conds.append(InboxTask.process_id == process)
+            if overdue_at is not None:
+                conds.append(InboxTask.due_sort < overdue_at)
+            return conds
+
+        counts = [select(func.count()).select_from(InboxTask).where(*where(r, b)).scalar_subquery() for r, b in scopes]
+        total = sum(self.session.execute(select(*counts)).one())
+        parts = [select(InboxTask.id, *order).where(*where(r, b)).order_by(*order).limit(offset + limit).subquery()
+                 for r, b in scopes]
+        ids = union_all(*[select(p) for p in parts]).subquery()
         rows = self.session.scalars(
-            select(InboxTask).where(*conds)
-            .order_by(InboxTask.due_at.is_(None), InboxTask.due_at, InboxTask.created_at, InboxTask.id)
-            .limit(limit).offset(offset))
+            select(InboxTask).join(ids, ids.c.id == InboxTask.id)
+            .order_by(ids.c.due_sort, ids.c.created_at, ids.c.id).limit(limit).offset(offset))
         return list(rows), total
 
     # -- timers -------------------------------------------------------------------------
