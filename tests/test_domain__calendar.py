@@ -28,6 +28,12 @@ def due(start: str, rule: str) -> tuple[str, bool]:
     # National Day 2025: 1–8 Oct off, Sun 28 Sep and Sat 11 Oct workdays
     ("2025-09-26T09:00:00+08:00", "6wd", "2025-10-11T18:00:00+08:00"),
     ("2025-09-26T09:00:00+08:00", "7wd", "2025-10-13T18:00:00+08:00"),
+    # year end: New Year 2026 is 1–3 Jan off, Sun 4 Jan a make-up workday
+    ("2025-12-31T10:00:00+08:00", "1wd", "2026-01-04T18:00:00+08:00"),
+    # May Day 2026: 1–5 May off, Sat 9 May a make-up workday
+    ("2026-04-30T10:00:00+08:00", "2wd", "2026-05-07T18:00:00+08:00"),
+    ("2026-05-03T10:00:00+08:00", "3wd", "2026-05-08T18:00:00+08:00"),  # trigger on a holiday
+    ("2026-05-07T10:00:00+08:00", "2wd", "2026-05-09T18:00:00+08:00"),
     # month end and a late trigger: 23:30 UTC on the 31st is already 1 Aug in Shanghai
     ("2026-07-31T23:30:00+00:00", "1wd", "2026-08-03T18:00:00+08:00"),
     ("2026-03-02T09:00:00+08:00", "24h", "2026-03-03T09:00:00+08:00"),

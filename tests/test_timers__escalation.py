@@ -1,13 +1,13 @@
 """Duty deadlines through the API: reminder, overdue + supervisor escalation, committee escalation, closing."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
 from service.flows.timers import fire_due
 from service.store.models import Outbox
-from test_pairing__lifecycle import HELPER, SUP, open_pairing
+from test_pairing__lifecycle import HELPER, SEC, SUP, WEI, fail_first_acceptance, open_pairing, through_plan
 
 T = datetime.fromisoformat
 
@@ -70,3 +70,37 @@ def test_deadline_endpoint(api):
     r = api.get("/api/calendar/deadline", SUP, query_string={"start": "2026-09-30T10:00:00", "rule": "9x"})
     assert r.status_code == 422
     assert {e["field"] for e in r.get_json()["error"]["errors"]} <= {"start", "rule"}
+
+
+def escalations(api, user):
+    return [t for t in api.inbox(user) if t["kind"] == "escalation"]
+
+
+def test_twenty_four_hour_duty_after_a_spot_check_behind_plan(api):
+    iid = open_pairing(api)
+    through_plan(api, iid)
+    child = [c for c in api.get(f"/api/instances/{iid}", SUP).get_json()["children"] if c["status"] == "running"][0]["id"]
+    api.travel(T("2026-03-06T16:00:00+08:00"))  # a Friday: 24 h are natural hours, the weekend counts
+    api.complete(HELPER, "spot_check", {"indicators": "台账齐全率", "behind_plan": True}, child)
+    task = api.task(HELPER, "remedial", child)
+    assert task["due_at"] == "2026-03-07T08:00:00+00:00"  # Sat 16:00 China time
+    api.travel(T("2026-03-07T16:00:01+08:00"))
+    fire_due(api.svc)
+    assert [t["refers_to"] for t in escalations(api, SUP)] == [task["id"]]
+    api.complete(HELPER, "remedial", {"talked_with_secretary": True, "measures": "周末补录台账"}, child)
+    assert escalations(api, SUP) == []
+
+
+def test_seven_working_day_urgent_plan_after_a_failed_acceptance(api):
+    iid = fail_first_acceptance(api)
+    task = api.task(WEI, "urgent_plan", iid)
+    assert task["due_at"] is not None and task["overdue"] is False
+    due = datetime.fromisoformat(task["due_at"])
+    r = api.get("/api/calendar/deadline", SUP, query_string={"start": api.svc.clock.now().isoformat(), "rule": "7wd"})
+    assert datetime.fromisoformat(r.get_json()["due"]) == due  # the diagram's timer is the calendar's 7wd
+    api.travel(due + timedelta(seconds=1))
+    fire_due(api.svc)
+    assert api.task(WEI, "urgent_plan", iid)["overdue"] is True
+    assert [t["refers_to"] for t in escalations(api, SUP)] == [task["id"]]
+    # the branch (secretary and committee member alike) sees its overdue duty flagged
+    assert [t["element"] for t in api.inbox(SEC, overdue=True)] == ["urgent_plan"]
