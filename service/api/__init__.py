@@ -5,6 +5,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from . import errors
+from .routes_audit import blp as audit_blp
 from .routes_auth import blp as auth_blp
 from .routes_calendar import blp as calendar_blp
 from .routes_instances import blp as instances_blp
@@ -26,10 +27,10 @@ def register(app: Flask) -> None:
         API_SPEC_OPTIONS={
             "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
             "security": [{"bearer": []}],
-            "info": {"description": "Party-branch standardization workflows: inboxes, tasks, instances, calendar."},
+            "info": {"description": "Party-branch standardization workflows: inboxes, tasks, instances, audit, calendar."},
         },
     )
     api = Api(app)
-    for blp in (auth_blp, tasks_blp, instances_blp, calendar_blp):
+    for blp in (auth_blp, tasks_blp, instances_blp, audit_blp, calendar_blp):
         api.register_blueprint(blp)
     errors.install(app)

@@ -141,3 +141,65 @@ class YearLoadOut(Schema):
     year = fields.Integer()
     source = fields.String()
     rearmed = fields.List(fields.Dict(), metadata={"description": "instances whose timers moved: {instance, timers}"})
+
+
+class EventOut(Schema):
+    seq = fields.Integer()
+    type = fields.String(metadata={"description": "start, claim, complete, timer, escalation, message, rearm, …"})
+    actor = fields.String()
+    role = fields.String(allow_none=True)
+    role_label = fields.String(allow_none=True)
+    at = fields.String(metadata={"description": "ISO instant, UTC"})
+    element = fields.String(allow_none=True, metadata={"description": "BPMN element id"})
+    element_name = fields.String(allow_none=True, metadata={"description": "its Chinese name"})
+    data = fields.Dict(metadata={"description": "inputs: form data, variables, timers, message, deadline context"})
+    prev_hash = fields.String()
+    hash = fields.String()
+
+
+class ReplayedTaskOut(Schema):
+    id = fields.String()
+    element = fields.String()
+    name = fields.String()
+    role = fields.String()
+    role_label = fields.String(allow_none=True)
+    branch = fields.String(allow_none=True)
+    due_at = fields.String(allow_none=True)
+    due_provisional = fields.Boolean()
+    claimed_by = fields.String(allow_none=True)
+
+
+class ReplayedTimerOut(Schema):
+    id = fields.String()
+    element = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    due = fields.String()
+    provisional = fields.Boolean()
+    attached_to = fields.String(allow_none=True)
+
+
+class StateAtOut(Schema):
+    seq = fields.Integer()
+    type = fields.String()
+    at = fields.String()
+    actor = fields.String()
+    completed = fields.Boolean()
+    open_tasks = fields.List(fields.Nested(ReplayedTaskOut))
+    timers = fields.List(fields.Nested(ReplayedTimerOut))
+    data = fields.Dict()
+
+
+class ProblemOut(Schema):
+    seq = fields.Integer(allow_none=True)
+    field = fields.String()
+    message = fields.String()
+
+
+class VerifyOut(Schema):
+    instance = fields.String()
+    ok = fields.Boolean()
+    events = fields.Integer()
+    head = fields.String(allow_none=True, metadata={"description": "hash of the last event (the chain head)"})
+    problems = fields.List(fields.Nested(ProblemOut), metadata={"description": "the first difference found"})
+    warnings = fields.List(fields.String())

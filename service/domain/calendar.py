@@ -14,6 +14,8 @@ therefore starts counting at the next workday, which is day 1.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -86,6 +88,11 @@ class YearSchedule:
         if both:
             raise ScheduleError(f"{both[0].isoformat()} is both holiday and workday", "workdays")
         return cls(year, source, holidays, workdays)
+
+    def sha256(self) -> str:
+        """Content address of the schedule (sha256 of its canonical JSON form)."""
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False,
+                                         separators=(",", ":")).encode()).hexdigest()
 
     def to_dict(self) -> dict:
         """The JSON form, with sorted ISO dates."""

@@ -29,6 +29,16 @@ from .specs import SpecBundle
 _bundle_for_load: ContextVar[SpecBundle | None] = ContextVar("branchflow_bundle", default=None)
 
 
+def _ordered(value):
+    """``value`` with every dict's keys sorted: task data (and so the serialized state) must not depend on
+    the order a caller built its input in, or replay from the canonical event log would differ."""
+    if isinstance(value, dict):
+        return {k: _ordered(value[k]) for k in sorted(value)}
+    if isinstance(value, (list, tuple)):
+        return [_ordered(v) for v in value]
+    return value
+
+
 class EngineError(BranchflowError):
     """The process itself failed (a script or expression error in the diagram)."""
 
@@ -159,12 +169,14 @@ class Engine:
         with determinism.step(at, seed):
             workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=self.script_engine)
         start = workflow.get_tasks(state=TaskState.READY)
+        variables = _ordered(variables)
         self._run(workflow, at, seed, lambda: [t.data.update(variables) for t in start])
         return workflow
 
     def complete(self, workflow: BpmnWorkflow, task_id: str, data: dict, at: datetime, seed: int) -> None:
         """Complete READY human task ``task_id`` with ``data`` and run on."""
         task = self._ready_human_task(workflow, task_id)
+        data = _ordered(data)
 
         def action():
             task.data.update(data)
@@ -178,7 +190,7 @@ class Engine:
 
     def deliver(self, workflow: BpmnWorkflow, message: str, payload: dict, at: datetime, seed: int) -> None:
         """Deliver message ``message`` with ``payload`` and run on."""
-        event = BpmnEvent(SpiffMessage(message), payload)
+        event = BpmnEvent(SpiffMessage(message), _ordered(payload))
         self._run(workflow, at, seed, lambda: workflow.catch(event))
 
     def rearm(self, workflow: BpmnWorkflow, at: datetime, seed: int) -> list[str]:

@@ -40,6 +40,11 @@ class SpecBundle:
         ).encode()
 
 
+def bundle_sha(process_id: str, bpmn_xml: str, forms: dict[str, dict]) -> str:
+    """The content address of a bundle, without parsing it."""
+    return hashlib.sha256(SpecBundle(process_id, bpmn_xml, dict(sorted(forms.items()))).canonical()).hexdigest()
+
+
 def parse_bundle(process_id: str, bpmn_xml: str, forms: dict[str, dict]) -> SpecBundle:
     """Parse ``bpmn_xml`` and return a complete bundle; raises SpecError on invalid BPMN."""
     bundle = SpecBundle(process_id, bpmn_xml, dict(sorted(forms.items())))

@@ -25,6 +25,9 @@ def refresh(svc: Services) -> None:
     with svc.uow() as uow:
         for row in uow.calendar_years():
             years[row.year] = YearSchedule.from_dict(row.data)
+        for schedule in years.values():  # audit: every schedule a deadline used stays retrievable
+            uow.keep_schedule(schedule.sha256(), schedule.year, schedule.to_dict(), svc.clock.now())
+        uow.commit()
     svc.use_calendar_years(list(years.values()))
 
 
@@ -54,6 +57,7 @@ def load_year(svc: Services, actor: Actor, data: object) -> dict:
                                  loaded_by=actor.name))
         else:
             row.data, row.loaded_at, row.loaded_by = schedule.to_dict(), svc.clock.now(), actor.name
+        uow.keep_schedule(schedule.sha256(), schedule.year, schedule.to_dict(), svc.clock.now())
         uow.commit()
     svc.use_calendar_years(list(svc.calendar.loaded_years.values()) + [schedule])
     return {"year": schedule.year, "source": schedule.source,

@@ -7,7 +7,7 @@ from datetime import time
 from pathlib import Path
 from typing import Callable
 
-from ..domain.calendar import WorkCalendar, YearSchedule
+from ..domain.calendar import BUILTIN_YEARS, WorkCalendar, YearSchedule
 from ..domain.clock import Clock
 from ..engine.runner import Engine
 from ..engine.scripts import DeadlinePolicy
@@ -50,6 +50,7 @@ class Services:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     #: configured delivery channels by name (``service.notify``), built by ``build_services``
     channels: dict = field(default_factory=dict)
+    _deadline_context: dict | None = field(default=None, init=False)
 
     def __post_init__(self):
         self._calendar = WorkCalendar(close_of_business=self.settings.close_of_business)
@@ -70,6 +71,19 @@ class Services:
         for schedule in schedules:
             cal = cal.with_year(schedule)
         self._calendar = cal
+        self._deadline_context = None
+
+    def deadline_context(self) -> dict:
+        """Everything a deadline computed now depends on besides the instant: recorded with each state
+        event so that replay computes the same due times (see ``flows.audit``)."""
+        ctx = self._deadline_context
+        if ctx is None:
+            ctx = {"cob": self.settings.close_of_business.isoformat(timespec="minutes"),
+                   "remind_h": self.settings.reminder_hours, "second": self.settings.second_level_escalation,
+                   "builtin": [BUILTIN_YEARS[0], BUILTIN_YEARS[-1]],
+                   "years": {str(y): s.sha256() for y, s in sorted(self._calendar.loaded_years.items())}}
+            self._deadline_context = ctx
+        return ctx
 
     # -- specs --------------------------------------------------------------------------
 

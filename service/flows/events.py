@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 
 from ..store.models import Event, Instance
 from ..store.uow import UnitOfWork
@@ -26,7 +26,7 @@ def content_of(ev: Event) -> dict:
         "type": ev.type,
         "actor": ev.actor,
         "role": ev.role,
-        "at": ev.at.isoformat(),
+        "at": ev.at.astimezone(timezone.utc).isoformat(),
         "element": ev.element,
         "element_name": ev.element_name,
         "data": ev.data,

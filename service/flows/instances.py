@@ -79,7 +79,7 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
     inst.state = svc.engine.dump(wf)
     uow.add(inst)
     uow.flush()
-    ev_data = {"process": process, "spec": bundle.sha256, "variables": values}
+    ev_data = {"process": process, "spec": bundle.sha256, "variables": values, "ctx": svc.deadline_context()}
     if parent is not None:
         ev_data["parent"] = parent.id
     events.append(uow, inst, 1, type="start", actor=actor.name, role=actor.acting_role,
@@ -126,7 +126,8 @@ def apply(svc: Services, uow: UnitOfWork, inst: Instance, step: Step,
     action(wf, seed_for(inst.id, seq))
     events.append(uow, inst, seq, type=step.type,
                   actor=step.actor.name, role=step.role or step.actor.acting_role, at=at,
-                  element=step.element, element_name=step.element_name, data=step.data)
+                  element=step.element, element_name=step.element_name,
+                  data=dict(step.data, ctx=svc.deadline_context()))
     inst.state = svc.engine.dump(wf)
     inst.version = seq
     inst.updated_at = at
@@ -158,9 +159,9 @@ def _sync(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, wf
     for tid, row in pending.items():
         if tid not in live:
             row.status = "cancelled"
-    due_of: dict[str, tuple[datetime, bool]] = {}
+    due_of = due_dates(bundle, snap)
     for t in snap.timers:
-        level = int(t.kind == "escalate" and _prop(bundle, t.element, "level") or 0)
+        level = _level(bundle, t)
         if t.task_id not in pending:
             uow.add(Timer(id=t.task_id, instance_id=inst.id, element=t.element, name=t.name, kind=t.kind,
                           level=level, attached_to=t.attached_to, rule=t.rule, provisional=t.provisional,
@@ -168,8 +169,6 @@ def _sync(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, wf
         else:
             row = pending[t.task_id]
             row.due_at, row.provisional = t.due, t.provisional
-        if t.attached_to and level == 1:
-            due_of[t.attached_to] = (t.due, t.provisional)
     # inbox rows
     ready = {t.id: t for t in snap.open_tasks}
     for rid, row in open_rows.items():
@@ -200,6 +199,15 @@ def _sync(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, wf
         if inst.parent_id:
             _notify_parent(svc, uow, inst, at)
     return snap
+
+
+def _level(bundle: SpecBundle, timer) -> int:
+    return int(timer.kind == "escalate" and _prop(bundle, timer.element, "level") or 0)
+
+
+def due_dates(bundle: SpecBundle, snap: Snapshot) -> dict[str, tuple[datetime, bool]]:
+    """Task id → (due, provisional): a duty is due when its first-level escalation timer fires."""
+    return {t.attached_to: (t.due, t.provisional) for t in snap.timers if t.attached_to and _level(bundle, t) == 1}
 
 
 def _notify_parent(svc: Services, uow: UnitOfWork, child: Instance, at: datetime) -> None:

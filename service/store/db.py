@@ -32,8 +32,27 @@ def make_engine(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create every table that does not exist yet."""
+    """Create every table that does not exist yet, and the triggers that keep events append-only."""
     Base.metadata.create_all(engine)
+    with engine.begin() as conn:
+        for statement in append_only_ddl(engine.dialect.name):
+            conn.exec_driver_sql(statement)
+
+
+def append_only_ddl(dialect: str) -> list[str]:
+    """DDL refusing UPDATE and DELETE on the events table (idempotent)."""
+    if dialect == "sqlite":
+        return [f"CREATE TRIGGER IF NOT EXISTS events_no_{op.lower()} BEFORE {op} ON events "
+                f"BEGIN SELECT RAISE(ABORT, 'events are append-only'); END" for op in ("UPDATE", "DELETE")]
+    if dialect == "postgresql":
+        return [
+            "CREATE OR REPLACE FUNCTION branchflow_events_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'events are append-only'; END $$",
+            "DROP TRIGGER IF EXISTS events_append_only ON events",
+            "CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events "
+            "FOR EACH ROW EXECUTE FUNCTION branchflow_events_append_only()",
+        ]
+    return []
 
 
 def session_factory(engine: Engine) -> sessionmaker:

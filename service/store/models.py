@@ -209,8 +209,18 @@ class Event(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class CalendarSchedule(Base):
+    """Every year schedule ever in force, content-addressed: events name the ones their deadlines used."""
+
+    __tablename__ = "calendar_schedules"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class CalendarYear(Base):
-    """An official working-day schedule loaded by an admin."""
+    """An official working-day schedule loaded by an admin (the one in force for its year)."""
 
     __tablename__ = "calendar_years"
     year: Mapped[int] = mapped_column(Integer, primary_key=True)

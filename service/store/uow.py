@@ -12,6 +12,7 @@ from ..domain.errors import Conflict
 from ..domain.roles import Grant
 from .models import (
     Branch,
+    CalendarSchedule,
     CalendarYear,
     Event,
     InboxTask,
@@ -265,6 +266,18 @@ class UnitOfWork:
     def calendar_years(self) -> list[CalendarYear]:
         """Loaded calendar years."""
         return list(self.session.scalars(select(CalendarYear).order_by(CalendarYear.year)))
+
+    def keep_schedule(self, sha: str, year: int, data: dict, at: datetime) -> None:
+        """Store a year schedule under its content address unless it is already there."""
+        if self.session.get(CalendarSchedule, sha) is None:
+            self.session.add(CalendarSchedule(sha256=sha, year=year, data=data, created_at=at))
+
+    def schedules(self, shas: list[str]) -> dict[str, dict]:
+        """Stored year schedules by content address."""
+        if not shas:
+            return {}
+        return {r.sha256: r.data for r in self.session.scalars(
+            select(CalendarSchedule).where(CalendarSchedule.sha256.in_(shas)))}
 
     def calendar_year(self, year: int) -> CalendarYear | None:
         """The loaded schedule of ``year``."""
