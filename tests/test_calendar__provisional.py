@@ -62,6 +62,11 @@ def test_loading_the_year_rearms_provisional_deadlines(api):
     assert fire_due(api.svc).fired == []
     api.travel(T("2027-01-06T18:00:01+08:00"))
     assert sorted(f["kind"] for f in fire_due(api.svc).fired) == ["escalate", "remind"]
+    # replay uses the calendar each event recorded: fallback before the load, the loaded year after
+    verdict = api.get(f"/api/instances/{iid}/verify", "auditor").get_json()
+    assert verdict["ok"] is True, verdict
+    export = api.get(f"/api/instances/{iid}/export", "auditor").get_json()
+    assert [s["year"] for s in export["schedules"].values()] == [2027]
 
 
 def test_loading_again_moves_nothing_and_logs_nothing(api):
