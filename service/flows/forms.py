@@ -21,6 +21,22 @@ def _validator(schema_json: str) -> Draft202012Validator:
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
+_BY_FORM: dict[int, tuple[dict, Draft202012Validator]] = {}
+
+
+def _validator_of(form: dict) -> Draft202012Validator:
+    """The validator of a form dict; bundles keep their forms for the life of the process, so the
+    validator is found by identity first and only built (once per distinct schema) on a miss."""
+    hit = _BY_FORM.get(id(form))
+    if hit is not None and hit[0] is form:
+        return hit[1]
+    validator = _validator(json.dumps(schema_of(form), sort_keys=True))
+    if len(_BY_FORM) > 1024:
+        _BY_FORM.clear()
+    _BY_FORM[id(form)] = (form, validator)
+    return validator
+
+
 def schema_of(form: dict) -> dict:
     """The JSON Schema part of a form file."""
     return {k: v for k, v in form.items() if k not in NON_SCHEMA_KEYS}
@@ -47,7 +63,7 @@ def validate(form: dict | None, data: object, *, prefix: str = "data") -> dict:
             raise ValidationFailed("this task takes no form data", field=prefix)
         return data
     try:
-        validator = _validator(json.dumps(schema_of(form), sort_keys=True))
+        validator = _validator_of(form)
     except SchemaError as exc:  # an authoring error, not the caller's
         raise RuntimeError(f"invalid form schema: {exc.message}") from exc
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
