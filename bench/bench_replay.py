@@ -103,7 +103,7 @@ def main() -> None:
     SVC, (iid,) = build(root / "one", 1, STEPS)
     with SVC.uow() as uow:
         rec = audit.record_of(uow, uow.instance(iid))
-    bundle = audit._bundle(SVC, rec)
+    bundle = audit.bundle_of_record(SVC, rec)
     assert len(rec.events) == STEPS + 1
     replays, bares = [], []
     for _ in range(5):

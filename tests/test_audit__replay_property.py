@@ -104,7 +104,7 @@ def test_replay_reproduces_every_stored_state(data):
             records[inst.id] = audit.record_of(uow, inst)
     for (iid, version), state in seen.items():
         rec = records[iid]
-        bundle = audit._bundle(api.svc, rec)
+        bundle = audit.bundle_of_record(api.svc, rec)
         for faithful in (False, True):  # in-memory replay and the live path's load-step-dump agree
             _, replayed = audit.Replayer(api.svc, rec.schedules).run(bundle, iid, rec.events, version, faithful)
             assert replayed == state, f"instance {iid} at event {version} (faithful={faithful})"

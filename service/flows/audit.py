@@ -205,7 +205,8 @@ class ReplayError(Exception):
         self.field, self.message, self.seq = field, message, seq
 
 
-def _bundle(svc: Services, rec: AuditRecord) -> SpecBundle:
+def bundle_of_record(svc: Services, rec: AuditRecord) -> SpecBundle:
+    """The pinned bundle of a record, after checking its content hashes to the address the instance pins."""
     spec = rec.spec
     if spec is None:
         raise ReplayError("spec", f"pinned spec {rec.instance['spec_sha'][:12]} is missing")
@@ -229,7 +230,7 @@ def state_at(svc: Services, uow: UnitOfWork, actor: Actor, instance_id: str, seq
         raise NotFound(f"instance {instance_id} has events 1–{len(rec.events)}, not {seq}")
     replayer = Replayer(svc, rec.schedules)
     try:
-        bundle = _bundle(svc, rec)
+        bundle = bundle_of_record(svc, rec)
         wf, _ = replayer.run(bundle, inst.id, rec.events, seq)
     except ReplayError as exc:
         raise BranchflowError(f"history of {instance_id} does not replay at event {exc.seq}: {exc.message}") from None
@@ -265,8 +266,7 @@ def check_chain(rec: AuditRecord) -> list[Problem]:
             return [Problem(index, "instance_id", f"event {index} belongs to another instance")]
         if ev.get("prev_hash") != prev:
             return [Problem(index, "prev_hash", f"event {index} does not link to event {index - 1}")]
-        content = {k: ev.get(k) for k in ("instance_id", "seq", "type", "actor", "role", "at", "element",
-                                          "element_name", "data")}
+        content = {k: ev.get(k) for k in events.CONTENT_KEYS}
         if events.chain_hash(prev, content) != ev.get("hash"):
             return [Problem(index, "hash", f"event {index} ({ev.get('type')}) was altered after it was written")]
         prev = ev["hash"]
@@ -297,7 +297,7 @@ def verify_record(svc: Services, rec: AuditRecord) -> Report:
         return report
     replayer = Replayer(svc, rec.schedules)
     try:
-        bundle = _bundle(svc, rec)
+        bundle = bundle_of_record(svc, rec)
         _, state = replayer.run(bundle, inst["id"], rec.events)
         if state != inst["state"]:  # before calling it tampering, replay exactly as the live path ran
             _, state = Replayer(svc, rec.schedules).run(bundle, inst["id"], rec.events, faithful=True)

@@ -18,6 +18,10 @@ def canonical(event: dict) -> bytes:
     return json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
 
 
+#: the fields of an event its hash covers (with the previous hash)
+CONTENT_KEYS = ("instance_id", "seq", "type", "actor", "role", "at", "element", "element_name", "data")
+
+
 def content_of(ev: Event) -> dict:
     """The hashed content of a stored event."""
     return {
