@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import statistics
+from datetime import datetime, timezone
 import sys
 import tempfile
 import time
@@ -64,8 +65,7 @@ def build(folder: Path, count: int, steps: int):
     with svc.uow() as uow:
         load_demo(svc, uow, DEMO_PASSWORD)
     with svc.uow() as uow:
-        sup = Actor("supervisor", uow.grants_of(uow.user_by_name("supervisor")))
-        helper = sup
+        sup = Actor("supervisor", uow.grants_of(uow.user_by_name("supervisor")))  # also the helper of jg2
     ids = []
     for _ in range(count):
         with svc.uow() as uow:
@@ -76,14 +76,14 @@ def build(folder: Path, count: int, steps: int):
             with svc.uow() as uow:
                 row = [r for r in uow.open_tasks_of(ids[-1]) if r.kind == "user"][0]
             with svc.uow() as uow:
-                tasks.complete(svc, uow, helper, row.id, {"indicator": "台账齐全率", "value": k})
+                tasks.complete(svc, uow, sup, row.id, {"indicator": "台账齐全率", "value": k})
     return svc, ids
 
 
 def bare(bundle, steps: int) -> float:
     """SpiffWorkflow alone: the same diagram, data and completions, in memory."""
     t0 = time.perf_counter()
-    with determinism.step(__import__("datetime").datetime.now(__import__("datetime").timezone.utc), 1):
+    with determinism.step(datetime.now(timezone.utc), 1):
         wf = BpmnWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=SVC.engine.script_engine)
         wf.get_tasks(state=TaskState.READY)[0].data.update({"branch": "jg2", "n": steps + 1, "i": 0})
         wf.do_engine_steps()
