@@ -139,11 +139,12 @@ class Replayer:
                 if data is None:
                     raise ReplayError("ctx.years", f"calendar schedule {year} ({sha[:12]}) is not in the record")
                 try:
-                    cal = cal.with_year(YearSchedule.from_dict(data))
+                    schedule = YearSchedule.from_dict(data)
                 except ScheduleError as exc:
                     raise ReplayError("schedules", f"calendar schedule {sha[:12]}: {exc}") from None
-                if YearSchedule.from_dict(data).sha256() != sha:
+                if schedule.sha256() != sha:
                     raise ReplayError("schedules", f"calendar schedule {year} does not hash to {sha[:12]}")
+                cal = cal.with_year(schedule)
             builtin = ctx.get("builtin")
             if builtin and builtin != [BUILTIN_YEARS[0], BUILTIN_YEARS[-1]]:
                 self.warnings.append(f"recorded with built-in calendar years {builtin[0]}–{builtin[1]}, "

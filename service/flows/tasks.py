@@ -73,10 +73,10 @@ def complete(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, data: o
     bundle = instances.bundle_of(svc, uow, inst)
     if row.kind == "escalation":
         data = forms.validate(bundle.forms.get("escalation") or _ESCALATION_FORM, data)
-        row.status, row.closed_at, row.closed_by = "completed", svc.clock.now(), actor.name
+        now = svc.clock.now()
+        row.status, row.closed_at, row.closed_by = "completed", now, actor.name
         instances.record(uow, inst, instances.Step("escalation_handled", actor.with_role(row.role),
-                                                   {"task_id": row.id, "data": data}, row.element, row.name),
-                         svc.clock.now())
+                                                   {"task_id": row.id, "data": data}, row.element, row.name), now)
         uow.commit()
         return row
     form = bundle.forms.get(row.form) if row.form else None

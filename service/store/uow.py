@@ -88,10 +88,6 @@ class UnitOfWork:
         """The user called ``username``."""
         return self.session.scalar(select(User).where(User.username == username))
 
-    def user(self, user_id: int) -> User | None:
-        """The user with id ``user_id``."""
-        return self.session.get(User, user_id)
-
     def token(self, token_hash: str) -> Token | None:
         """The token row of ``token_hash``."""
         return self.session.get(Token, token_hash)
@@ -175,11 +171,6 @@ class UnitOfWork:
         """Open inbox rows of an instance."""
         return list(self.session.scalars(_OPEN_TASKS_OF, {"instance_id": instance_id}))
 
-    def tasks_of(self, instance_id: str) -> list[InboxTask]:
-        """All inbox rows of an instance in creation order."""
-        return list(self.session.scalars(
-            select(InboxTask).where(InboxTask.instance_id == instance_id).order_by(InboxTask.created_at, InboxTask.id)))
-
     def inbox(self, grants: tuple[Grant, ...], *, process: str | None = None, branch: str | None = None,
               overdue_at: datetime | None = None, limit: int = 50, offset: int = 0) -> tuple[list[InboxTask], int]:
         """Open tasks the grants cover, earliest due first (no due date last), with the total.
@@ -232,16 +223,21 @@ class UnitOfWork:
 
     def claim_due_timers(self, now: datetime, claim: str, limit: int) -> list[Timer]:
         """Atomically mark up to ``limit`` due pending timers as ours; others skip them."""
-        due = select(Timer.id).where(Timer.status == "pending", Timer.due_at <= now).order_by(Timer.due_at).limit(limit)
-        if self.session.bind.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        ids = list(self.session.scalars(due))
+        ids = self._lock_free_ids(
+            select(Timer.id).where(Timer.status == "pending", Timer.due_at <= now).order_by(Timer.due_at).limit(limit))
         if not ids:
             return []
         self.session.execute(
             update(Timer).where(Timer.id.in_(ids), Timer.status == "pending")
             .values(status="firing", claim=claim).execution_options(synchronize_session=False))
         return list(self.session.scalars(select(Timer).where(Timer.claim == claim, Timer.status == "firing")))
+
+    def _lock_free_ids(self, stmt) -> list:
+        """Run an id query for a claim; on PostgreSQL rows another worker is claiming are skipped
+        (``FOR UPDATE SKIP LOCKED``), on SQLite the transaction's write lock serialises claims."""
+        if self.session.bind.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        return list(self.session.scalars(stmt))
 
     def provisional_timer_instances(self) -> list[str]:
         """Instances with a pending timer computed on a fallback calendar year."""
@@ -290,10 +286,8 @@ class UnitOfWork:
         due = or_(and_(Outbox.status == "pending",
                        or_(Outbox.next_attempt_at.is_(None), Outbox.next_attempt_at <= now)),
                   and_(Outbox.status == "sending", Outbox.claimed_at < stale_before))
-        ids = select(Outbox.id).where(due, Outbox.channel.in_(channels)).order_by(Outbox.id).limit(limit)
-        if self.session.bind.dialect.name == "postgresql":
-            ids = ids.with_for_update(skip_locked=True)
-        ids = list(self.session.scalars(ids))
+        ids = self._lock_free_ids(
+            select(Outbox.id).where(due, Outbox.channel.in_(channels)).order_by(Outbox.id).limit(limit))
         if not ids:
             return []
         self.session.execute(update(Outbox).where(Outbox.id.in_(ids), due)
