@@ -89,10 +89,9 @@ def rearm_provisional(svc: Services, actor: Actor, schedule: dict | None = None)
             def action(wf, seed):
                 moved.extend(svc.engine.rearm(wf, now, seed))
 
-            before = {t.id: (t.due_at, t.provisional) for t in uow.pending_timers_of(inst.id)}
+            before = uow.pending_timer_marks(inst.id)
             instances.apply(svc, uow, inst, step, action, now)
-            uow.flush()
-            after = {t.id: (t.due_at, t.provisional) for t in uow.pending_timers_of(inst.id)}
+            after = uow.pending_timer_marks(inst.id)
             if before == after:
                 continue  # nothing moved: leave no event (closing the unit of work rolls back)
             uow.commit()

@@ -52,5 +52,5 @@ def append(uow: UnitOfWork, inst: Instance, seq: int, *, type: str, actor: str,
     ev.prev_hash = prev_hash
     ev.hash = chain_hash(prev_hash, content_of(ev))
     inst.head = ev.hash
-    uow.add(ev)
+    uow.insert(ev)
     return ev

@@ -131,7 +131,9 @@ def apply(svc: Services, uow: UnitOfWork, inst: Instance, step: Step,
     inst.state = svc.engine.dump(wf)
     inst.version = seq
     inst.updated_at = at
-    return _sync(svc, uow, inst, bundle, wf, at, closed_by=step.actor.name)
+    snap = _sync(svc, uow, inst, bundle, wf, at, closed_by=step.actor.name)
+    uow.save_instance(inst)
+    return snap
 
 
 def record(uow: UnitOfWork, inst: Instance, step: Step, at: datetime) -> None:
@@ -146,46 +148,47 @@ def record(uow: UnitOfWork, inst: Instance, step: Step, at: datetime) -> None:
 
 def _sync(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, wf, at: datetime,
           closed_by: str) -> Snapshot:
+    """Bring the instance's inbox rows and timer rows in line with the workflow, in the same transaction.
+
+    Reads and writes are Core statements on the rows as stored (the hot path of every completion);
+    callers flush any mapped timer or inbox row they changed before."""
     snap = svc.engine.snapshot(wf)
     if inst.summary != snap.data:  # most steps leave the data as it was: skip rewriting it
         inst.summary = snap.data
-    with uow.session.no_autoflush:  # one flush at commit, not one per read
-        # rows changed earlier in this transaction are not flushed yet: the in-memory status decides
-        pending = {t.id: t for t in (uow.pending_timers_of(inst.id) if inst.version > 1 else [])
-                   if t.status == "pending"}
-        open_rows = {r.id: r for r in (uow.open_tasks_of(inst.id) if inst.version > 1 else []) if r.status == "open"}
+    fresh = inst.version == 1  # a new instance has no rows yet
+    pending = {} if fresh else uow.pending_timer_marks(inst.id)
+    open_rows = {r.id: r for r in ([] if fresh else uow.open_task_marks(inst.id))}
     # timers first: task due dates come from their escalation timers
     live = {t.task_id for t in snap.timers}
-    for tid, row in pending.items():
-        if tid not in live:
-            row.status = "cancelled"
+    uow.update_rows(Timer, [tid for tid in pending if tid not in live], status="cancelled")
     due_of = due_dates(bundle, snap)
+    new_rows: list = []
     for t in snap.timers:
-        level = _level(bundle, t)
         if t.task_id not in pending:
-            uow.add(Timer(id=t.task_id, instance_id=inst.id, element=t.element, name=t.name, kind=t.kind,
-                          level=level, attached_to=t.attached_to, rule=t.rule, provisional=t.provisional,
-                          due_at=t.due, status="pending"))
-        else:
-            row = pending[t.task_id]
-            row.due_at, row.provisional = t.due, t.provisional
+            new_rows.append(Timer(id=t.task_id, instance_id=inst.id, element=t.element, name=t.name, kind=t.kind,
+                                  level=_level(bundle, t), attached_to=t.attached_to, rule=t.rule,
+                                  provisional=t.provisional, due_at=t.due, status="pending"))
+        elif pending[t.task_id] != (t.due, t.provisional):
+            uow.update_rows(Timer, [t.task_id], due_at=t.due, provisional=t.provisional)
     # inbox rows
     ready = {t.id: t for t in snap.open_tasks}
-    for rid, row in open_rows.items():
-        if row.kind == "user" and rid not in ready:
-            row.status, row.closed_at, row.closed_by = "completed", at, closed_by
-            for esc in open_rows.values():
-                if esc.kind == "escalation" and esc.ref_task_id == rid:
-                    esc.status, esc.closed_at, esc.closed_by = "closed", at, "system"
+    done = [rid for rid, row in open_rows.items() if row.kind == "user" and rid not in ready]
+    uow.update_rows(InboxTask, done, status="completed", closed_at=at, closed_by=closed_by)
+    uow.update_rows(InboxTask, [rid for rid, row in open_rows.items()
+                                if row.kind == "escalation" and row.ref_task_id in done],
+                    status="closed", closed_at=at, closed_by="system")
     for tid, t in ready.items():
         due, provisional = due_of.get(tid, (None, False))
         if tid in open_rows:
-            if tid in due_of:  # a fired deadline keeps its due time: the task is overdue, not undated
-                open_rows[tid].due_at, open_rows[tid].provisional = due, provisional
+            # a fired deadline keeps its due time: the task is overdue, not undated
+            if tid in due_of and (open_rows[tid].due_at, open_rows[tid].provisional) != (due, provisional):
+                uow.update_rows(InboxTask, [tid], due_at=due, provisional=provisional)
             continue
-        uow.add(InboxTask(id=tid, instance_id=inst.id, process_id=inst.process_id, kind="user", element=t.element,
-                          name=t.name, role=t.role, branch=inst.branch, form=t.form if t.form in bundle.forms else None,
-                          status="open", due_at=due, provisional=provisional, created_at=at))
+        new_rows.append(InboxTask(id=tid, instance_id=inst.id, process_id=inst.process_id, kind="user",
+                                  element=t.element, name=t.name, role=t.role, branch=inst.branch,
+                                  form=t.form if t.form in bundle.forms else None, status="open", due_at=due,
+                                  provisional=provisional, created_at=at))
+    uow.insert(*new_rows)
     # children: one child instance per message wait that names a child process
     for wait in snap.waits:
         if wait.child_process and uow.child_for_wait(inst.id, wait.task_id) is None:

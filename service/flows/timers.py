@@ -64,6 +64,7 @@ def _fire_instance(svc: Services, instance_id: str, timer_ids: list[str], now: d
         rows = uow.due_timers_of(inst.id, now)
         for r in rows:
             r.status, r.fired_at = "fired", now
+        uow.flush()  # the sync reads timer rows as stored
         fired = [{"timer": r.id, "element": r.element, "name": r.name, "kind": r.kind, "level": r.level,
                   "due": r.due_at.isoformat(), "instance": inst.id} for r in rows]
         step = instances.Step("timer", instances.SYSTEM, {"timers": [r.id for r in rows]},

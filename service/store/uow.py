@@ -7,6 +7,9 @@ from sqlalchemy import and_, bindparam, func, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.util import identity_key
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import inspect
 
 from ..domain.errors import Conflict
 from ..domain.roles import Grant
@@ -16,6 +19,7 @@ from .models import (
     CalendarYear,
     Event,
     InboxTask,
+    NO_DUE_DATE,
     Instance,
     Outbox,
     RoleGrant,
@@ -36,7 +40,30 @@ _PRINCIPAL = (select(Token.expires_at, Token.revoked_at, User.username, User.act
 _TASK_WITH_INSTANCE = (select(InboxTask, Instance).join(Instance, Instance.id == InboxTask.instance_id)
                        .where(InboxTask.id == bindparam("task_id")))
 _OPEN_TASKS_OF = select(InboxTask).where(InboxTask.instance_id == bindparam("instance_id"), InboxTask.status == "open")
-_PENDING_TIMERS_OF = select(Timer).where(Timer.instance_id == bindparam("instance_id"), Timer.status == "pending")
+_OPEN_TASK_MARKS = (select(InboxTask.id, InboxTask.kind, InboxTask.ref_task_id, InboxTask.due_at, InboxTask.provisional)
+                    .where(InboxTask.instance_id == bindparam("instance_id"), InboxTask.status == "open"))
+_PENDING_TIMER_MARKS = (select(Timer.id, Timer.due_at, Timer.provisional)
+                        .where(Timer.instance_id == bindparam("instance_id"), Timer.status == "pending"))
+
+
+_INSERTS: dict = {}
+
+
+def _insert_of(table):
+    """The INSERT statement of ``table``, built once."""
+    if table not in _INSERTS:
+        _INSERTS[table] = table.insert()
+    return _INSERTS[table]
+
+
+_UPDATES: dict = {}
+
+
+def _update_of(table, keys: tuple[str, ...]):
+    """``UPDATE table SET keys... WHERE id IN (:ids)``, built once per table and column set."""
+    if (table, keys) not in _UPDATES:
+        _UPDATES[table, keys] = update(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
+    return _UPDATES[table, keys]
 
 
 def _disjoint_scopes(grants: tuple[Grant, ...]) -> list[tuple[str, str | None]]:
@@ -81,6 +108,53 @@ class UnitOfWork:
     def add(self, obj) -> None:
         """Stage a new row."""
         self.session.add(obj)
+
+    def insert(self, *objs) -> None:
+        """INSERT new rows now, as Core statements, without tracking them in the session.
+
+        For the append-only rows of the hot path (events, inbox rows, timers): the ORM unit of work
+        costs more than the statements themselves. The objects are built as mapped instances first, so
+        their defaults and validators apply; a unique-key clash is a Conflict like a stale version."""
+        try:
+            conn = self.session.connection()
+            for obj in objs:  # unset columns are left out, so their column defaults apply
+                values = obj.__dict__
+                conn.execute(_insert_of(obj.__table__), {c.key: values[c.key] for c in obj.__table__.columns
+                                                      if c.key in values})
+        except IntegrityError as exc:
+            raise Conflict("the process moved on meanwhile (stale version); reload and retry") from exc
+
+    def update_rows(self, model, ids, **values) -> None:
+        """UPDATE rows ``ids`` of ``model`` now, as one Core statement; objects of those rows already
+        loaded in this unit of work take the new values as their committed state."""
+        if not ids:
+            return
+        if model is InboxTask and "due_at" in values:  # what the due_at validator does for mapped objects
+            values["due_sort"] = values["due_at"] if values["due_at"] is not None else NO_DUE_DATE
+        self.session.connection().execute(_update_of(model.__table__, tuple(sorted(values))),
+                                          dict(values, ids=list(ids)))
+        for row_id in ids:
+            obj = self.session.identity_map.get(identity_key(model, row_id))
+            if obj is not None:
+                for key, value in values.items():
+                    set_committed_value(obj, key, value)
+
+    def save_instance(self, inst: Instance) -> None:
+        """Write the changed columns of a loaded instance now, as one Core UPDATE checked against the
+        version it was loaded at (a concurrent change is a Conflict), and mark the object clean."""
+        state = inspect(inst)
+        changed = {key: getattr(inst, key) for key in state.committed_state}
+        if not changed:
+            return
+        loaded_version = state.committed_state.get("version", inst.version)
+        result = self.session.connection().execute(
+            update(Instance.__table__).where(Instance.__table__.c.id == inst.id,
+                                             Instance.__table__.c.version == loaded_version), changed)
+        if result.rowcount != 1:
+            raise Conflict("the process moved on meanwhile (stale version); reload and retry")
+        # what the ORM does after its own UPDATE: the current values become the committed state, and the
+        # object leaves the session's modified set, so the commit does not flush it again
+        state._commit_all(state.dict, self.session.identity_map)
 
     # -- users --------------------------------------------------------------------------
 
@@ -167,6 +241,10 @@ class UnitOfWork:
         row = self.session.execute(_TASK_WITH_INSTANCE, {"task_id": task_id}).first()
         return (row[0], row[1]) if row is not None else None
 
+    def open_task_marks(self, instance_id: str) -> list:
+        """(id, kind, ref_task_id, due_at, provisional) of an instance's open inbox rows, as stored now."""
+        return self.session.connection().execute(_OPEN_TASK_MARKS, {"instance_id": instance_id}).all()
+
     def open_tasks_of(self, instance_id: str) -> list[InboxTask]:
         """Open inbox rows of an instance."""
         return list(self.session.scalars(_OPEN_TASKS_OF, {"instance_id": instance_id}))
@@ -207,9 +285,10 @@ class UnitOfWork:
 
     # -- timers -------------------------------------------------------------------------
 
-    def pending_timers_of(self, instance_id: str) -> list[Timer]:
-        """Pending timers of an instance."""
-        return list(self.session.scalars(_PENDING_TIMERS_OF, {"instance_id": instance_id}))
+    def pending_timer_marks(self, instance_id: str) -> dict:
+        """Timer id → (due_at, provisional) of an instance's pending timers, as stored now."""
+        rows = self.session.connection().execute(_PENDING_TIMER_MARKS, {"instance_id": instance_id})
+        return {r.id: (r.due_at, r.provisional) for r in rows}
 
     def due_timers_of(self, instance_id: str, now: datetime) -> list[Timer]:
         """Timers of an instance due at ``now`` that have not fired (pending, or claimed by any sweep)."""
