@@ -157,20 +157,26 @@ class Engine:
 
     def _run(self, workflow: BpmnWorkflow, at: datetime, seed: int, action) -> None:
         with determinism.step(at, seed):
-            try:
-                action()
-                workflow.refresh_timers()
-                workflow.do_engine_steps()
-            except SpiffWorkflowException as exc:
-                raise EngineError(f"process error: {exc}") from exc
+            self._steps(workflow, action)
+
+    @staticmethod
+    def _steps(workflow: BpmnWorkflow, action) -> None:
+        try:
+            action()
+            workflow.refresh_timers()
+            workflow.do_engine_steps()
+        except SpiffWorkflowException as exc:
+            raise EngineError(f"process error: {exc}") from exc
 
     def start(self, bundle: SpecBundle, variables: dict, at: datetime, seed: int) -> BpmnWorkflow:
         """Create and run a new workflow until it waits on people, timers or messages."""
+        variables = _ordered(variables)
+        # one step context for creating and running: a second context with the same seed would draw
+        # the same task ids again, and tasks created while running would overwrite the first ones
         with determinism.step(at, seed):
             workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=self.script_engine)
-        start = workflow.get_tasks(state=TaskState.READY)
-        variables = _ordered(variables)
-        self._run(workflow, at, seed, lambda: [t.data.update(variables) for t in start])
+            start = workflow.get_tasks(state=TaskState.READY)
+            self._steps(workflow, lambda: [t.data.update(variables) for t in start])
         return workflow
 
     def complete(self, workflow: BpmnWorkflow, task_id: str, data: dict, at: datetime, seed: int) -> None:
