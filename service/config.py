@@ -50,6 +50,12 @@ class Config:
             s.second_level_escalation = env["BRANCHFLOW_SECOND_ESCALATION"]
         if env.get("BRANCHFLOW_CALENDAR_DIR"):
             s.calendar_dir = Path(env["BRANCHFLOW_CALENDAR_DIR"])
+        if env.get("BRANCHFLOW_ATTACHMENTS_DIR"):
+            s.attachments_dir = Path(env["BRANCHFLOW_ATTACHMENTS_DIR"])
+        if env.get("BRANCHFLOW_ATTACHMENT_MAX_MB"):
+            s.attachment_max_bytes = int(float(env["BRANCHFLOW_ATTACHMENT_MAX_MB"]) * 1024 * 1024)
+        if env.get("BRANCHFLOW_PDF_FONT"):
+            s.pdf_font = env["BRANCHFLOW_PDF_FONT"]
         if env.get("BRANCHFLOW_TICK_SECONDS"):
             cfg.tick_seconds = float(env["BRANCHFLOW_TICK_SECONDS"])
         if env.get("BRANCHFLOW_SMTP_HOST"):

@@ -17,6 +17,7 @@ def make_config(tmp_path, now=T0) -> Config:
     cfg = Config(database_url=f"sqlite:///{tmp_path / 'bf.sqlite3'}", now=now)
     cfg.settings.password_profile = "fast"
     cfg.settings.calendar_dir = tmp_path / "no-calendar-files"
+    cfg.settings.attachments_dir = tmp_path / "attachments"
     return cfg
 
 

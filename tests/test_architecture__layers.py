@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 SERVICE = Path(__file__).resolve().parents[1] / "service"
-ORDER = ["domain", "store", "engine", "notify", "flows", "scheduler", "api"]
+ORDER = ["domain", "store", "engine", "notify", "documents", "flows", "scheduler", "api"]
 ONLY = {"flask": {"api"}, "flask_smorest": {"api"}, "SpiffWorkflow": {"engine"}, "apscheduler": {"scheduler"},
-        "sqlalchemy": {"store"}, "smtplib": {"notify"}, "urllib": {"notify"}}
+        "sqlalchemy": {"store"}, "smtplib": {"notify"}, "urllib": {"notify"},
+        "reportlab": {"documents"}, "jinja2": {"documents"}}
 TOP_LEVEL_ALLOWED = {"app.py", "cli.py", "config.py", "__init__.py"}
 
 

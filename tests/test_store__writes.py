@@ -43,3 +43,21 @@ def test_a_completion_leaves_nothing_for_the_commit_to_flush(api):
         assert not uow.session.dirty and not uow.session.new
     view = instance(api, iid)
     assert view["version"] == 2 and [t["element"] for t in view["open_tasks"]] == ["sign_secretary"]
+
+
+def test_a_started_workflow_keeps_every_task_it_created(api):
+    """Task ids are drawn from the event's seed: creating and running a new workflow must draw them from
+    one sequence, or tasks created while running overwrite the first ones (the rating lost its READY task)."""
+    from service.engine.determinism import seed_for
+    from test_pairing__lifecycle import START
+
+    svc = api.svc
+    for process, variables in (("pairing", dict(START, months=3, targets=START["targets"])),
+                               ("plaque_rating", {"quarter": "2026Q1", "branch": "sc1", "star": 60, "inspection": 60,
+                                                  "pairing": 60, "previous_plaque": "none", "previous_streak": 0})):
+        bundle = svc.current_bundle(process)
+        values = dict(bundle.forms["start"].get("x-defaults", {}), **variables)
+        wf = svc.engine.start(bundle, values, svc.clock.now(), seed_for("instance", 1))
+        reachable = list(wf.get_tasks())
+        assert len(reachable) == len(wf.tasks), process
+        assert svc.engine.snapshot(wf).open_tasks, process

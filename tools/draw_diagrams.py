@@ -197,8 +197,159 @@ def guidance_feedback():
     return render("guidance_feedback", "帮扶指导反馈", L, e, f + fb, b)
 
 
+def inspection_round():
+    """A quarter's peer-inspection round: waits for every branch inspection, then the experience handbook."""
+    L = lanes("supervisor")
+    e = [
+        El("start", "startEvent", "发布互查安排", "supervisor", 0),
+        El("init", "scriptTask", "登记各支部互查", "supervisor", 1, script="inspections_done = 0"),
+        El("inspection_done", "intermediateCatchEvent", "一个支部互查结束", "supervisor", 2, message="peer_inspection_done"),
+        El("count", "scriptTask", "累计完成数", "supervisor", 3, script="inspections_done = inspections_done + 1"),
+        El("gw_all", "exclusiveGateway", "全部支部结束？", "supervisor", 4, default="f_more"),
+        El("compile_handbook", "userTask", "汇编标准化经验手册", "supervisor", 5),
+        El("done", "scriptTask", "记录本轮结束", "supervisor", 6, script="outcome = 'compiled'\noutcome_label = '经验手册已汇编'"),
+        El("end", "endEvent", "本轮互查结束", "supervisor", 7),
+    ]
+    f = [
+        Flow("f_start", "start", "init"), Flow("f_wait", "init", "inspection_done"),
+        Flow("f_count", "inspection_done", "count"), Flow("f_check", "count", "gw_all"),
+        Flow("f_all", "gw_all", "compile_handbook", "全部结束", "inspections_done >= len(teams)"),
+        Flow("f_more", "gw_all", "inspection_done", "尚有支部"),
+        Flow("f_compiled", "compile_handbook", "done"), Flow("f_end", "done", "end"),
+    ]
+    return render("inspection_round", "互查互学互促（季度轮次）", L, e, f, [], ["peer_inspection_done"])
+
+
+def peer_inspection():
+    """One team inspecting one branch: 听汇报 → 查资料 → 看现场 → 访党员 → 评分表 → 现场反馈 → 回头看."""
+    L = lanes("inspector")
+    e = [
+        El("start", "startEvent", "互查开始", "inspector", 0),
+        El("hear_report", "userTask", "听汇报", "inspector", 1),
+        El("check_records", "userTask", "查资料", "inspector", 2),
+        El("site_visit", "userTask", "看现场", "inspector", 3),
+        El("interview_members", "userTask", "访党员", "inspector", 4),
+        El("scoring", "userTask", "填写互查评分表", "inspector", 5, props={"form_items": "checklist"}),
+        El("score", "scriptTask", "计算互查得分", "inspector", 6,
+           script="score_pct = checklist_score(scores, checklist['items'])"),
+        El("feedback", "userTask", "现场反馈（优点、问题、整改建议、整改时限）", "inspector", 7,
+           props={"opens_process": "rectification", "opens_each": "problems", "opens_source": "inspection",
+                  "opens_inherit": "rectify_by"}),
+        El("gw_problems", "exclusiveGateway", "有问题需整改？", "inspector", 8, default="f_no_problems"),
+        El("rectify_period", "intermediateCatchEvent", "等待整改时限届满", "inspector", 9,
+           timer='deadline("by:" + rectify_by)'),
+        El("recheck", "userTask", "回头看", "inspector", 10, props={"gate": "children_closed", "gate_field": "passed"}),
+        El("gw_passed", "exclusiveGateway", "整改到位？", "inspector", 11, default="f_not_passed"),
+        El("recheck_later", "intermediateCatchEvent", "5个工作日后再次回头看", "inspector", 11, row_shift=55,
+           timer='deadline("5wd")'),
+        El("passed", "scriptTask", "记录整改到位", "inspector", 12,
+           script="outcome = 'rectified'\noutcome_label = '问题整改到位'"),
+        El("clean", "scriptTask", "记录无问题", "inspector", 9, row_shift=-55,
+           script="outcome = 'no_problems'\noutcome_label = '未发现问题'"),
+        El("end", "endEvent", "互查结束", "inspector", 13),
+    ]
+    f = [
+        Flow("f_start", "start", "hear_report"), Flow("f_records", "hear_report", "check_records"),
+        Flow("f_site", "check_records", "site_visit"), Flow("f_members", "site_visit", "interview_members"),
+        Flow("f_sheet", "interview_members", "scoring"), Flow("f_score", "scoring", "score"),
+        Flow("f_feedback", "score", "feedback"), Flow("f_fed", "feedback", "gw_problems"),
+        Flow("f_problems", "gw_problems", "rectify_period", "有问题", "len(problems) > 0"),
+        Flow("f_no_problems", "gw_problems", "clean", "无问题"),
+        Flow("f_due", "rectify_period", "recheck"), Flow("f_rechecked", "recheck", "gw_passed"),
+        Flow("f_passed", "gw_passed", "passed", "整改到位", "passed"),
+        Flow("f_not_passed", "gw_passed", "recheck_later", "未到位"),
+        Flow("f_again", "recheck_later", "recheck"),
+        Flow("f_end", "passed", "end"), Flow("f_clean_end", "clean", "end"),
+    ]
+    return render("peer_inspection", "支部互查", L, e, f)
+
+
+def rectification():
+    """One problem, one ticket (问题清单销号制): plan in 7 working days → rectify → evidence → verify → 销号."""
+    L = lanes("secretary", "supervisor")
+    e = [
+        El("start", "startEvent", "问题登记", "secretary", 0),
+        El("plan", "userTask", "制定整改方案（7个工作日内）", "secretary", 1),
+        El("rectify", "userTask", "落实整改", "secretary", 2),
+        El("evidence", "userTask", "提交整改佐证材料", "secretary", 3),
+        El("verify", "userTask", "核验整改结果", "supervisor", 4),
+        El("gw_verdict", "exclusiveGateway", "核验通过？", "supervisor", 5, default="f_sent_back"),
+        El("closed", "scriptTask", "销号", "supervisor", 6, script="outcome = 'closed'\noutcome_label = '已销号'"),
+        El("end", "endEvent", "已销号", "supervisor", 7),
+        El("sent_back", "scriptTask", "退回重新整改", "supervisor", 5, row_shift=55,
+           script="sent_back_count = sent_back_count + 1"),
+    ]
+    f = [
+        Flow("f_start", "start", "plan"), Flow("f_planned", "plan", "rectify"),
+        Flow("f_rectified", "rectify", "evidence"), Flow("f_evidence", "evidence", "verify"),
+        Flow("f_verified", "verify", "gw_verdict"),
+        Flow("f_closed", "gw_verdict", "closed", "通过，销号", "verdict == 'closed'"),
+        Flow("f_sent_back", "gw_verdict", "sent_back", "退回"),
+        Flow("f_again", "sent_back", "rectify"), Flow("f_end", "closed", "end"),
+    ]
+    b1, _, f1 = duty_timers("plan", "7wd", "制定整改方案")
+    b2 = [Boundary("rectify_remind", "整改时限前提醒", "rectify", 'reminder("by:" + rectify_by)',
+                   {"kind": "remind", "duty": "落实整改"}, 0),
+          Boundary("rectify_overdue", "整改逾期升级党群部", "rectify", 'deadline("by:" + rectify_by)',
+                   {"kind": "escalate", "level": "1", "escalate_to": "supervisor", "duty": "落实整改"}, 1),
+          Boundary("rectify_escalate2", "再逾期升级党委", "rectify", 'escalation("by:" + rectify_by)',
+                   {"kind": "escalate", "level": "2", "escalate_to": "committee", "duty": "落实整改"}, 2)]
+    f2 = [Flow(f"f_{b.id}", b.id, f"{b.id}_end") for b in b2]
+    with_timer_ends(e, b1, "secretary", 1, 95)
+    with_timer_ends(e, b2, "secretary", 2, 95)
+    return render("rectification", "整改销号", L, e, f + f1 + f2, b1 + b2)
+
+
+def plaque_rating():
+    """A branch's quarterly plaque (亮牌) and its consequences."""
+    L = lanes("supervisor", "secretary", "committee")
+    e = [
+        El("start", "startEvent", "季度亮牌评定", "supervisor", 0),
+        El("rate", "scriptTask", "计算综合得分并定牌", "supervisor", 1, script=(
+            "composite = plaque_composite(star, inspection, pairing)\n"
+            "plaque = plaque_band(composite)\n"
+            "final_plaque = plaque\n"
+            "streak = previous_streak + 1 if plaque == previous_plaque else 1\n"
+            "awards_withdrawn = plaque == 'striving'\n"
+            "secretary_bonus = 5 if plaque == 'model' and streak >= 2 else 0")),
+        El("gw_plaque", "exclusiveGateway", "牌级", "supervisor", 2, default="f_standard"),
+        El("model", "scriptTask", "记录示范牌", "supervisor", 3, row_shift=-55,
+           script="outcome = 'model'\noutcome_label = '示范牌'"),
+        El("standard", "scriptTask", "记录达标牌", "supervisor", 3, row_shift=25,
+           script="outcome = 'standard'\noutcome_label = '达标牌'"),
+        El("self_criticism", "userTask", "向党委作书面检讨", "secretary", 3),
+        El("gw_second", "exclusiveGateway", "连续两个季度争先牌？", "secretary", 4, default="f_first_time"),
+        El("committee_interview", "userTask", "约谈党支部书记", "committee", 5),
+        El("gw_merge", "exclusiveGateway", "", "supervisor", 6),
+        El("rerate", "userTask", "整改后复评", "supervisor", 7),
+        El("gw_rerated", "exclusiveGateway", "整改到位？", "supervisor", 8, default="f_extend"),
+        El("to_standard", "scriptTask", "更换为达标牌", "supervisor", 9, row_shift=-40,
+           script="final_plaque = 'standard'\noutcome = 'rerated_standard'\noutcome_label = '整改后更换为达标牌'"),
+        El("extend", "scriptTask", "延长争先期限", "supervisor", 9, row_shift=40,
+           script="striving_extended = True\noutcome = 'striving_extended'\noutcome_label = '争先期限延长'"),
+        El("end", "endEvent", "评定结束", "supervisor", 10),
+    ]
+    f = [
+        Flow("f_start", "start", "rate"), Flow("f_rated", "rate", "gw_plaque"),
+        Flow("f_model", "gw_plaque", "model", "≥90 示范牌", "plaque == 'model'"),
+        Flow("f_striving", "gw_plaque", "self_criticism", "<70 争先牌", "plaque == 'striving'"),
+        Flow("f_standard", "gw_plaque", "standard", "70–89 达标牌"),
+        Flow("f_written", "self_criticism", "gw_second"),
+        Flow("f_second", "gw_second", "committee_interview", "连续两个季度", "streak >= 2"),
+        Flow("f_first_time", "gw_second", "gw_merge", "首次"),
+        Flow("f_interviewed", "committee_interview", "gw_merge"), Flow("f_rerate", "gw_merge", "rerate"),
+        Flow("f_rerated", "rerate", "gw_rerated"),
+        Flow("f_to_standard", "gw_rerated", "to_standard", "整改到位", "rectified"),
+        Flow("f_extend", "gw_rerated", "extend", "未整改到位"),
+        Flow("f_model_end", "model", "end"), Flow("f_standard_end", "standard", "end"),
+        Flow("f_std_end", "to_standard", "end"), Flow("f_ext_end", "extend", "end"),
+    ]
+    return render("plaque_rating", "季度亮牌", L, e, f)
+
+
 DIAGRAMS = {"pairing": pairing, "pairing_month": pairing_month, "resource_request": resource_request,
-            "guidance_feedback": guidance_feedback}
+            "guidance_feedback": guidance_feedback, "inspection_round": inspection_round,
+            "peer_inspection": peer_inspection, "rectification": rectification, "plaque_rating": plaque_rating}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or DIAGRAMS:

@@ -5,11 +5,15 @@ from flask import Flask
 from flask_smorest import Api
 
 from . import errors
+from .routes_attachments import blp as attachments_blp
 from .routes_audit import blp as audit_blp
 from .routes_auth import blp as auth_blp
 from .routes_calendar import blp as calendar_blp
+from .routes_inspections import blp as inspections_blp
 from .routes_instances import blp as instances_blp
+from .routes_ratings import blp as ratings_blp
 from .routes_tasks import blp as tasks_blp
+from .routes_tickets import blp as tickets_blp
 
 
 def register(app: Flask) -> None:
@@ -27,10 +31,12 @@ def register(app: Flask) -> None:
         API_SPEC_OPTIONS={
             "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
             "security": [{"bearer": []}],
-            "info": {"description": "Party-branch standardization workflows: inboxes, tasks, instances, audit, calendar."},
+            "info": {"description": "Party-branch standardization workflows: inboxes, tasks, instances, audit, calendar, "
+                              "peer inspection, rectification tickets, plaque ratings."},
         },
     )
     api = Api(app)
-    for blp in (auth_blp, tasks_blp, instances_blp, audit_blp, calendar_blp):
+    for blp in (auth_blp, tasks_blp, instances_blp, audit_blp, calendar_blp, inspections_blp, tickets_blp, ratings_blp,
+                attachments_blp):
         api.register_blueprint(blp)
     errors.install(app)

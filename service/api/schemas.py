@@ -203,3 +203,148 @@ class VerifyOut(Schema):
     head = fields.String(allow_none=True, metadata={"description": "hash of the last event (the chain head)"})
     problems = fields.List(fields.Nested(ProblemOut), metadata={"description": "the first difference found"})
     warnings = fields.List(fields.String())
+
+
+# -- peer inspection, tickets, ratings, attachments ----------------------------------------
+
+class ChecklistItem(Schema):
+    id = fields.String()
+    title = fields.String()
+    max_points = fields.Float()
+    rule = fields.String()
+
+
+class ChecklistIn(Schema):
+    title = fields.Raw(required=True, metadata={"description": "2–200 characters"})
+    items = fields.Raw(required=True, metadata={"description": "[{id, title, max_points, rule}], 1–50 items"})
+
+
+class ChecklistOut(Schema):
+    version = fields.Integer()
+    title = fields.String()
+    items = fields.List(fields.Nested(ChecklistItem))
+    total_points = fields.Float()
+    created_by = fields.String()
+    created_at = fields.DateTime()
+
+
+class TeamIn(Schema):
+    branch = fields.String(required=True, metadata={"description": "the branch this team inspects"})
+    members = fields.List(fields.String(), required=True, metadata={"description": "1–2 usernames from other branches"})
+
+
+class RoundIn(Schema):
+    quarter = fields.String(required=True, metadata={"example": "2026Q2"})
+    checklist_version = fields.Integer(validate=validate.Range(min=1), metadata={"description": "default: newest"})
+    teams = fields.List(fields.Nested(TeamIn), required=True)
+
+
+class RoundOut(Schema):
+    round = fields.Nested(InstanceOut)
+    inspections = fields.List(fields.Nested(InstanceOut))
+
+
+class HandbookQuery(Schema):
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "html", "pdf"]))
+
+
+class HandbookBranch(Schema):
+    branch = fields.String()
+    branch_name = fields.String()
+    team = fields.List(fields.String())
+    score = fields.Float(allow_none=True)
+    strengths = fields.List(fields.String())
+    problems = fields.List(fields.String())
+    status = fields.String()
+    outcome = fields.String(allow_none=True)
+
+
+class HandbookOut(Schema):
+    round = fields.String()
+    quarter = fields.String()
+    compiled = fields.Boolean()
+    checklist = fields.Dict()
+    foreword = fields.String()
+    highlights = fields.List(fields.Dict())
+    observation_meeting = fields.Dict(allow_none=True)
+    branches = fields.List(fields.Nested(HandbookBranch))
+    generated_at = fields.DateTime()
+
+
+class TicketQuery(PageArgs):
+    branch = fields.String(validate=validate.OneOf(list(BRANCHES)))
+    status = fields.String(validate=validate.OneOf(["open", "closed", "overdue"]))
+    source = fields.String(validate=validate.OneOf(["inspection", "diagnosis", "assessment", "problem_list"]))
+
+
+class TicketOut(Schema):
+    id = fields.String()
+    branch = fields.String()
+    branch_name = fields.String()
+    title = fields.String()
+    description = fields.String(allow_none=True)
+    suggestion = fields.String(allow_none=True)
+    source = fields.String()
+    source_instance = fields.String(allow_none=True)
+    deadline = fields.String()
+    status = fields.String()
+    sent_back_count = fields.Integer()
+    opened_at = fields.DateTime()
+    closed_at = fields.DateTime(allow_none=True)
+
+
+class TicketPage(Schema):
+    items = fields.List(fields.Nested(TicketOut))
+    total = fields.Integer(metadata={"description": "tickets matching all filters"})
+    open = fields.Integer(metadata={"description": "open tickets matching branch and source"})
+    overdue = fields.Integer(metadata={"description": "overdue tickets matching branch and source"})
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class RatingIn(Schema):
+    quarter = fields.String(required=True, metadata={"example": "2026Q2"})
+    stars = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True,
+                        metadata={"description": "星级党支部考核得分 by branch, e.g. {\"jg1\": 92}"})
+    inspection = fields.Dict(keys=fields.String(), values=fields.Raw(),
+                             metadata={"description": "override the quarter's peer-inspection score by branch"})
+    pairing = fields.Dict(keys=fields.String(), values=fields.Raw(),
+                          metadata={"description": "override the latest pairing assessment score by branch"})
+
+
+class RatingQuery(Schema):
+    quarter = fields.String(required=True, metadata={"example": "2026Q2"})
+
+
+class RatingRow(Schema):
+    branch = fields.String()
+    branch_name = fields.String()
+    instance = fields.String()
+    star = fields.Float()
+    inspection = fields.Float()
+    pairing = fields.Float()
+    composite = fields.Float(allow_none=True)
+    rated_plaque = fields.String(allow_none=True)
+    plaque = fields.String(allow_none=True)
+    plaque_label = fields.String(allow_none=True)
+    streak = fields.Integer(allow_none=True)
+    awards_withdrawn = fields.Boolean()
+    secretary_bonus = fields.Integer()
+    status = fields.String()
+    outcome = fields.String(allow_none=True)
+
+
+class RatingBoard(Schema):
+    quarter = fields.String()
+    items = fields.List(fields.Nested(RatingRow))
+
+
+class AttachmentOut(Schema):
+    id = fields.String()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    branch = fields.String()
+    uploaded_by = fields.String()
+    created_at = fields.DateTime()

@@ -179,9 +179,18 @@ class WorkCalendar:
         return current, provisional
 
     def deadline(self, start: datetime, rule: str) -> Deadline:
-        """Due instant of ``rule`` triggered at ``start`` (aware datetime), in UTC."""
+        """Due instant of ``rule`` triggered at ``start`` (aware datetime), in UTC.
+
+        Rules: ``<n>h`` natural hours, ``<n>wd`` by close of business of the n-th working day after the
+        trigger day, ``by:YYYY-MM-DD`` by close of business of that date."""
         if start.tzinfo is None:
             raise ValueError("start must carry a timezone")
+        if rule.startswith("by:"):  # a date people set (a rectification deadline): its close of business
+            try:
+                day = date.fromisoformat(rule[3:])
+            except ValueError:
+                raise ValueError(f"deadline rule {rule!r}: by: needs a date, e.g. by:2026-05-29") from None
+            return Deadline(datetime.combine(day, self.close_of_business, CST).astimezone(timezone.utc), False, rule)
         n, unit = parse_rule(rule)
         if unit == "h":
             return Deadline((start + timedelta(hours=n)).astimezone(timezone.utc), False, rule)

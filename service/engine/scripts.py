@@ -6,7 +6,7 @@ from typing import Callable
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
-from ..domain import bands
+from ..domain import bands, checklist
 from ..domain.calendar import WorkCalendar
 from . import determinism
 
@@ -33,6 +33,8 @@ class BranchflowScriptEngine(PythonScriptEngine):
                 "escalation": self._escalation,
                 "assessment_band": bands.assessment_band,
                 "plaque_band": bands.plaque_band,
+                "plaque_composite": bands.plaque_composite,
+                "checklist_score": checklist.score_percent,
                 "now_iso": self._now_iso,
             }
         )

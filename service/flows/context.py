@@ -34,6 +34,11 @@ class Settings:
     #: channels each reminder/escalation is queued on; a channel without configuration keeps its messages
     notify_channels: tuple[str, ...] = ("email",)
     notify_max_attempts: int = 5
+    #: uploaded evidence files, stored under their sha256 (BRANCHFLOW_ATTACHMENTS_DIR)
+    attachments_dir: Path = Path("branchflow-attachments")
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    #: a TrueType font to embed in PDFs (BRANCHFLOW_PDF_FONT); default: the CID font STSong-Light
+    pdf_font: str | None = None
 
 
 @dataclass

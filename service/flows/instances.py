@@ -45,8 +45,11 @@ def _title(bundle: SpecBundle, variables: dict) -> str:
 
 
 def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables: object,
-          *, parent: Instance | None = None, parent_wait: str | None = None) -> Instance:
-    """Start ``process`` with ``variables`` validated against its start form; staged, not committed."""
+          *, parent: Instance | None = None, parent_wait: str | None = None, via_use_case: bool = False) -> Instance:
+    """Start ``process`` with ``variables`` validated against its start form; staged, not committed.
+
+    A start form with ``x-start-via`` names the use case that starts the process (it checks more than
+    the form can say, such as an inspection team's conflicts of interest); only that use case may."""
     if process not in svc.processes():
         raise ValidationFailed(f"unknown process {process!r}", field="process")
     bundle = svc.current_bundle(process)
@@ -55,6 +58,8 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
         raise ValidationFailed("variables must be a JSON object", field="variables")
     if start_form is None:
         raise ValidationFailed(f"process {process!r} has no start form", field="process")
+    if start_form.get("x-start-via") and not via_use_case and not actor.is_system:
+        raise ValidationFailed(f"start {process} with {start_form['x-start-via']}", field="process")
     if parent is None:
         roles = start_form.get("x-start-roles", [])
         branch = variables.get("branch")
@@ -192,20 +197,21 @@ def _sync(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, wf
     # children: one child instance per message wait that names a child process
     for wait in snap.waits:
         if wait.child_process and uow.child_for_wait(inst.id, wait.task_id) is None:
-            inputs = [k.strip() for k in (_prop(bundle, wait.element, "child_inputs") or "").split(",") if k.strip()]
+            inputs = [k.strip() for k in (prop(bundle, wait.element, "child_inputs") or "").split(",") if k.strip()]
             data = svc.engine.task_data(wf, wait.task_id)
             start(svc, uow, SYSTEM, wait.child_process, {k: data[k] for k in inputs if k in data},
                   parent=inst, parent_wait=wait.task_id)
     if snap.completed and inst.status == "running":
         inst.status = "completed"
         inst.outcome = snap.data.get("outcome")
-        if inst.parent_id:
+        uow.drop_grants_of(inst.id)  # roles granted for this instance (an inspection team's) end with it
+        if inst.parent_wait:  # a child some wait of the parent joins on (not a ticket opened on the side)
             _notify_parent(svc, uow, inst, at)
     return snap
 
 
 def _level(bundle: SpecBundle, timer) -> int:
-    return int(timer.kind == "escalate" and _prop(bundle, timer.element, "level") or 0)
+    return int(timer.kind == "escalate" and prop(bundle, timer.element, "level") or 0)
 
 
 def due_dates(bundle: SpecBundle, snap: Snapshot) -> dict[str, tuple[datetime, bool]]:
@@ -222,7 +228,25 @@ def _notify_parent(svc: Services, uow: UnitOfWork, child: Instance, at: datetime
     apply(svc, uow, parent, step, lambda wf, seed: svc.engine.deliver(wf, message, payload, at, seed), at)
 
 
-def _prop(bundle: SpecBundle, element: str, name: str):
+def open_children(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, element: str,
+                  data: dict) -> list[Instance]:
+    """Start one ``opens_process`` instance per item of ``data[opens_each]`` after task ``element`` completed
+    (each problem of an inspection's feedback opens its rectification ticket); staged.
+
+    Each child gets the item's fields, the parent's branch, ``source`` (``opens_source``) and
+    ``source_instance``, and the fields of ``data`` that ``opens_inherit`` lists."""
+    process = prop(bundle, element, "opens_process")
+    if not process:
+        return []
+    inherit = [k.strip() for k in (prop(bundle, element, "opens_inherit") or "").split(",") if k.strip()]
+    common = {"branch": inst.branch, "source": prop(bundle, element, "opens_source") or inst.process_id,
+              "source_instance": inst.id, **{k: data[k] for k in inherit if k in data}}
+    items = data.get(prop(bundle, element, "opens_each") or "", [])
+    return [start(svc, uow, SYSTEM, process, dict(item, **common), parent=inst) for item in items]
+
+
+def prop(bundle: SpecBundle, element: str, name: str):
+    """A ``spiffworkflow:property`` of a diagram element (None when absent)."""
     spec = bundle.spec.task_specs.get(element)
     ext = getattr(spec, "extensions", None) or {}
     return (ext.get("properties") or {}).get(name)

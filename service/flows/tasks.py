@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..domain.errors import Conflict, Forbidden, NotFound
+from ..domain.checklist import scores_schema
+from ..domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..domain.roles import may_act
 from ..store.models import InboxTask, Instance
 from ..store.uow import UnitOfWork
@@ -49,8 +50,44 @@ def detail(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[
     """The task, its form and the process data it sees."""
     row, inst = _visible(uow, actor, task_id)
     bundle = instances.bundle_of(svc, uow, inst)
+    return row, form_of(bundle, row, inst), dict(inst.summary or {})
+
+
+def form_of(bundle, row: InboxTask, inst: Instance) -> dict | None:
+    """The form of a task as its user fills it: a form with ``x-items-from`` gets one scored field per
+    item of the checklist the instance pinned, each bounded by the item's maximum."""
     form = bundle.forms.get(row.form) if row.form else None
-    return row, form, dict(inst.summary or {})
+    source = form.get("x-items-from") if form else None
+    if not source:
+        return form
+    items = (inst.summary or {}).get(source, {}).get("items", [])
+    return dict(form, properties=dict(form["properties"], scores=scores_schema(items)))
+
+
+def _check_attachments(uow: UnitOfWork, form: dict | None, data: dict, row: InboxTask) -> None:
+    """Fields listed in ``x-attachments`` must name files uploaded for the task's branch."""
+    errors = []
+    for name in (form or {}).get("x-attachments", []):
+        for i, attachment_id in enumerate(data.get(name, [])):
+            found = uow.attachment(attachment_id)
+            if found is None or found.branch != row.branch:
+                errors.append({"field": f"data.{name}[{i}]",
+                               "message": f"no attachment {attachment_id} uploaded for this branch"})
+    if errors:
+        raise ValidationFailed("unknown attachments", errors=errors)
+
+
+def _check_gate(uow: UnitOfWork, bundle, row: InboxTask, inst: Instance, data: dict) -> None:
+    """A task with ``gate=children_closed`` may set ``gate_field`` true only when every child it opened
+    (an inspection's rectification tickets) has ended."""
+    if instances.prop(bundle, row.element, "gate") != "children_closed":
+        return
+    field = instances.prop(bundle, row.element, "gate_field") or "passed"
+    if data.get(field) is True:
+        still_open = [c for c in uow.children_of(inst.id) if c.status == "running"]
+        if still_open:
+            raise ValidationFailed(f"{len(still_open)} rectification ticket(s) of this inspection are still open: "
+                                   + "、".join(c.summary.get("title", c.id) for c in still_open), field=f"data.{field}")
 
 
 def claim(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> InboxTask:
@@ -79,13 +116,17 @@ def complete(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, data: o
                                                    {"task_id": row.id, "data": data}, row.element, row.name), now)
         uow.commit()
         return row
-    form = bundle.forms.get(row.form) if row.form else None
+    form = form_of(bundle, row, inst)
     data = forms.validate(form, data)
+    if form is not None and form.get("x-attachments"):
+        _check_attachments(uow, form, data, row)
+    _check_gate(uow, bundle, row, inst, data)
     now = svc.clock.now()
     step = instances.Step("complete", actor.with_role(row.role), {"task_id": row.id, "data": data},
                           row.element, row.name)
     instances.apply(svc, uow, inst, step,
                     lambda wf, seed: svc.engine.complete(wf, row.id, data, now, seed), now)
+    instances.open_children(svc, uow, inst, bundle, row.element, data)
     uow.commit()
     return row
 

@@ -90,7 +90,7 @@ def _consequences(svc: Services, uow, inst, timer: Timer, now: datetime) -> None
     if timer.kind != "escalate":
         return
     bundle = instances.bundle_of(svc, uow, inst)
-    target = instances._prop(bundle, timer.element, "escalate_to") or ("supervisor" if timer.level <= 1 else "committee")
+    target = instances.prop(bundle, timer.element, "escalate_to") or ("supervisor" if timer.level <= 1 else "committee")
     task.escalation_level = max(task.escalation_level, timer.level)
     label = "一级" if timer.level <= 1 else "二级"
     esc = InboxTask(id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{task.id}/escalation/{timer.level}")),

@@ -75,11 +75,13 @@ class RoleGrant(Base):
     """A role a user holds, company-wide (branch NULL) or within one branch."""
 
     __tablename__ = "role_grants"
-    __table_args__ = (UniqueConstraint("user_id", "role", "branch"),)
+    __table_args__ = (UniqueConstraint("user_id", "role", "branch", "source"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     role: Mapped[str] = mapped_column(String(32))
     branch: Mapped[str | None] = mapped_column(ForeignKey("branches.code"), nullable=True)
+    # the instance a grant exists for (an inspection team's inspector role): it ends with that instance
+    source: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
     user: Mapped[User] = relationship(back_populates="grants")
 
 
@@ -109,6 +111,8 @@ class Instance(Base):
     """A running or finished process instance; ``version`` equals its number of events."""
 
     __tablename__ = "instances"
+    # ticket lists and counts: one process, one branch, by status, newest first
+    __table_args__ = (Index("ix_instances_listing", "process_id", "branch", "status", "created_at"),)
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     process_id: Mapped[str] = mapped_column(String(64), index=True)
     spec_sha: Mapped[str] = mapped_column(ForeignKey("specs.sha256"))
@@ -249,3 +253,28 @@ class Outbox(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Checklist(Base):
+    """A version of the peer-inspection checklist (互查量化清单); rounds pin the version they used."""
+
+    __tablename__ = "checklists"
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    items: Mapped[list] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Attachment(Base):
+    """An uploaded file (rectification evidence); the bytes live on disk under their sha256."""
+
+    __tablename__ = "attachments"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    branch: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

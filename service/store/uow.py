@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, or_, select, union_all, update
+from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,7 +14,9 @@ from sqlalchemy import inspect
 from ..domain.errors import Conflict
 from ..domain.roles import Grant
 from .models import (
+    Attachment,
     Branch,
+    Checklist,
     CalendarSchedule,
     CalendarYear,
     Event,
@@ -190,6 +192,38 @@ class UnitOfWork:
             cond, RoleGrant.branch.is_(None))
         return list(self.session.scalars(select(User).join(RoleGrant).where(cond, User.active.is_(True)).distinct()))
 
+    def grant(self, username: str, role: str, branch: str | None, source: str) -> None:
+        """Give ``username`` the role ``role`` on ``branch`` for as long as instance ``source`` runs."""
+        user = self.user_by_name(username)
+        self.add(RoleGrant(user_id=user.id, role=role, branch=branch, source=source))
+
+    def drop_grants_of(self, source: str) -> None:
+        """Remove the grants that existed for instance ``source``."""
+        self.session.execute(delete(RoleGrant).where(RoleGrant.source == source)
+                             .execution_options(synchronize_session=False))
+
+    def home_branches(self, username: str) -> set[str]:
+        """Branches a user belongs to: those of their own branch-scoped grants (not ones lent by an instance)."""
+        return set(self.session.scalars(
+            select(RoleGrant.branch).join(User).where(User.username == username, RoleGrant.branch.is_not(None),
+                                                      RoleGrant.source.is_(None))))
+
+    # -- checklists and attachments -----------------------------------------------------
+
+    def checklist(self, version: int | None = None) -> Checklist | None:
+        """Checklist ``version``, or the newest."""
+        if version is not None:
+            return self.session.get(Checklist, version)
+        return self.session.scalar(select(Checklist).order_by(Checklist.version.desc()).limit(1))
+
+    def checklists(self) -> list[Checklist]:
+        """Every checklist version, newest first."""
+        return list(self.session.scalars(select(Checklist).order_by(Checklist.version.desc())))
+
+    def attachment(self, attachment_id: str) -> Attachment | None:
+        """The attachment ``attachment_id``."""
+        return self.session.get(Attachment, attachment_id)
+
     # -- specs and instances ------------------------------------------------------------
 
     def spec(self, sha: str) -> Spec | None:
@@ -224,6 +258,51 @@ class UnitOfWork:
         """Child instances of ``instance_id`` in start order."""
         return list(self.session.scalars(
             select(Instance).where(Instance.parent_id == instance_id).order_by(Instance.created_at, Instance.id)))
+
+    def children_of(self, parent_id: str, process: str | None = None) -> list[Instance]:
+        """Child instances of ``parent_id`` (of ``process``), oldest first."""
+        conds = [Instance.parent_id == parent_id]
+        if process:
+            conds.append(Instance.process_id == process)
+        return list(self.session.scalars(select(Instance).where(*conds).order_by(Instance.created_at, Instance.id)))
+
+    def instances_of(self, process: str, branch: str | None = None) -> list[Instance]:
+        """Every instance of ``process`` (of ``branch``), oldest first: for the small quarterly processes."""
+        conds = [Instance.process_id == process]
+        if branch:
+            conds.append(Instance.branch == branch)
+        return list(self.session.scalars(select(Instance).where(*conds).order_by(Instance.created_at, Instance.id)))
+
+    def tickets(self, process: str, *, branches: list[str] | None, branch: str | None, status: str | None,
+                source: str | None, now: datetime, limit: int, offset: int) -> tuple[list[tuple[Instance, bool]], dict]:
+        """Instances of ``process`` as tickets, newest first, each with its overdue flag, and the counts
+        (total, open, overdue) of the filtered set. Overdue = running with an open task past its due time."""
+        overdue = exists().where(InboxTask.instance_id == Instance.id, InboxTask.status == "open",
+                                 InboxTask.kind == "user", InboxTask.due_sort < now)
+        conds = [Instance.process_id == process]
+        if branches is not None:
+            conds.append(Instance.branch.in_(branches))
+        if branch:
+            conds.append(Instance.branch == branch)
+        if source:
+            conds.append(Instance.summary["source"].as_string() == source)
+        base = list(conds)
+        if status == "open":
+            conds.append(Instance.status == "running")
+        elif status == "closed":
+            conds.append(Instance.status == "completed")
+        elif status == "overdue":
+            conds += [Instance.status == "running", overdue]
+        running = Instance.status == "running"
+        counts = self.session.execute(
+            select(func.count(), func.count().filter(running), func.count().filter(and_(running, overdue)))
+            .select_from(Instance).where(*base)).one()
+        total = self.session.scalar(select(func.count()).select_from(Instance).where(*conds))
+        rows = self.session.execute(
+            select(Instance, and_(running, overdue)).where(*conds)
+            .order_by(Instance.created_at.desc(), Instance.id).limit(limit).offset(offset)).all()
+        return [(r[0], bool(r[1])) for r in rows], {"total": total, "all": counts[0], "open": counts[1],
+                                                     "overdue": counts[2]}
 
     def child_for_wait(self, parent_id: str, wait_task: str) -> Instance | None:
         """The child started for message wait ``wait_task`` of ``parent_id``."""

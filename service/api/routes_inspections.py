@@ -1,0 +1,67 @@
+"""Peer inspection: checklist versions, publishing a round, the experience handbook."""
+from __future__ import annotations
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from .. import documents
+from ..flows import inspections
+from .context import actor, services
+from .schemas import ChecklistIn, ChecklistOut, HandbookOut, HandbookQuery, RoundIn, RoundOut
+
+blp = Blueprint("inspections", __name__, url_prefix="/api/inspections", description="互查互学互促")
+
+
+@blp.route("/checklists")
+class Checklists(MethodView):
+    @blp.response(200, ChecklistOut(many=True))
+    def get(self):
+        """Every version of the 互查量化清单, newest first."""
+        svc = services()
+        with svc.uow() as uow:
+            actor(uow)
+            inspections.current_checklist(svc, uow)
+            uow.commit()
+            return [inspections.checklist_view(c) for c in uow.checklists()]
+
+    @blp.arguments(ChecklistIn)
+    @blp.response(201, ChecklistOut)
+    def post(self, body):
+        """Publish a new checklist version (supervisor); rounds already published keep theirs."""
+        svc = services()
+        with svc.uow() as uow:
+            return inspections.checklist_view(inspections.add_checklist(svc, uow, actor(uow), body))
+
+
+@blp.route("/rounds")
+class Rounds(MethodView):
+    @blp.arguments(RoundIn)
+    @blp.response(201, RoundOut)
+    def post(self, body):
+        """Publish a quarter's round: one inspection per team; a team never inspects its own branch."""
+        svc = services()
+        with svc.uow() as uow:
+            round_, children = inspections.publish_round(svc, uow, actor(uow), body)
+            return {"round": round_, "inspections": children}
+
+
+@blp.route("/rounds/<string:round_id>/handbook")
+class Handbook(MethodView):
+    @blp.arguments(HandbookQuery, location="query")
+    @blp.response(200, HandbookOut, content_type="application/json")
+    @blp.alt_response(200, description="format=html: text/html; format=pdf: application/pdf",
+                      content_type="application/pdf", success=True)
+    def get(self, q, round_id):
+        """The 标准化经验手册 of a round as JSON, HTML or PDF (a draft until the supervisor compiles it)."""
+        svc = services()
+        with svc.uow() as uow:
+            data = inspections.handbook(svc, uow, actor(uow), round_id)
+        name = f"handbook-{data['quarter']}"
+        if q["format"] == "html":
+            return Response(documents.handbook_html(data), mimetype="text/html",
+                            headers={"Content-Disposition": f'inline; filename="{name}.html"'})
+        if q["format"] == "pdf":
+            return Response(documents.handbook_pdf(data, svc.settings.pdf_font), mimetype="application/pdf",
+                            headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'})
+        return data

@@ -1,0 +1,32 @@
+"""Quarterly plaque rating (亮牌): rate a quarter, read the board."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..flows import ratings
+from .context import actor, services
+from .schemas import RatingBoard, RatingIn, RatingQuery
+
+blp = Blueprint("ratings", __name__, url_prefix="/api/ratings", description="季度亮牌")
+
+
+@blp.route("")
+class Ratings(MethodView):
+    @blp.arguments(RatingQuery, location="query")
+    @blp.response(200, RatingBoard)
+    def get(self, q):
+        """The quarter's board: branch, the three inputs, composite, plaque, streak."""
+        svc = services()
+        with svc.uow() as uow:
+            actor(uow)
+            return {"quarter": q["quarter"], "items": ratings.board(uow, q["quarter"])}
+
+    @blp.arguments(RatingIn)
+    @blp.response(201, RatingBoard)
+    def post(self, body):
+        """Rate a quarter (supervisor): star ratings in, one rating process per branch out."""
+        svc = services()
+        with svc.uow() as uow:
+            ratings.rate_quarter(svc, uow, actor(uow), body)
+            return {"quarter": body["quarter"], "items": ratings.board(uow, body["quarter"])}

@@ -1,0 +1,120 @@
+"""Quarterly plaque rating (亮牌): gather the three inputs, start one rating per branch, show the board."""
+from __future__ import annotations
+
+from ..domain.bands import band_label
+from ..domain.errors import Forbidden, ValidationFailed
+from ..domain.quarters import parse_quarter, previous_quarter
+from ..domain.roles import BRANCHES, may_act
+from ..store.models import Instance
+from ..store.uow import UnitOfWork
+from . import instances
+from .actors import Actor
+from .context import Services
+
+PROCESS = "plaque_rating"
+
+
+def _ratings_of(uow: UnitOfWork, quarter: str, branch: str | None = None) -> list[Instance]:
+    return [i for i in uow.instances_of(PROCESS, branch) if (i.summary or {}).get("quarter") == quarter]
+
+
+def _score(value, field: str, errors: list) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+        errors.append({"field": field, "message": "a score from 0 to 100"})
+        return None
+    return float(value)
+
+
+def inspection_score(uow: UnitOfWork, quarter: str, branch: str) -> float | None:
+    """The branch's peer-inspection score of ``quarter`` (normalised to 100), once its sheet is filled."""
+    scores = [i.summary.get("score_pct") for i in uow.instances_of("peer_inspection", branch)
+              if (i.summary or {}).get("quarter") == quarter and i.summary.get("score_pct") is not None]
+    return scores[-1] if scores else None
+
+
+def pairing_score(uow: UnitOfWork, branch: str) -> float | None:
+    """The latest quarterly assessment score of the branch's pairing (帮扶成效评分)."""
+    for inst in reversed(uow.instances_of("pairing", branch)):
+        assessments = (inst.summary or {}).get("assessments") or []
+        if assessments:
+            return float(assessments[-1]["score"])
+    return None
+
+
+def rate_quarter(svc: Services, uow: UnitOfWork, actor: Actor, body: dict) -> list[Instance]:
+    """Rate ``body.quarter`` for every branch in ``body.stars`` (star rating entered by the supervisor).
+
+    The inspection and pairing scores come from the quarter's inspections and the latest assessments,
+    unless ``body.inspection`` / ``body.pairing`` give them; a missing one is a 422 naming it."""
+    if actor.read_only or not may_act(actor.grants, "supervisor", None):
+        raise Forbidden("only the supervisor (党群部) rates plaques")
+    quarter = body.get("quarter")
+    try:
+        parse_quarter(quarter)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), field="quarter") from None
+    stars = body.get("stars")
+    if not isinstance(stars, dict) or not stars:
+        raise ValidationFailed("stars: the star rating of each branch to rate, e.g. {\"jg1\": 92}", field="stars")
+    given = {k: body.get(k) or {} for k in ("inspection", "pairing")}
+    errors, inputs = [], {}
+    for key in ("inspection", "pairing"):
+        if not isinstance(given[key], dict):
+            errors.append({"field": key, "message": f"{key}: scores by branch"})
+            given[key] = {}
+    for branch, star in stars.items():
+        if branch not in BRANCHES:
+            errors.append({"field": f"stars.{branch}", "message": f"unknown branch {branch!r}"})
+            continue
+        if _ratings_of(uow, quarter, branch):
+            errors.append({"field": f"stars.{branch}", "message": f"{BRANCHES[branch]} is already rated for {quarter}"})
+            continue
+        row = {"star": _score(star, f"stars.{branch}", errors)}
+        derived = {"inspection": inspection_score(uow, quarter, branch), "pairing": pairing_score(uow, branch)}
+        for key in ("inspection", "pairing"):
+            value = given[key].get(branch, derived[key])
+            if value is None:
+                errors.append({"field": f"{key}.{branch}",
+                               "message": f"no {key} score for {BRANCHES[branch]} in {quarter}: give one"})
+            else:
+                row[key] = _score(value, f"{key}.{branch}", errors)
+        inputs[branch] = row
+    for key in ("inspection", "pairing"):
+        for branch in set(given[key]) - set(stars):
+            errors.append({"field": f"{key}.{branch}", "message": "only for branches rated in stars"})
+    if errors:
+        raise ValidationFailed("the ratings cannot be made", errors=errors)
+    started = []
+    for branch, row in inputs.items():
+        prev = _ratings_of(uow, previous_quarter(quarter), branch)
+        prev_data = prev[-1].summary if prev else {}
+        prev_plaque = prev_data.get("final_plaque", "none")
+        # a 争先 branch re-rated 达标 after rectification starts a new streak
+        prev_streak = 0 if not prev else prev_data.get("streak", 0) if prev_plaque == prev_data.get("plaque") else 1
+        started.append(instances.start(
+            svc, uow, actor.with_role("supervisor"), PROCESS,
+            {"quarter": quarter, "branch": branch, **row, "previous_plaque": prev_plaque,
+             "previous_streak": prev_streak}, via_use_case=True))
+    uow.commit()
+    return started
+
+
+def board(uow: UnitOfWork, quarter: str) -> list[dict]:
+    """The quarter's ratings board: one row per rated branch, in branch order."""
+    try:
+        parse_quarter(quarter)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), field="quarter") from None
+    rows = []
+    for inst in _ratings_of(uow, quarter):
+        s = inst.summary or {}
+        rows.append({
+            "branch": inst.branch, "branch_name": BRANCHES.get(inst.branch, inst.branch), "instance": inst.id,
+            "star": s.get("star"), "inspection": s.get("inspection"), "pairing": s.get("pairing"),
+            "composite": s.get("composite"), "rated_plaque": s.get("plaque"), "plaque": s.get("final_plaque"),
+            "plaque_label": band_label(s["final_plaque"]) if s.get("final_plaque") else None,
+            "streak": s.get("streak"), "awards_withdrawn": bool(s.get("awards_withdrawn")),
+            "secretary_bonus": s.get("secretary_bonus", 0), "status": inst.status, "outcome": inst.outcome,
+        })
+    order = list(BRANCHES)
+    return sorted(rows, key=lambda r: order.index(r["branch"]) if r["branch"] in order else 99)

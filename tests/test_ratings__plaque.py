@@ -1,0 +1,133 @@
+"""Quarterly plaque rating (亮牌) through HTTP: inputs, composite, band edges, consequences, streaks, board."""
+from __future__ import annotations
+
+import pytest
+
+from service.domain import bands
+from test_pairing__lifecycle import SUP
+
+#: inspection and pairing scores given explicitly: composite = 0.4 star + 0.3 inspection + 0.3 pairing
+ALL = {"jg1": 95, "jg2": 80, "sc1": 60, "sc2": 75, "sb": 92}
+
+
+def rate(api, quarter: str, stars: dict, inspection=None, pairing=None, expect=201) -> dict:
+    body = {"quarter": quarter, "stars": stars, "inspection": inspection if inspection is not None else stars,
+            "pairing": pairing if pairing is not None else stars}
+    r = api.post("/api/ratings", SUP, json=body)
+    assert r.status_code == expect, r.get_json()
+    return r.get_json()
+
+
+def board(api, quarter: str, user: str = "sec_jg1") -> dict[str, dict]:
+    r = api.get("/api/ratings", user, query_string={"quarter": quarter})
+    assert r.status_code == 200, r.get_json()
+    return {row["branch"]: row for row in r.get_json()["items"]}
+
+
+@pytest.mark.parametrize("score,band", [(59.99, "fail"), (60, "needs_improvement"), (79.99, "needs_improvement"),
+                                        (80, "meets")])
+def test_assessment_band_edges(score, band):
+    assert bands.assessment_band(score) == band
+
+
+@pytest.mark.parametrize("score,plaque", [(69.99, "striving"), (70, "standard"), (89.99, "standard"), (90, "model")])
+def test_plaque_band_edges_through_the_api(api, score, plaque):
+    rate(api, "2026Q1", {"sc2": score})
+    row = board(api, "2026Q1")["sc2"]
+    assert row["composite"] == score and row["rated_plaque"] == plaque
+
+
+def test_composite_weights_and_the_board(api):
+    rate(api, "2026Q1", {"jg1": 100, "sb": 50}, inspection={"jg1": 50, "sb": 100}, pairing={"jg1": 80, "sb": 90})
+    rows = board(api, "2026Q1", user="auditor")
+    assert rows["jg1"]["composite"] == 79.0 and rows["jg1"]["plaque"] == "standard"  # 40 + 15 + 24
+    assert rows["sb"]["composite"] == 77.0  # 20 + 30 + 27
+    assert {k: rows["jg1"][k] for k in ("star", "inspection", "pairing", "streak", "plaque_label")} == {
+        "star": 100, "inspection": 50, "pairing": 80, "streak": 1, "plaque_label": "达标牌"}
+
+
+def test_missing_inputs_and_bad_scores_are_named_and_change_nothing(api):
+    r = api.post("/api/ratings", SUP, json={"quarter": "2026Q1", "stars": {"jg1": 101, "xx": 90, "sb": 80}})
+    assert r.status_code == 422
+    fields = {e["field"] for e in r.get_json()["error"]["errors"]}
+    # no inspection this quarter for any branch; jg1 has no pairing (sb has none running either)
+    assert {"stars.jg1", "stars.xx", "inspection.jg1", "pairing.jg1", "inspection.sb", "pairing.sb"} <= fields
+    assert board(api, "2026Q1") == {}
+    assert api.post("/api/ratings", "sec_jg1", json={"quarter": "2026Q1", "stars": {"jg1": 90}}).status_code == 403
+    assert api.post("/api/ratings", SUP, json={"quarter": "2026Q5", "stars": {"jg1": 90}}).status_code == 422
+    rate(api, "2026Q1", {"jg1": 90})
+    again = api.post("/api/ratings", SUP, json={"quarter": "2026Q1", "stars": {"jg1": 90}, "inspection": {"jg1": 90},
+                                               "pairing": {"jg1": 90}})
+    assert again.status_code == 422 and again.get_json()["error"]["errors"][0]["field"] == "stars.jg1"
+
+
+def test_striving_plaque_consequences_and_rerating(api):
+    rate(api, "2026Q1", {"sc1": 60})
+    row = board(api, "2026Q1")["sc1"]
+    assert row["rated_plaque"] == "striving" and row["awards_withdrawn"] is True
+    iid = row["instance"]
+    # the secretary writes a self-criticism to the committee; no committee interview the first time
+    api.complete("sec_sc1", "self_criticism", {"text": "本季度支部标准化工作落实不到位，我作为书记负有主要责任。"}, iid)
+    assert [t for t in api.inbox("committee") if t["instance_id"] == iid] == []
+    # after rectification the supervisor re-rates it 达标
+    api.complete(SUP, "rerate", {"rectified": True, "notes": "问题已整改，更换为达标牌"}, iid)
+    row = board(api, "2026Q1")["sc1"]
+    assert (row["plaque"], row["rated_plaque"], row["outcome"]) == ("standard", "striving", "rerated_standard")
+
+
+def test_striving_two_quarters_running_brings_a_committee_interview(api):
+    rate(api, "2026Q1", {"sc1": 60})
+    q1 = board(api, "2026Q1")["sc1"]["instance"]
+    api.complete("sec_sc1", "self_criticism", {"text": "本季度支部标准化工作落实不到位，我作为书记负有主要责任。"}, q1)
+    api.complete(SUP, "rerate", {"rectified": False, "notes": "整改不到位，延长争先期限"}, q1)
+    assert board(api, "2026Q1")["sc1"]["outcome"] == "striving_extended"
+    rate(api, "2026Q2", {"sc1": 65})
+    q2 = board(api, "2026Q2")["sc1"]
+    assert q2["streak"] == 2 and q2["rated_plaque"] == "striving"
+    api.complete("sec_sc1", "self_criticism", {"text": "连续两个季度挂争先牌，深刻检讨，立即整改。"}, q2["instance"])
+    interview = api.task("committee", "committee_interview", q2["instance"])
+    assert interview["name"] == "约谈党支部书记"
+    api.complete("committee", "committee_interview", {"summary": "约谈支部书记，调整组织委员", "adjust_committee": True},
+                 q2["instance"])
+    assert api.task(SUP, "rerate", q2["instance"])["status"] == "open"
+
+
+def test_rerated_striving_branch_starts_a_new_streak(api):
+    rate(api, "2026Q1", {"sc1": 60})
+    q1 = board(api, "2026Q1")["sc1"]["instance"]
+    api.complete("sec_sc1", "self_criticism", {"text": "本季度支部标准化工作落实不到位，我作为书记负有主要责任。"}, q1)
+    api.complete(SUP, "rerate", {"rectified": True, "notes": "问题已整改，更换为达标牌"}, q1)
+    rate(api, "2026Q2", {"sc1": 60})
+    q2 = board(api, "2026Q2")["sc1"]
+    assert q2["streak"] == 1  # the previous quarter ended 达标
+    assert [t for t in api.inbox("committee") if t["instance_id"] == q2["instance"]] == []
+
+
+def test_model_two_quarters_running_gives_the_secretary_five_points(api):
+    rate(api, "2026Q1", {"jg1": 95, "jg2": 95})
+    assert board(api, "2026Q1")["jg1"]["secretary_bonus"] == 0
+    rate(api, "2026Q2", {"jg1": 92, "jg2": 85})
+    rows = board(api, "2026Q2")
+    assert (rows["jg1"]["plaque"], rows["jg1"]["streak"], rows["jg1"]["secretary_bonus"]) == ("model", 2, 5)
+    assert (rows["jg2"]["plaque"], rows["jg2"]["streak"], rows["jg2"]["secretary_bonus"]) == ("standard", 1, 0)
+    assert all(r["status"] == "completed" for r in rows.values())
+
+
+def test_inputs_come_from_the_quarter_inspection_and_the_latest_assessment(api):
+    from test_inspections__lifecycle import FULL, publish, visit
+    from test_pairing__lifecycle import open_pairing, quarter_end, run_month, through_plan
+
+    iid = open_pairing(api)  # 机关二支部
+    through_plan(api, iid)
+    for _ in range(3):
+        run_month(api, iid)
+    quarter_end(api, iid, 85)
+    body = publish(api, teams=[{"branch": "jg2", "members": ["wei_sc1"]}])
+    jg2 = body["inspections"][0]["id"]
+    visit(api, "wei_sc1", jg2)
+    api.complete("wei_sc1", "scoring", {"scores": FULL}, jg2)
+    r = api.post("/api/ratings", SUP, json={"quarter": "2026Q1", "stars": {"jg2": 90}})
+    assert r.status_code == 201, r.get_json()
+    row = board(api, "2026Q1")["jg2"]
+    assert (row["inspection"], row["pairing"]) == (81.0, 85.0)
+    assert row["composite"] == round(0.4 * 90 + 0.3 * 81 + 0.3 * 85, 2)
