@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pypdf import PdfReader
 
+from service import documents
 from service.flows.timers import fire_due
 from test_pairing__lifecycle import SUP
 
@@ -174,6 +175,12 @@ def test_peer_inspection_round_end_to_end(api):
     assert "草稿" not in text
     pdf = api.get(f"/api/inspections/rounds/{round_id}/handbook", "sec_jg2", query_string={"format": "pdf"})
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
-    pages = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    reader = PdfReader(io.BytesIO(pdf.data))
+    pages = "".join(page.extract_text() for page in reader.pages)
     for phrase in ("党支部标准化经验手册", "党建+安全融合", "机关二支部党员活动室", "生产一支部"):
         assert phrase in pages.replace("\n", "")
+    fonts = [f.get_object() for f in reader.pages[0]["/Resources"]["/Font"].values()]
+    if documents.pdf_font_file(api.svc.settings.pdf_font):  # a CJK TrueType font is installed: it is embedded
+        assert any("/FontFile2" in f["/FontDescriptor"].get_object() for f in fonts if "/FontDescriptor" in f)
+    else:  # the reader supplies the glyphs of the standard CID font
+        assert any("STSong-Light" in str(f["/BaseFont"]) for f in fonts)

@@ -1,14 +1,18 @@
 """Documents people read: the 标准化经验手册 (experience handbook) as HTML and as PDF.
 
-Pure rendering of plain data: Jinja2 (autoescaped) for HTML, ReportLab for PDF. The PDF sets Chinese
-text in the Adobe-GB1 font STSong-Light, which ReportLab ships as a CID font: no font file is needed
-on the server, and readers (Acrobat, pdf.js, poppler with poppler-data) draw it with their own Song
-face. ``font_file`` embeds a TrueType font instead (e.g. wqy-zenhei), for readers without CJK fonts.
+Pure rendering of plain data: Jinja2 (autoescaped) for HTML, ReportLab for PDF.
+
+The PDF embeds (subsets) a TrueType CJK font, so it reads the same on any device: ``font_file`` if
+given, else the first of ``SYSTEM_FONTS`` present (Debian: ``apt install fonts-wqy-microhei``). With
+none installed it falls back to STSong-Light, the Adobe-GB1 CID font ReportLab knows without a file:
+the text is still exact (copy, search), but the reader must supply the glyphs, which Acrobat and
+browsers do and a bare poppler does not.
 """
 from __future__ import annotations
 
 import io
 from datetime import datetime
+from pathlib import Path
 
 from jinja2 import Environment, select_autoescape
 
@@ -43,6 +47,19 @@ table{border-collapse:collapse;width:100%}td,th{border:1px solid #999;padding:.3
 """)
 
 TITLE = "党支部标准化经验手册"
+#: TrueType CJK fonts looked for when none is configured (ReportLab reads TrueType outlines, not CFF)
+SYSTEM_FONTS = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+)
+
+
+def pdf_font_file(configured: str | None = None) -> str | None:
+    """The font file PDFs embed: the configured one, else the first system CJK font found, else None."""
+    if configured:
+        return configured
+    return next((f for f in SYSTEM_FONTS if Path(f).exists()), None)
 
 
 def handbook_html(data: dict) -> str:
@@ -51,7 +68,7 @@ def handbook_html(data: dict) -> str:
 
 
 def handbook_pdf(data: dict, font_file: str | None = None) -> bytes:
-    """The handbook as an A4 PDF with Chinese text."""
+    """The handbook as an A4 PDF with Chinese text (see the module docstring for the font)."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
@@ -61,10 +78,11 @@ def handbook_pdf(data: dict, font_file: str | None = None) -> bytes:
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
     from xml.sax.saxutils import escape
 
+    font_file = pdf_font_file(font_file)
     if font_file:
-        font = "HandbookFont"
+        font = f"CJK-{Path(font_file).stem}"
         if font not in pdfmetrics.getRegisteredFontNames():
-            pdfmetrics.registerFont(TTFont(font, font_file))
+            pdfmetrics.registerFont(TTFont(font, font_file, subfontIndex=0))
     else:
         font = "STSong-Light"
         if font not in pdfmetrics.getRegisteredFontNames():

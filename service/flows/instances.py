@@ -96,16 +96,17 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
 
 def _check_refs(uow: UnitOfWork, refs: dict, values: dict) -> None:
     """Fields that name another instance (``x-instance-refs``: field → process) must name a running
-    instance of that process for the same branch."""
+    instance of that process for the same branch; ``"*"`` accepts an instance of any process, finished or not
+    (the diagnosis or assessment a ticket comes from)."""
     for name, process in refs.items():
         if name not in values:
             continue
         ref = uow.instance(values[name])
-        if ref is None or ref.process_id != process:
+        if ref is None or process != "*" and ref.process_id != process:
             raise ValidationFailed(f"no {process} instance {values[name]}", field=f"variables.{name}")
         if ref.branch != values.get("branch"):
-            raise ValidationFailed(f"{process} {values[name]} belongs to another branch", field=f"variables.{name}")
-        if ref.status != "running":
+            raise ValidationFailed(f"{ref.process_id} {values[name]} belongs to another branch", field=f"variables.{name}")
+        if process != "*" and ref.status != "running":
             raise ValidationFailed(f"{process} {values[name]} is {ref.status}", field=f"variables.{name}")
 
 
