@@ -184,3 +184,6 @@ def test_peer_inspection_round_end_to_end(api):
         assert any("/FontFile2" in f["/FontDescriptor"].get_object() for f in fonts if "/FontDescriptor" in f)
     else:  # the reader supplies the glyphs of the standard CID font
         assert any("STSong-Light" in str(f["/BaseFont"]) for f in fonts)
+    # every instance of the round replays to its stored state
+    for iid in [round_id, sc1, jg2, first, second]:
+        assert api.get(f"/api/instances/{iid}/verify", "auditor").get_json()["ok"] is True, iid

@@ -90,6 +90,8 @@ def test_striving_two_quarters_running_brings_a_committee_interview(api):
     api.complete("committee", "committee_interview", {"summary": "约谈支部书记，调整组织委员", "adjust_committee": True},
                  q2["instance"])
     assert api.task(SUP, "rerate", q2["instance"])["status"] == "open"
+    for iid in (q1, q2["instance"]):
+        assert api.get(f"/api/instances/{iid}/verify", "auditor").get_json()["ok"] is True
 
 
 def test_rerated_striving_branch_starts_a_new_streak(api):
