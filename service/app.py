@@ -8,14 +8,30 @@ from .domain.clock import Clock
 from .flows import calendar_admin
 from .flows.context import Services
 from .notify import EmailChannel, WebhookChannel
-from .store.db import create_schema, make_engine, session_factory
+from .store import migrate
+from .store.db import make_engine, session_factory
 from .store.uow import UnitOfWork
+
+
+def ensure_schema(engine, config: Config) -> None:
+    """Bring the schema to the code's migration head (``auto_migrate``: the SQLite default), or refuse to
+    run on an older one (production databases are upgraded once, by ``branchflow db upgrade``, not by
+    every worker at start)."""
+    try:
+        if config.auto_migrate:
+            migrate.upgrade(engine)
+            return
+        at, want = migrate.current(engine), migrate.head()
+    except migrate.SchemaError as exc:
+        raise SystemExit(str(exc)) from None
+    if at != want:
+        raise SystemExit(f"database schema is at {at or 'nothing'}, this code needs {want}: run `branchflow db upgrade`")
 
 
 def build_services(config: Config) -> Services:
     """Store, clock and engine wired together (used by the app, the CLI and benchmarks)."""
     engine = make_engine(config.database_url)
-    create_schema(engine)
+    ensure_schema(engine, config)
     factory = session_factory(engine)
     svc = Services(settings=config.settings, clock=Clock(config.now), uow=lambda: UnitOfWork(factory))
     svc.db_engine = engine

@@ -91,6 +91,37 @@ def users_add(name, roles, branch, display_name, email, password_stdin) -> None:
 
 
 @main.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply the migrations up to REVISION (run once per deploy, before the workers start)."""
+    from .store import migrate
+    from .store.db import make_engine
+
+    engine = make_engine(Config.from_env().database_url)
+    try:
+        reached = migrate.upgrade(engine, revision)
+    except migrate.SchemaError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"database at {reached}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Print the database's revision and the code's head; exit 1 when they differ."""
+    from .store import migrate
+    from .store.db import make_engine
+
+    at, want = migrate.current(make_engine(Config.from_env().database_url)), migrate.head()
+    click.echo(f"database {at or 'empty'}; code {want}")
+    sys.exit(0 if at == want else 1)
+
+
+@main.group()
 def timers() -> None:
     """Timer operations."""
 

@@ -22,6 +22,12 @@ class Config:
     smtp: dict | None = None  # EmailChannel arguments when BRANCHFLOW_SMTP_HOST is set
     webhook: dict | None = None  # WebhookChannel arguments when BRANCHFLOW_WEBHOOK_URL is set
     settings: Settings = field(default_factory=Settings)
+    #: apply migrations when the service starts; default: on for SQLite, off elsewhere
+    auto_migrate: bool | None = None
+
+    def __post_init__(self):
+        if self.auto_migrate is None:
+            self.auto_migrate = self.database_url.startswith("sqlite")
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Config":
@@ -29,6 +35,8 @@ class Config:
         env = os.environ if env is None else env
         cfg = cls()
         cfg.database_url = env.get("BRANCHFLOW_DATABASE_URL", cfg.database_url)
+        auto = env.get("BRANCHFLOW_AUTO_MIGRATE")
+        cfg.auto_migrate = cfg.database_url.startswith("sqlite") if auto is None else auto.lower() in ("1", "true", "yes")
         cfg.secret_key = env.get("BRANCHFLOW_SECRET_KEY", cfg.secret_key)
         cfg.production = env.get("BRANCHFLOW_ENV", "development") == "production"
         if cfg.production and cfg.secret_key == "dev-only-secret":

@@ -1,20 +1,41 @@
 """Shared fixtures: a real SQLite file, the real engine and the app's test client, with a travelling clock."""
 from __future__ import annotations
 
+import shutil
+import tempfile
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
 from service.app import build_services, create_app
 from service.config import Config
 from service.flows.demo import load_demo
+from service.store import migrate
+from service.store.db import make_engine
 
 T0 = datetime.fromisoformat("2026-03-02T09:00:00+08:00")  # a Monday
 DEMO_PASSWORD = "demo-password-1"
 
 
+_TEMPLATE: list[Path] = []
+
+
+def _migrated_template() -> Path:
+    """An empty database at the migration head, built once per test run and copied for each test
+    (running every migration for each of the suite's databases would cost seconds)."""
+    if not _TEMPLATE:
+        path = Path(tempfile.mkdtemp()) / "template.sqlite3"
+        migrate.upgrade(make_engine(f"sqlite:///{path}"))
+        _TEMPLATE.append(path)
+    return _TEMPLATE[0]
+
+
 def make_config(tmp_path, now=T0) -> Config:
-    cfg = Config(database_url=f"sqlite:///{tmp_path / 'bf.sqlite3'}", now=now)
+    db = Path(tmp_path) / "bf.sqlite3"
+    if not db.exists():
+        shutil.copyfile(_migrated_template(), db)
+    cfg = Config(database_url=f"sqlite:///{db}", now=now)
     cfg.settings.password_profile = "fast"
     cfg.settings.calendar_dir = tmp_path / "no-calendar-files"
     cfg.settings.attachments_dir = tmp_path / "attachments"

@@ -10,7 +10,7 @@ SERVICE = Path(__file__).resolve().parents[1] / "service"
 ORDER = ["domain", "store", "engine", "notify", "documents", "flows", "scheduler", "api"]
 ONLY = {"flask": {"api"}, "flask_smorest": {"api"}, "SpiffWorkflow": {"engine"}, "apscheduler": {"scheduler"},
         "sqlalchemy": {"store"}, "smtplib": {"notify"}, "urllib": {"notify"},
-        "reportlab": {"documents"}, "jinja2": {"documents"}}
+        "reportlab": {"documents"}, "jinja2": {"documents"}, "alembic": {"store"}}
 TOP_LEVEL_ALLOWED = {"app.py", "cli.py", "config.py", "__init__.py"}
 
 

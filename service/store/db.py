@@ -5,7 +5,6 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from .models import Base
 
 
 def make_engine(url: str) -> Engine:
@@ -29,14 +28,6 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
-
-
-def create_schema(engine: Engine) -> None:
-    """Create every table that does not exist yet, and the triggers that keep events append-only."""
-    Base.metadata.create_all(engine)
-    with engine.begin() as conn:
-        for statement in append_only_ddl(engine.dialect.name):
-            conn.exec_driver_sql(statement)
 
 
 def append_only_ddl(dialect: str) -> list[str]:
