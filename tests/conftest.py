@@ -1,6 +1,8 @@
 """Shared fixtures: a real SQLite file, the real engine and the app's test client, with a travelling clock."""
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 import tempfile
 from datetime import datetime
@@ -13,6 +15,7 @@ from service.config import Config
 from service.flows.demo import load_demo
 from service.store import migrate
 from service.store.db import make_engine
+from sqlalchemy import create_engine
 
 T0 = datetime.fromisoformat("2026-03-02T09:00:00+08:00")  # a Monday
 DEMO_PASSWORD = "demo-password-1"
@@ -31,7 +34,43 @@ def _migrated_template() -> Path:
     return _TEMPLATE[0]
 
 
-def make_config(tmp_path, now=T0) -> Config:
+#: set by .ci/run for the PostgreSQL pass: an admin URL of a throwaway server (see .ci/pg)
+PG_ADMIN_URL = os.environ.get("BRANCHFLOW_TEST_PG")
+_PG_DATABASES: set[str] = set()
+
+
+def _pg_url(database: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + database
+
+
+def _pg_database(tmp_path) -> str:
+    """A fresh PostgreSQL database for one test, cloned from a migrated template (fast: a file copy)."""
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not _TEMPLATE:
+            conn.exec_driver_sql("DROP DATABASE IF EXISTS bf_template")
+            conn.exec_driver_sql("CREATE DATABASE bf_template")
+            engine = make_engine(_pg_url("bf_template"))
+            migrate.upgrade(engine)
+            engine.dispose()
+            _TEMPLATE.append(Path("bf_template"))
+        name = "bf_" + hashlib.sha1(str(tmp_path).encode()).hexdigest()[:16]
+        if name not in _PG_DATABASES:  # a second app on the same tmp_path reopens the same database
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE bf_template")
+            _PG_DATABASES.add(name)
+    admin.dispose()
+    return _pg_url(name)
+
+
+def make_config(tmp_path, now=T0, database_url: str | None = None) -> Config:
+    """Test configuration on a fresh database (or on ``database_url``, e.g. another process's)."""
+    if PG_ADMIN_URL or database_url:
+        cfg = Config(database_url=database_url or _pg_database(tmp_path), now=now)
+        cfg.settings.password_profile = "fast"
+        cfg.settings.calendar_dir = tmp_path / "no-calendar-files"
+        cfg.settings.attachments_dir = tmp_path / "attachments"
+        return cfg
     db = Path(tmp_path) / "bf.sqlite3"
     if not db.exists():
         shutil.copyfile(_migrated_template(), db)

@@ -53,3 +53,19 @@ def test_without_auto_migrate_the_service_refuses_an_unmigrated_database_and_the
     assert runner.invoke(main, ["db", "current"]).exit_code == 0
     svc = build_services(cfg)
     assert "instances" in inspect(svc.db_engine).get_table_names()
+
+
+def test_the_suite_database_matches_the_models_and_refuses_event_edits(api):
+    """Whichever database the suite runs on (SQLite, or PostgreSQL under .ci/run): migrated to head,
+    equal to the models, and its events table refuses UPDATE and DELETE."""
+    engine = api.svc.db_engine
+    assert migrate.current(engine) == migrate.head()
+    assert migrate.differences(engine) == []
+    from test_pairing__lifecycle import open_pairing
+    from sqlalchemy.exc import DatabaseError
+
+    open_pairing(api)
+    for statement in ("UPDATE events SET actor = 'x'", "DELETE FROM events"):
+        with pytest.raises(DatabaseError, match="append-only"):
+            with engine.begin() as conn:
+                conn.execute(text(statement))

@@ -17,9 +17,9 @@ DUE = T("2026-03-05T18:00:01+08:00")  # every supply_tools duty below is overdue
 INSTANCES = 12
 
 
-def sweep(tmp_path, barrier, out):
+def sweep(tmp_path, url, barrier, out):
     """One scheduler process: its own engine and connections, released by the barrier together with the other."""
-    cfg = make_config(tmp_path, DUE)
+    cfg = make_config(tmp_path, DUE, database_url=url)
     cfg.settings.timer_batch = 3  # small batches: the two sweeps interleave claims, even within one instance
     svc = build_services(cfg)
     barrier.wait()
@@ -31,7 +31,8 @@ def test_two_processes_fire_each_timer_once(api, tmp_path):
     ids = [to_supply_tools(api) for _ in range(INSTANCES)]
     ctx = mp.get_context("spawn")
     barrier, out = ctx.Barrier(2), ctx.Queue()
-    procs = [ctx.Process(target=sweep, args=(tmp_path, barrier, out)) for _ in range(2)]
+    url = api.svc.db_engine.url.render_as_string(hide_password=False)
+    procs = [ctx.Process(target=sweep, args=(tmp_path, url, barrier, out)) for _ in range(2)]
     for p in procs:
         p.start()
     results = [out.get(timeout=120) for _ in procs]

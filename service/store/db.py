@@ -27,6 +27,10 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
+    # psycopg 3 is the PostgreSQL driver: plain postgresql:// (SQLAlchemy's psycopg2 default) means it too
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url[len(prefix):]
     return create_engine(url, pool_pre_ping=True)
 
 
