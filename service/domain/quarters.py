@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
-
-from .calendar import CST
+from .errors import ValidationFailed
 
 _QUARTER = re.compile(r"^(?P<year>20\d\d)Q(?P<q>[1-4])$")
 
@@ -17,13 +15,16 @@ def parse_quarter(text: str) -> tuple[int, int]:
     return int(match["year"]), int(match["q"])
 
 
+def require_quarter(text: object, field: str = "quarter") -> str:
+    """``text`` if it names a quarter, else a 422 naming ``field``."""
+    try:
+        parse_quarter(text)
+    except (ValueError, TypeError) as exc:
+        raise ValidationFailed(str(exc), field=field) from None
+    return text
+
+
 def previous_quarter(text: str) -> str:
     """The quarter before ``text``."""
     year, q = parse_quarter(text)
     return f"{year - 1}Q4" if q == 1 else f"{year}Q{q - 1}"
-
-
-def quarter_of(at: datetime) -> str:
-    """The quarter an instant falls in, in China time."""
-    local = at.astimezone(CST)
-    return f"{local.year}Q{(local.month - 1) // 3 + 1}"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..domain.checklist import DEFAULT_CHECKLIST, validate_checklist
 from ..domain.errors import Forbidden, NotFound, ValidationFailed
-from ..domain.quarters import parse_quarter
+from ..domain.quarters import require_quarter
 from ..domain.roles import BRANCHES, may_act
 from ..store.models import Checklist, Instance
 from ..store.uow import UnitOfWork
@@ -89,11 +89,7 @@ def publish_round(svc: Services, uow: UnitOfWork, actor: Actor, body: dict) -> t
     """Publish a quarter's round: the checklist it pins, and one inspection per team, each team lent the
     inspector role on the branch it inspects for as long as that inspection runs."""
     _require_supervisor(actor)
-    quarter = body.get("quarter")
-    try:
-        parse_quarter(quarter)
-    except ValueError as exc:
-        raise ValidationFailed(str(exc), field="quarter") from None
+    quarter = require_quarter(body.get("quarter"))
     version = body.get("checklist_version")
     checklist = uow.checklist(version) if version is not None else current_checklist(svc, uow)
     if checklist is None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..domain.bands import band_label
 from ..domain.errors import Forbidden, ValidationFailed
-from ..domain.quarters import parse_quarter, previous_quarter
+from ..domain.quarters import previous_quarter, require_quarter
 from ..domain.roles import BRANCHES, may_act
 from ..store.models import Instance
 from ..store.uow import UnitOfWork
@@ -48,11 +48,7 @@ def rate_quarter(svc: Services, uow: UnitOfWork, actor: Actor, body: dict) -> li
     unless ``body.inspection`` / ``body.pairing`` give them; a missing one is a 422 naming it."""
     if actor.read_only or not may_act(actor.grants, "supervisor", None):
         raise Forbidden("only the supervisor (党群部) rates plaques")
-    quarter = body.get("quarter")
-    try:
-        parse_quarter(quarter)
-    except ValueError as exc:
-        raise ValidationFailed(str(exc), field="quarter") from None
+    quarter = require_quarter(body.get("quarter"))
     stars = body.get("stars")
     if not isinstance(stars, dict) or not stars:
         raise ValidationFailed("stars: the star rating of each branch to rate, e.g. {\"jg1\": 92}", field="stars")
@@ -101,10 +97,7 @@ def rate_quarter(svc: Services, uow: UnitOfWork, actor: Actor, body: dict) -> li
 
 def board(uow: UnitOfWork, quarter: str) -> list[dict]:
     """The quarter's ratings board: one row per rated branch, in branch order."""
-    try:
-        parse_quarter(quarter)
-    except ValueError as exc:
-        raise ValidationFailed(str(exc), field="quarter") from None
+    require_quarter(quarter)
     rows = []
     for inst in _ratings_of(uow, quarter):
         s = inst.summary or {}
