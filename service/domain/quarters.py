@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+
 from .errors import ValidationFailed
 
 _QUARTER = re.compile(r"^(?P<year>20\d\d)Q(?P<q>[1-4])$")
