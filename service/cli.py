@@ -56,6 +56,27 @@ def serve(host: str, port: int, with_demo: bool, no_scheduler: bool) -> None:
 
 
 @main.command()
+@click.option("--tick", "tick_seconds", type=float, default=None, help="seconds between sweeps (BRANCHFLOW_TICK_SECONDS)")
+def scheduler(tick_seconds: float | None) -> None:
+    """Run only the timer ticker and the outbox drain (production: beside gunicorn; several may run)."""
+    import signal
+    import threading
+
+    from .app import build_services
+    from .scheduler import start_ticker
+
+    cfg = Config.from_env()
+    svc = build_services(cfg)
+    ticker = start_ticker(svc, tick_seconds or cfg.tick_seconds)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    click.echo(f"branchflow scheduler: sweeping every {tick_seconds or cfg.tick_seconds:g} s ({cfg.database_url})")
+    stop.wait()
+    ticker.shutdown(wait=True)
+
+
+@main.command()
 def demo() -> None:
     """Load the demo organisation and users; prints the passwords."""
     _demo(_services())

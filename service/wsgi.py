@@ -1,0 +1,13 @@
+"""WSGI entry for gunicorn (``service.wsgi:app``): the web API from ``BRANCHFLOW_*``, without the ticker.
+
+Timers fire in the separate ``branchflow scheduler`` process (any number of them may run: sweeps
+claim rows with ``FOR UPDATE SKIP LOCKED``), so web workers stay stateless and can be killed any time.
+"""
+from __future__ import annotations
+
+from .app import create_app
+from .config import Config
+
+_config = Config.from_env()
+_config.scheduler = False
+app = create_app(_config)
