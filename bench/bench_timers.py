@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest import DEMO_PASSWORD, Api, make_config  # noqa: E402
+from conftest import DEMO_PASSWORD, Api, clone_database, make_config  # noqa: E402
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
@@ -105,8 +105,8 @@ def bench_sweep(root: Path) -> None:
     base.mkdir()
     base_db(base)
     small, big = root / "small", root / "big"
-    shutil.copytree(base, small)
-    shutil.copytree(base, big)
+    clone_database(base, small)
+    clone_database(base, big)
     _, pending_small, _, _ = sweep_dry(small)
     t_small, p_small, d_small, f_small = sweep(small, 0)
     t_big, p_big, d_big, f_big = sweep(big, 100_000 - pending_small)

@@ -63,6 +63,23 @@ def _pg_database(tmp_path) -> str:
     return _pg_url(name)
 
 
+def clone_database(src, dst) -> None:
+    """Copy the test database of folder ``src`` to folder ``dst`` (a file copy, or a PostgreSQL template clone)."""
+    if not PG_ADMIN_URL:
+        shutil.copytree(src, dst)
+        return
+    Path(dst).mkdir(parents=True, exist_ok=True)
+    source = "bf_" + hashlib.sha1(str(src).encode()).hexdigest()[:16]
+    target = "bf_" + hashlib.sha1(str(dst).encode()).hexdigest()[:16]
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{source}'")
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {target} WITH (FORCE)")
+        conn.exec_driver_sql(f"CREATE DATABASE {target} TEMPLATE {source}")
+    admin.dispose()
+    _PG_DATABASES.add(target)
+
+
 def make_config(tmp_path, now=T0, database_url: str | None = None) -> Config:
     """Test configuration on a fresh database (or on ``database_url``, e.g. another process's)."""
     if PG_ADMIN_URL or database_url:
