@@ -64,6 +64,10 @@ class Config:
             s.attachment_max_bytes = int(float(env["BRANCHFLOW_ATTACHMENT_MAX_MB"]) * 1024 * 1024)
         if env.get("BRANCHFLOW_PDF_FONT"):
             s.pdf_font = env["BRANCHFLOW_PDF_FONT"]
+        if env.get("BRANCHFLOW_LOGIN_MAX_FAILURES"):
+            s.login_max_failures = int(env["BRANCHFLOW_LOGIN_MAX_FAILURES"])
+        if env.get("BRANCHFLOW_LOGIN_LOCK_MINUTES"):
+            s.login_lock_minutes = float(env["BRANCHFLOW_LOGIN_LOCK_MINUTES"])
         if env.get("BRANCHFLOW_TICK_SECONDS"):
             cfg.tick_seconds = float(env["BRANCHFLOW_TICK_SECONDS"])
         if env.get("BRANCHFLOW_SMTP_HOST"):

@@ -37,7 +37,10 @@ def install(app: Flask) -> None:
     def _branchflow(exc: BranchflowError):
         if exc.status >= 500:
             log.error("internal error: %s", exc)
-        return _body(exc.status, exc.code, exc.message, exc.errors)
+        resp = _body(exc.status, exc.code, exc.message, exc.errors)
+        if getattr(exc, "retry_after", None):
+            resp.headers["Retry-After"] = str(exc.retry_after)
+        return resp
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -57,3 +57,14 @@ class TooManyRequests(BranchflowError):
 
     status = 429
     code = "too_many_requests"
+
+
+class TooManyAttempts(BranchflowError):
+    """Too many failed logins: the username is locked for a while (``retry_after`` seconds)."""
+
+    status = 429
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None):
+        super().__init__(message, field=field)
+        self.retry_after = retry_after

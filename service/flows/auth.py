@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from argon2.profiles import CHEAPEST, RFC_9106_LOW_MEMORY
 
-from ..domain.errors import Unauthenticated, ValidationFailed
+from ..domain.errors import TooManyAttempts, Unauthenticated, ValidationFailed
 from ..domain.roles import ROLE_LABELS, Grant
 from ..store.models import RoleGrant, Token, User
 from ..store.uow import UnitOfWork
@@ -36,22 +36,42 @@ def _digest(token: str) -> str:
 
 
 def login(svc: Services, uow: UnitOfWork, username: str, password: str) -> tuple[str, object]:
-    """Check the password and issue a token; the same error for unknown user and wrong password."""
+    """Check the password and issue a token; the same error for unknown user and wrong password.
+
+    ``login_max_failures`` wrong passwords in a row lock the username (known or not, so a lock tells
+    nothing about who exists) for ``login_lock_minutes``: every attempt then gets 429 and Retry-After.
+    The count lives in the database, so all workers share it."""
+    now = svc.clock.now()
+    throttle = uow.login_throttle(username)
+    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
+        wait = int((throttle.locked_until - now).total_seconds()) + 1
+        raise TooManyAttempts(f"too many failed logins for {username}: try again in {wait} s", retry_after=wait)
     user = uow.user_by_name(username)
     ph = hasher(svc)
     try:
         if user is None or not user.active:
             ph.verify(_DUMMY, password)  # equal timing for unknown users
-            raise Unauthenticated("wrong username or password")
+            raise VerificationError("unknown user")
         ph.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
+        _failed(svc, uow, username, now)
         raise Unauthenticated("wrong username or password") from None
+    if throttle is not None:
+        uow.delete(throttle)
     token = secrets.token_urlsafe(32)
-    now = svc.clock.now()
     expires = now + timedelta(hours=svc.settings.token_ttl_hours)
     uow.add(Token(token_hash=_digest(token), user_id=user.id, issued_at=now, expires_at=expires))
     uow.commit()
     return token, expires
+
+
+def _failed(svc: Services, uow: UnitOfWork, username: str, now) -> None:
+    """Count a failed login; the n-th in a row locks the username."""
+    row = uow.login_throttle(username[:64], create=True)
+    row.failures = (row.failures or 0) + 1
+    if row.failures >= svc.settings.login_max_failures:
+        row.failures, row.locked_until = 0, now + timedelta(minutes=svc.settings.login_lock_minutes)
+    uow.commit()
 
 
 def authenticate(svc: Services, uow: UnitOfWork, token: str | None) -> Actor:

@@ -85,6 +85,15 @@ class RoleGrant(Base):
     user: Mapped[User] = relationship(back_populates="grants")
 
 
+class LoginThrottle(Base):
+    """Consecutive failed logins of a username (known or not) and the lock they earned."""
+
+    __tablename__ = "login_throttle"
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
 class Token(Base):
     """A bearer token, stored as its sha256 only."""
 

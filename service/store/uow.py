@@ -23,6 +23,7 @@ from .models import (
     InboxTask,
     NO_DUE_DATE,
     Instance,
+    LoginThrottle,
     Outbox,
     RoleGrant,
     Spec,
@@ -111,6 +112,10 @@ class UnitOfWork:
         """Stage a new row."""
         self.session.add(obj)
 
+    def delete(self, obj) -> None:
+        """Stage the removal of a row."""
+        self.session.delete(obj)
+
     def insert(self, *objs) -> None:
         """INSERT new rows now, as Core statements, without tracking them in the session.
 
@@ -163,6 +168,14 @@ class UnitOfWork:
     def user_by_name(self, username: str) -> User | None:
         """The user called ``username``."""
         return self.session.scalar(select(User).where(User.username == username))
+
+    def login_throttle(self, username: str, create: bool = False) -> LoginThrottle | None:
+        """The failed-login record of ``username`` (a new one when ``create``)."""
+        row = self.session.get(LoginThrottle, username)
+        if row is None and create:
+            row = LoginThrottle(username=username, failures=0)
+            self.session.add(row)
+        return row
 
     def token(self, token_hash: str) -> Token | None:
         """The token row of ``token_hash``."""
