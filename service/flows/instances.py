@@ -161,9 +161,9 @@ def _sync(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, wf
     snap = svc.engine.snapshot(wf)
     if inst.summary != snap.data:  # most steps leave the data as it was: skip rewriting it
         inst.summary = snap.data
-    fresh = inst.version == 1  # a new instance has no rows yet
-    pending = {} if fresh else uow.pending_timer_marks(inst.id)
-    open_rows = {r.id: r for r in ([] if fresh else uow.open_task_marks(inst.id))}
+    # a new instance has no rows yet
+    pending, open_list = ({}, []) if inst.version == 1 else uow.sync_marks(inst.id)
+    open_rows = {r.id: r for r in open_list}
     # timers first: task due dates come from their escalation timers
     live = {t.task_id for t in snap.timers}
     uow.update_rows(Timer, [tid for tid in pending if tid not in live], status="cancelled")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, union_all, update
+from sqlalchemy import String, and_, bindparam, delete, exists, func, literal, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm import Session, sessionmaker
@@ -43,10 +43,16 @@ _PRINCIPAL = (select(Token.expires_at, Token.revoked_at, User.username, User.act
 _TASK_WITH_INSTANCE = (select(InboxTask, Instance).join(Instance, Instance.id == InboxTask.instance_id)
                        .where(InboxTask.id == bindparam("task_id")))
 _OPEN_TASKS_OF = select(InboxTask).where(InboxTask.instance_id == bindparam("instance_id"), InboxTask.status == "open")
-_OPEN_TASK_MARKS = (select(InboxTask.id, InboxTask.kind, InboxTask.ref_task_id, InboxTask.due_at, InboxTask.provisional)
-                    .where(InboxTask.instance_id == bindparam("instance_id"), InboxTask.status == "open"))
 _PENDING_TIMER_MARKS = (select(Timer.id, Timer.due_at, Timer.provisional)
                         .where(Timer.instance_id == bindparam("instance_id"), Timer.status == "pending"))
+# pending timers and open inbox rows of an instance in one round trip, for the sync after every step
+_SYNC_MARKS = union_all(
+    select(literal("timer").label("tbl"), Timer.id, literal(None, String).label("kind"),
+           literal(None, String).label("ref_task_id"), Timer.due_at, Timer.provisional)
+    .where(Timer.instance_id == bindparam("instance_id"), Timer.status == "pending"),
+    select(literal("task").label("tbl"), InboxTask.id, InboxTask.kind, InboxTask.ref_task_id, InboxTask.due_at,
+           InboxTask.provisional)
+    .where(InboxTask.instance_id == bindparam("instance_id"), InboxTask.status == "open"))
 
 
 _INSERTS: dict = {}
@@ -333,9 +339,16 @@ class UnitOfWork:
         row = self.session.execute(_TASK_WITH_INSTANCE, {"task_id": task_id}).first()
         return (row[0], row[1]) if row is not None else None
 
-    def open_task_marks(self, instance_id: str) -> list:
-        """(id, kind, ref_task_id, due_at, provisional) of an instance's open inbox rows, as stored now."""
-        return self.session.connection().execute(_OPEN_TASK_MARKS, {"instance_id": instance_id}).all()
+    def sync_marks(self, instance_id: str) -> tuple[dict, list]:
+        """An instance's pending timers (id → (due_at, provisional)) and open inbox rows
+        (id, kind, ref_task_id, due_at, provisional), as stored now, in one query."""
+        timers, tasks = {}, []
+        for row in self.session.connection().execute(_SYNC_MARKS, {"instance_id": instance_id}):
+            if row.tbl == "timer":
+                timers[row.id] = (row.due_at, row.provisional)
+            else:
+                tasks.append(row)
+        return timers, tasks
 
     def open_tasks_of(self, instance_id: str) -> list[InboxTask]:
         """Open inbox rows of an instance."""
