@@ -9,6 +9,21 @@ from pathlib import Path
 from .flows.context import Settings
 
 
+#: BRANCHFLOW_* variables that set one field of Settings: (variable, field, parser)
+_SETTINGS = (
+    ("BRANCHFLOW_TOKEN_TTL_HOURS", "token_ttl_hours", float),
+    ("BRANCHFLOW_CLOSE_OF_BUSINESS", "close_of_business", time.fromisoformat),
+    ("BRANCHFLOW_REMINDER_HOURS", "reminder_hours", float),
+    ("BRANCHFLOW_SECOND_ESCALATION", "second_level_escalation", str),
+    ("BRANCHFLOW_CALENDAR_DIR", "calendar_dir", Path),
+    ("BRANCHFLOW_ATTACHMENTS_DIR", "attachments_dir", Path),
+    ("BRANCHFLOW_ATTACHMENT_MAX_MB", "attachment_max_bytes", lambda v: int(float(v) * 1024 * 1024)),
+    ("BRANCHFLOW_PDF_FONT", "pdf_font", str),
+    ("BRANCHFLOW_LOGIN_MAX_FAILURES", "login_max_failures", int),
+    ("BRANCHFLOW_LOGIN_LOCK_MINUTES", "login_lock_minutes", float),
+)
+
+
 @dataclass
 class Config:
     """Everything ``create_app`` needs."""
@@ -48,26 +63,9 @@ class Config:
             if cfg.now.tzinfo is None:
                 raise SystemExit("BRANCHFLOW_NOW needs a timezone, e.g. 2026-03-02T09:00:00+08:00")
         s = cfg.settings
-        if env.get("BRANCHFLOW_TOKEN_TTL_HOURS"):
-            s.token_ttl_hours = float(env["BRANCHFLOW_TOKEN_TTL_HOURS"])
-        if env.get("BRANCHFLOW_CLOSE_OF_BUSINESS"):
-            s.close_of_business = time.fromisoformat(env["BRANCHFLOW_CLOSE_OF_BUSINESS"])
-        if env.get("BRANCHFLOW_REMINDER_HOURS"):
-            s.reminder_hours = float(env["BRANCHFLOW_REMINDER_HOURS"])
-        if env.get("BRANCHFLOW_SECOND_ESCALATION"):
-            s.second_level_escalation = env["BRANCHFLOW_SECOND_ESCALATION"]
-        if env.get("BRANCHFLOW_CALENDAR_DIR"):
-            s.calendar_dir = Path(env["BRANCHFLOW_CALENDAR_DIR"])
-        if env.get("BRANCHFLOW_ATTACHMENTS_DIR"):
-            s.attachments_dir = Path(env["BRANCHFLOW_ATTACHMENTS_DIR"])
-        if env.get("BRANCHFLOW_ATTACHMENT_MAX_MB"):
-            s.attachment_max_bytes = int(float(env["BRANCHFLOW_ATTACHMENT_MAX_MB"]) * 1024 * 1024)
-        if env.get("BRANCHFLOW_PDF_FONT"):
-            s.pdf_font = env["BRANCHFLOW_PDF_FONT"]
-        if env.get("BRANCHFLOW_LOGIN_MAX_FAILURES"):
-            s.login_max_failures = int(env["BRANCHFLOW_LOGIN_MAX_FAILURES"])
-        if env.get("BRANCHFLOW_LOGIN_LOCK_MINUTES"):
-            s.login_lock_minutes = float(env["BRANCHFLOW_LOGIN_LOCK_MINUTES"])
+        for name, attr, parse in _SETTINGS:
+            if env.get(name):
+                setattr(s, attr, parse(env[name]))
         if env.get("BRANCHFLOW_TICK_SECONDS"):
             cfg.tick_seconds = float(env["BRANCHFLOW_TICK_SECONDS"])
         if env.get("BRANCHFLOW_SMTP_HOST"):
