@@ -59,6 +59,20 @@ class TooManyRequests(BranchflowError):
     code = "too_many_requests"
 
 
+class TooLarge(BranchflowError):
+    """An upload above the configured size."""
+
+    status = 413
+    code = "too_large"
+
+
+class UnsupportedType(BranchflowError):
+    """An upload whose bytes are not one of the allowed types."""
+
+    status = 415
+    code = "unsupported_type"
+
+
 class TooManyAttempts(BranchflowError):
     """Too many failed logins: the username is locked for a while (``retry_after`` seconds)."""
 

@@ -9,7 +9,7 @@ import uuid
 import zipfile
 from pathlib import Path
 
-from ..domain.errors import BranchflowError, Forbidden, NotFound, ValidationFailed
+from ..domain.errors import Forbidden, NotFound, TooLarge, UnsupportedType, ValidationFailed
 from ..store.models import Attachment
 from ..store.uow import UnitOfWork
 from .actors import Actor
@@ -25,20 +25,6 @@ ALLOWED = {
 }
 #: roles that file evidence for their branch
 UPLOAD_ROLES = ("secretary", "branch_committee")
-
-
-class TooLarge(BranchflowError):
-    """An upload above the configured size."""
-
-    status = 413
-    code = "too_large"
-
-
-class UnsupportedType(BranchflowError):
-    """An upload whose bytes are not one of the allowed types."""
-
-    status = 415
-    code = "unsupported_type"
 
 
 def sniff(head: bytes, data: bytes) -> str | None:
