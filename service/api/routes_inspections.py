@@ -21,8 +21,6 @@ class Checklists(MethodView):
         svc = services()
         with svc.uow() as uow:
             actor(uow)
-            inspections.current_checklist(svc, uow)
-            uow.commit()
             return [inspections.checklist_view(c) for c in uow.checklists()]
 
     @blp.arguments(ChecklistIn)

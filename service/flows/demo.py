@@ -6,7 +6,7 @@ import secrets
 from ..domain.roles import BRANCHES, Grant
 from ..store.models import Branch
 from ..store.uow import UnitOfWork
-from . import auth, inspections
+from . import auth
 from .context import Services
 
 #: (username, display name, grants). Helpers per the seed's pairings.
@@ -40,6 +40,5 @@ def load_demo(svc: Services, uow: UnitOfWork, password: str | None = None) -> li
         # example.com is reserved for documentation (RFC 2606): demo mail never reaches a real person
         auth.add_user(svc, uow, username, pw, display, grants, email=f"{username}@example.com")
         created.append((username, display, pw))
-    inspections.current_checklist(svc, uow)  # the seed's 互查量化清单 as version 1
     uow.commit()
     return created

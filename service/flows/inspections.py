@@ -1,7 +1,7 @@
 """Peer inspection (互查互学互促): checklist versions, publishing a quarter's round, the experience handbook."""
 from __future__ import annotations
 
-from ..domain.checklist import DEFAULT_CHECKLIST, validate_checklist
+from ..domain.checklist import validate_checklist
 from ..domain.errors import Forbidden, NotFound, ValidationFailed
 from ..domain.quarters import require_quarter
 from ..domain.roles import BRANCHES, may_act
@@ -26,22 +26,11 @@ def checklist_view(row: Checklist) -> dict:
             "created_at": row.created_at, "total_points": sum(i["max_points"] for i in row.items)}
 
 
-def current_checklist(svc: Services, uow: UnitOfWork) -> Checklist:
-    """The newest checklist version; the seed's checklist becomes version 1 on first use."""
-    row = uow.checklist()
-    if row is None:
-        row = Checklist(version=1, title=DEFAULT_CHECKLIST["title"], items=DEFAULT_CHECKLIST["items"],
-                        created_by="system", created_at=svc.clock.now())
-        uow.add(row)
-        uow.flush()
-    return row
-
-
 def add_checklist(svc: Services, uow: UnitOfWork, actor: Actor, data: object) -> Checklist:
     """Publish a new checklist version (earlier rounds keep the version they pinned)."""
     _require_supervisor(actor)
     clean = validate_checklist(data)
-    version = current_checklist(svc, uow).version + 1
+    version = uow.checklist().version + 1
     row = Checklist(version=version, title=clean["title"], items=clean["items"], created_by=actor.name,
                     created_at=svc.clock.now())
     uow.add(row)
@@ -91,7 +80,7 @@ def publish_round(svc: Services, uow: UnitOfWork, actor: Actor, body: dict) -> t
     _require_supervisor(actor)
     quarter = require_quarter(body.get("quarter"))
     version = body.get("checklist_version")
-    checklist = uow.checklist(version) if version is not None else current_checklist(svc, uow)
+    checklist = uow.checklist(version) if version is not None else uow.checklist()
     if checklist is None:
         raise ValidationFailed(f"no checklist version {version}", field="checklist_version")
     teams = _check_teams(uow, body.get("teams"))
