@@ -18,12 +18,16 @@ def lanes(*codes):
     return [(c, ROLE_LABELS[c]) for c in codes]
 
 
-def duty_timers(task: str, rule: str, what: str, first: str = "supervisor") -> tuple[list[Boundary], list[El], list[Flow]]:
-    """Reminder, overdue + first-level escalation (supervisor by default), committee escalation on one duty task."""
+def duty_timers(task: str, rule: str, what: str, first: str = "supervisor",
+                rule_expr: str | None = None) -> tuple[list[Boundary], list[El], list[Flow]]:
+    """Reminder, overdue + first-level escalation (supervisor by default), committee escalation on one duty task.
+
+    ``rule_expr`` is an expression giving the rule at run time (a ticket's own date: ``"by:" + rectify_by``)."""
+    arg = rule_expr or f'"{rule}"'
     specs = [
-        ("remind", "到期前提醒", f'reminder("{rule}")', {"kind": "remind"}),
-        ("overdue", f"逾期（{rule}）升级{ROLE_LABELS[first]}", f'deadline("{rule}")', {"kind": "escalate", "level": "1", "escalate_to": first}),
-        ("escalate2", "再逾期升级党委", f'escalation("{rule}")', {"kind": "escalate", "level": "2", "escalate_to": "committee"}),
+        ("remind", "到期前提醒", f"reminder({arg})", {"kind": "remind"}),
+        ("overdue", f"逾期（{rule}）升级{ROLE_LABELS[first]}", f"deadline({arg})", {"kind": "escalate", "level": "1", "escalate_to": first}),
+        ("escalate2", "再逾期升级党委", f"escalation({arg})", {"kind": "escalate", "level": "2", "escalate_to": "committee"}),
     ]
     bounds, ends, flows = [], [], []
     for slot, (suffix, name, expr, props) in enumerate(specs):
@@ -288,13 +292,7 @@ def rectification():
         Flow("f_again", "sent_back", "rectify"), Flow("f_end", "closed", "end"),
     ]
     b1, _, f1 = duty_timers("plan", "7wd", "制定整改方案")
-    b2 = [Boundary("rectify_remind", "整改时限前提醒", "rectify", 'reminder("by:" + rectify_by)',
-                   {"kind": "remind", "duty": "落实整改"}, 0),
-          Boundary("rectify_overdue", "整改逾期升级党群部", "rectify", 'deadline("by:" + rectify_by)',
-                   {"kind": "escalate", "level": "1", "escalate_to": "supervisor", "duty": "落实整改"}, 1),
-          Boundary("rectify_escalate2", "再逾期升级党委", "rectify", 'escalation("by:" + rectify_by)',
-                   {"kind": "escalate", "level": "2", "escalate_to": "committee", "duty": "落实整改"}, 2)]
-    f2 = [Flow(f"f_{b.id}", b.id, f"{b.id}_end") for b in b2]
+    b2, _, f2 = duty_timers("rectify", "整改时限", "落实整改", rule_expr='"by:" + rectify_by')
     with_timer_ends(e, b1, "secretary", 1, 95)
     with_timer_ends(e, b2, "secretary", 2, 95)
     return render("rectification", "整改销号", L, e, f + f1 + f2, b1 + b2)
