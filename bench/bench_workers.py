@@ -16,7 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from conftest import DEMO_PASSWORD, make_config  # noqa: E402
-from test_deploy__gunicorn import START, Server  # noqa: E402
+from test_deploy__gunicorn import Server  # noqa: E402
+from test_pairing__lifecycle import START  # noqa: E402
 
 from service.app import build_services  # noqa: E402
 from service.flows import instances as flows_instances  # noqa: E402

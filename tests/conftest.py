@@ -82,16 +82,15 @@ def clone_database(src, dst) -> None:
 
 def make_config(tmp_path, now=T0, database_url: str | None = None) -> Config:
     """Test configuration on a fresh database (or on ``database_url``, e.g. another process's)."""
-    if PG_ADMIN_URL or database_url:
-        cfg = Config(database_url=database_url or _pg_database(tmp_path), now=now)
-        cfg.settings.password_profile = "fast"
-        cfg.settings.calendar_dir = tmp_path / "no-calendar-files"
-        cfg.settings.attachments_dir = tmp_path / "attachments"
-        return cfg
-    db = Path(tmp_path) / "bf.sqlite3"
-    if not db.exists():
-        shutil.copyfile(_migrated_template(), db)
-    cfg = Config(database_url=f"sqlite:///{db}", now=now)
+    if not database_url:
+        if PG_ADMIN_URL:
+            database_url = _pg_database(tmp_path)
+        else:
+            db = Path(tmp_path) / "bf.sqlite3"
+            if not db.exists():
+                shutil.copyfile(_migrated_template(), db)
+            database_url = f"sqlite:///{db}"
+    cfg = Config(database_url=database_url, now=now)
     cfg.settings.password_profile = "fast"
     cfg.settings.calendar_dir = tmp_path / "no-calendar-files"
     cfg.settings.attachments_dir = tmp_path / "attachments"

@@ -20,6 +20,7 @@ from conftest import DEMO_PASSWORD, T0, make_config
 from service.app import build_services
 from service.flows.demo import load_demo
 from service.store.models import Event
+from test_pairing__lifecycle import START
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,10 +86,6 @@ def server(tmp_path):
     srv.svc = svc
     yield srv
     srv.stop()
-
-
-START = {"branch": "jg2", "helper": "supervisor", "term_start": "2026-03-02", "months": 3,
-         "targets": [{"name": "台账齐全率", "target": "100%"}]}
 
 
 def open_pairing(srv) -> str:
