@@ -316,12 +316,13 @@ class UnitOfWork:
         counts = self.session.execute(
             select(func.count(), func.count().filter(running), func.count().filter(and_(running, overdue)))
             .select_from(Instance).where(*base)).one()
-        total = self.session.scalar(select(func.count()).select_from(Instance).where(*conds))
         rows = self.session.execute(
             select(Instance, and_(running, overdue)).where(*conds)
             .order_by(Instance.created_at.desc(), Instance.id).limit(limit).offset(offset)).all()
-        return [(r[0], bool(r[1])) for r in rows], {"total": total, "all": counts[0], "open": counts[1],
-                                                     "overdue": counts[2]}
+        everything, open_, overdue_ = counts
+        total = {None: everything, "open": open_, "closed": everything - open_, "overdue": overdue_}[status]
+        return [(r[0], bool(r[1])) for r in rows], {"total": total, "all": everything, "open": open_,
+                                                     "overdue": overdue_}
 
     def child_for_wait(self, parent_id: str, wait_task: str) -> Instance | None:
         """The child started for message wait ``wait_task`` of ``parent_id``."""
