@@ -65,13 +65,16 @@ def _insert_of(table):
     return _INSERTS[table]
 
 
+_DROP_GRANTS_OF = delete(RoleGrant.__table__).where(RoleGrant.__table__.c.source == bindparam("source"))
 _UPDATES: dict = {}
 
 
 def _update_of(table, keys: tuple[str, ...]):
-    """``UPDATE table SET keys... WHERE id IN (:ids)``, built once per table and column set."""
+    """``UPDATE table SET keys = :keys WHERE id = :row_id``, built once per table and column set (an
+    expanding ``IN`` would be re-rendered on every execution; this one is compiled once, run per row)."""
     if (table, keys) not in _UPDATES:
-        _UPDATES[table, keys] = update(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
+        _UPDATES[table, keys] = (update(table).where(table.c.id == bindparam("row_id"))
+                                 .values({k: bindparam(k) for k in keys}))
     return _UPDATES[table, keys]
 
 
@@ -138,14 +141,14 @@ class UnitOfWork:
             raise Conflict("the process moved on meanwhile (stale version); reload and retry") from exc
 
     def update_rows(self, model, ids, **values) -> None:
-        """UPDATE rows ``ids`` of ``model`` now, as one Core statement; objects of those rows already
-        loaded in this unit of work take the new values as their committed state."""
+        """UPDATE rows ``ids`` of ``model`` now (one statement, one parameter set per row); objects of those
+        rows already loaded in this unit of work take the new values as their committed state."""
         if not ids:
             return
         if model is InboxTask and "due_at" in values:  # what the due_at validator does for mapped objects
             values["due_sort"] = values["due_at"] if values["due_at"] is not None else NO_DUE_DATE
         self.session.connection().execute(_update_of(model.__table__, tuple(sorted(values))),
-                                          dict(values, ids=list(ids)))
+                                          [dict(values, row_id=row_id) for row_id in ids])
         for row_id in ids:
             obj = self.session.identity_map.get(identity_key(model, row_id))
             if obj is not None:
@@ -218,8 +221,7 @@ class UnitOfWork:
 
     def drop_grants_of(self, source: str) -> None:
         """Remove the grants that existed for instance ``source``."""
-        self.session.execute(delete(RoleGrant).where(RoleGrant.source == source)
-                             .execution_options(synchronize_session=False))
+        self.session.connection().execute(_DROP_GRANTS_OF, {"source": source})
 
     def home_branches(self, username: str) -> set[str]:
         """Branches a user belongs to: those of their own branch-scoped grants (not ones lent by an instance)."""
