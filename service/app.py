@@ -49,7 +49,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
 
     config = config or Config.from_env()
     svc = services or build_services(config)
-    app = Flask("branchflow")
+    app = Flask("branchflow", static_folder=None)  # the API serves no files of its own
     app.config["SECRET_KEY"] = config.secret_key
     app.config["MAX_CONTENT_LENGTH"] = 1 * 1024 * 1024
     app.extensions["branchflow"] = svc

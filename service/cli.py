@@ -194,8 +194,9 @@ def calendar_load(path: str) -> None:
 
     svc = _services()
     try:
-        result = calendar_admin.load_year(svc, Actor("admin-cli", (), True, "admin"),
-                                          json.loads(open(path, encoding="utf-8").read()))
+        with svc.uow() as uow:
+            result = calendar_admin.load_year(svc, uow, Actor("admin-cli", (), True, "admin"),
+                                              json.loads(open(path, encoding="utf-8").read()))
     except (BranchflowError, json.JSONDecodeError) as exc:
         raise click.ClickException(str(exc))
     click.echo(json.dumps(result, ensure_ascii=False))

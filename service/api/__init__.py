@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask_smorest import Api
 
-from . import errors
+from . import context, errors
+from .openapi import BranchflowApi, PermissionsPlugin
 from .routes_attachments import blp as attachments_blp
 from .routes_audit import blp as audit_blp
 from .routes_auth import blp as auth_blp
@@ -35,8 +35,9 @@ def register(app: Flask) -> None:
                               "peer inspection, rectification tickets, plaque ratings."},
         },
     )
-    api = Api(app)
+    api = BranchflowApi(app, spec_kwargs={"extra_plugins": [PermissionsPlugin()]})
     for blp in (auth_blp, tasks_blp, instances_blp, audit_blp, calendar_blp, inspections_blp, tickets_blp, ratings_blp,
                 attachments_blp):
         api.register_blueprint(blp)
+    context.install(app)
     errors.install(app)

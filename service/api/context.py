@@ -1,12 +1,30 @@
-"""Request helpers: the services object, a unit of work, and the authenticated actor."""
+"""Request plumbing: one unit of work per request, the permission gate and the authenticated actor.
+
+The gate runs before the request body is read: it authenticates the bearer token and checks the
+caller's roles against ``domain.permissions``, so a caller without the right role gets 401/403 and
+never a validation answer. Every ``/api`` route must be in that table; ``install`` refuses to start
+otherwise.
+"""
 from __future__ import annotations
 
-from flask import current_app, request
+import re
 
+from flask import Flask, current_app, g, request
+
+from ..domain import permissions
+from ..domain.errors import Forbidden
 from ..flows import auth
 from ..flows.actors import Actor
 from ..flows.context import Services
 from ..store.uow import UnitOfWork
+
+_PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+def operation(method: str, rule: str) -> str:
+    """``POST /api/tasks/{task_id}/complete`` for Flask's ``/api/tasks/<string:task_id>/complete``."""
+    path = _PARAM.sub(r"{\1}", rule)
+    return f"{method} {path}"
 
 
 def services() -> Services:
@@ -21,6 +39,48 @@ def bearer() -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def actor(uow: UnitOfWork) -> Actor:
-    """The authenticated caller (401 otherwise)."""
-    return auth.authenticate(services(), uow, bearer())
+def request_uow() -> UnitOfWork:
+    """The request's unit of work (opened by the gate, closed when the request ends: uncommitted work is
+    rolled back)."""
+    return g.uow
+
+
+def actor() -> Actor:
+    """The authenticated caller (the gate has already answered 401 otherwise)."""
+    return g.actor
+
+
+def _operations(app: Flask):
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api"):
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield operation(method, rule.rule)
+
+
+def install(app: Flask) -> None:
+    """Register the gate; every /api operation must have a row in the permission table."""
+    missing = [op for op in _operations(app) if permissions.rule_of(op) is None]
+    if missing:
+        raise RuntimeError(f"operations missing from domain/permissions.py: {', '.join(missing)}")
+
+    @app.before_request
+    def _gate():
+        if request.url_rule is None or request.method == "OPTIONS":
+            return  # 404 / 405 / CORS pre-flight: nothing to authorize
+        method = "GET" if request.method == "HEAD" else request.method
+        rule = permissions.rule_of(operation(method, request.url_rule.rule))
+        svc = services()
+        g.uow = svc.uow().__enter__()
+        if rule is None:
+            raise Forbidden("this operation is not in the permission table")
+        if rule == permissions.PUBLIC:
+            return
+        g.actor = auth.authenticate(svc, g.uow, bearer())
+        if not permissions.allows(rule, (grant.role for grant in g.actor.grants)):
+            raise Forbidden(f"{method} {request.path} is not open to your roles")
+
+    @app.teardown_request
+    def _close(_exc):
+        uow = g.pop("uow", None)
+        if uow is not None:
+            uow.__exit__(None, None, None)

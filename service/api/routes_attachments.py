@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from ..domain.errors import ValidationFailed
 from ..flows import attachments
-from .context import actor, services
+from .context import actor, request_uow, services
 from .schemas import AttachmentOut
 
 blp = Blueprint("attachments", __name__, url_prefix="/api/attachments", description="整改佐证材料")
@@ -24,12 +24,11 @@ class Upload(MethodView):
         svc = services()
         # the one route that takes more than the app-wide 1 MB body
         request.max_content_length = svc.settings.attachment_max_bytes + 64 * 1024
-        with svc.uow() as uow:
-            who = actor(uow)
-            upload = request.files.get("file")
-            if upload is None:
-                raise ValidationFailed("send the file as multipart/form-data field 'file'", field="file")
-            return attachments.upload(svc, uow, who, request.form.get("branch"), upload.filename, upload.stream)
+        upload = request.files.get("file")
+        if upload is None:
+            raise ValidationFailed("send the file as multipart/form-data field 'file'", field="file")
+        return attachments.upload(svc, request_uow(), actor(), request.form.get("branch"), upload.filename,
+                                  upload.stream)
 
 
 @blp.route("/<string:attachment_id>")
@@ -38,8 +37,7 @@ class Download(MethodView):
     def get(self, attachment_id):
         """Download an attachment of a branch you may see."""
         svc = services()
-        with svc.uow() as uow:
-            row, path = attachments.fetch(svc, uow, actor(uow), attachment_id)
+        row, path = attachments.fetch(svc, request_uow(), actor(), attachment_id)
         response = send_file(path, mimetype=row.content_type, as_attachment=True, download_name=row.filename)
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response

@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..flows import audit
-from .context import actor, services
+from .context import actor, request_uow, services
 from .schemas import EventOut, StateAtOut, VerifyOut
 
 blp = Blueprint("audit", __name__, url_prefix="/api/instances", description="审计：历史、重放与校验")
@@ -16,9 +16,7 @@ class History(MethodView):
     @blp.response(200, EventOut(many=True))
     def get(self, instance_id):
         """Every event of the instance in order: actor, role, time, BPMN element and its Chinese name, inputs."""
-        svc = services()
-        with svc.uow() as uow:
-            return audit.history(uow, actor(uow), instance_id)
+        return audit.history(request_uow(), actor(), instance_id)
 
 
 @blp.route("/<string:instance_id>/history/<int:seq>")
@@ -26,9 +24,7 @@ class StateAt(MethodView):
     @blp.response(200, StateAtOut)
     def get(self, instance_id, seq):
         """The instance right after event ``seq``, re-executed from the pinned BPMN and the recorded inputs."""
-        svc = services()
-        with svc.uow() as uow:
-            return audit.state_at(svc, uow, actor(uow), instance_id, seq)
+        return audit.state_at(services(), request_uow(), actor(), instance_id, seq)
 
 
 @blp.route("/<string:instance_id>/verify")
@@ -36,9 +32,7 @@ class Verify(MethodView):
     @blp.response(200, VerifyOut)
     def get(self, instance_id):
         """Check the hash chain and that replaying the log reproduces the stored state; names the first difference."""
-        svc = services()
-        with svc.uow() as uow:
-            return audit.verify(svc, uow, actor(uow), instance_id).to_dict()
+        return audit.verify(services(), request_uow(), actor(), instance_id).to_dict()
 
 
 @blp.route("/<string:instance_id>/export")
@@ -47,6 +41,4 @@ class Export(MethodView):
     def get(self, instance_id):
         """A single file with the events, the exact BPMN and forms, the calendar data and the chain head;
         ``branchflow audit verify --file`` checks it offline."""
-        svc = services()
-        with svc.uow() as uow:
-            return audit.export(uow, actor(uow), instance_id)
+        return audit.export(request_uow(), actor(), instance_id)

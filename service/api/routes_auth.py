@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..flows import auth
-from .context import actor, bearer, services
+from .context import actor, bearer, request_uow, services
 from .schemas import LoginIn, TokenOut
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="登录与令牌")
@@ -18,10 +18,9 @@ class Login(MethodView):
     @blp.doc(security=[])
     def post(self, body):
         """Exchange username and password for a bearer token."""
-        svc = services()
-        with svc.uow() as uow:
-            token, expires = auth.login(svc, uow, body["username"], body["password"])
-            who = auth.authenticate(svc, uow, token)
+        svc, uow = services(), request_uow()
+        token, expires = auth.login(svc, uow, body["username"], body["password"])
+        who = auth.authenticate(svc, uow, token)
         return {"token": token, "expires_at": expires, "username": who.name,
                 "roles": [{"role": g.role, "branch": g.branch} for g in who.grants]}
 
@@ -31,10 +30,7 @@ class Logout(MethodView):
     @blp.response(204)
     def post(self):
         """Revoke the bearer token of this request."""
-        svc = services()
-        with svc.uow() as uow:
-            actor(uow)
-            auth.revoke(svc, uow, bearer())
+        auth.revoke(services(), request_uow(), bearer())
 
 
 @blp.route("/me")
@@ -42,6 +38,5 @@ class Me(MethodView):
     @blp.response(200, TokenOut)
     def get(self):
         """Who the bearer token belongs to."""
-        with services().uow() as uow:
-            who = actor(uow)
+        who = actor()
         return {"username": who.name, "roles": [{"role": g.role, "branch": g.branch} for g in who.grants]}

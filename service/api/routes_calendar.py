@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from ..domain.calendar import CST
 from ..flows import calendar_admin
-from .context import actor, services
+from .context import actor, request_uow, services
 from .schemas import DeadlineOut, DeadlineQuery, YearIn, YearLoadOut, YearOut
 
 blp = Blueprint("calendar", __name__, url_prefix="/api/calendar", description="工作日历与期限")
@@ -18,10 +18,7 @@ class Deadline(MethodView):
     @blp.response(200, DeadlineOut)
     def get(self, q):
         """Due instant of a rule (24h, 3wd, 5wd, 7wd, …) from ``start``; ``provisional`` on fallback years."""
-        svc = services()
-        with svc.uow() as uow:
-            actor(uow)
-        d = calendar_admin.deadline(svc, q["start"], q["rule"])
+        d = calendar_admin.deadline(services(), q["start"], q["rule"])
         return {"start": q["start"], "rule": d.rule, "due": d.due, "due_local": d.due.astimezone(CST).isoformat(),
                 "provisional": d.provisional}
 
@@ -31,16 +28,10 @@ class Years(MethodView):
     @blp.response(200, YearOut(many=True))
     def get(self):
         """Years with an official working-day schedule (built in or loaded); other years are provisional."""
-        svc = services()
-        with svc.uow() as uow:
-            actor(uow)
-        return calendar_admin.years(svc)
+        return calendar_admin.years(services())
 
     @blp.arguments(YearIn)
     @blp.response(200, YearLoadOut)
     def post(self, body):
         """Load (or replace) an official year (admin only); provisional deadlines in it are re-armed."""
-        svc = services()
-        with svc.uow() as uow:
-            who = actor(uow)
-        return calendar_admin.load_year(svc, who, body)
+        return calendar_admin.load_year(services(), request_uow(), actor(), body)

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from .. import documents
 from ..flows import inspections
-from .context import actor, services
+from .context import actor, request_uow, services
 from .schemas import ChecklistIn, ChecklistOut, HandbookOut, HandbookQuery, RoundIn, RoundOut
 
 blp = Blueprint("inspections", __name__, url_prefix="/api/inspections", description="互查互学互促")
@@ -18,18 +18,13 @@ class Checklists(MethodView):
     @blp.response(200, ChecklistOut(many=True))
     def get(self):
         """Every version of the 互查量化清单, newest first."""
-        svc = services()
-        with svc.uow() as uow:
-            actor(uow)
-            return [inspections.checklist_view(c) for c in uow.checklists()]
+        return [inspections.checklist_view(c) for c in request_uow().checklists()]
 
     @blp.arguments(ChecklistIn)
     @blp.response(201, ChecklistOut)
     def post(self, body):
         """Publish a new checklist version (supervisor); rounds already published keep theirs."""
-        svc = services()
-        with svc.uow() as uow:
-            return inspections.checklist_view(inspections.add_checklist(svc, uow, actor(uow), body))
+        return inspections.checklist_view(inspections.add_checklist(services(), request_uow(), actor(), body))
 
 
 @blp.route("/rounds")
@@ -38,10 +33,8 @@ class Rounds(MethodView):
     @blp.response(201, RoundOut)
     def post(self, body):
         """Publish a quarter's round: one inspection per team; a team never inspects its own branch."""
-        svc = services()
-        with svc.uow() as uow:
-            round_, children = inspections.publish_round(svc, uow, actor(uow), body)
-            return {"round": round_, "inspections": children}
+        round_, children = inspections.publish_round(services(), request_uow(), actor(), body)
+        return {"round": round_, "inspections": children}
 
 
 @blp.route("/rounds/<string:round_id>/handbook")
@@ -53,8 +46,7 @@ class Handbook(MethodView):
     def get(self, q, round_id):
         """The 标准化经验手册 of a round as JSON, HTML or PDF (a draft until the supervisor compiles it)."""
         svc = services()
-        with svc.uow() as uow:
-            data = inspections.handbook(svc, uow, actor(uow), round_id)
+        data = inspections.handbook(svc, request_uow(), actor(), round_id)
         name = f"handbook-{data['quarter']}"
         if q["format"] == "html":
             return Response(documents.handbook_html(data), mimetype="text/html",

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from ..domain.errors import Forbidden
 from ..flows import instances
-from .context import actor, services
+from .context import actor, request_uow, services
 from .routes_tasks import task_view
 from .schemas import InstanceDetailOut, InstanceIn, InstancePage, InstanceQuery
 
@@ -28,26 +28,23 @@ class Instances(MethodView):
     @blp.response(201, InstanceDetailOut)
     def post(self, body):
         """Start a process: variables are validated against forms/<process>/start.json."""
-        svc = services()
-        with svc.uow() as uow:
-            who = actor(uow)
-            if who.read_only:
-                raise Forbidden("read-only role: auditors change nothing")
-            inst = instances.start(svc, uow, who, body["process"], body["variables"])
-            uow.commit()
-            return instance_detail(svc, uow, inst)
+        svc, uow, who = services(), request_uow(), actor()
+        if who.read_only:
+            raise Forbidden("read-only role: auditors change nothing")
+        inst = instances.start(svc, uow, who, body["process"], body["variables"])
+        uow.commit()
+        return instance_detail(svc, uow, inst)
 
     @blp.arguments(InstanceQuery, location="query")
     @blp.response(200, InstancePage)
     def get(self, q):
         """Instances I may see (company roles: all; branch roles: their branches), newest first."""
-        svc = services()
-        with svc.uow() as uow:
-            who = actor(uow)
-            scope = None if who.company_wide else sorted({g.branch for g in who.grants if g.branch})
-            rows, total = uow.instances(process=q.get("process"), branch=q.get("branch"), status=q.get("status"),
-                                        branches=scope, limit=q["per_page"], offset=(q["page"] - 1) * q["per_page"])
-            return {"items": rows, "total": total, "page": q["page"], "per_page": q["per_page"]}
+        who = actor()
+        scope = None if who.company_wide else sorted({g.branch for g in who.grants if g.branch})
+        rows, total = request_uow().instances(process=q.get("process"), branch=q.get("branch"), status=q.get("status"),
+                                              branches=scope, limit=q["per_page"],
+                                              offset=(q["page"] - 1) * q["per_page"])
+        return {"items": rows, "total": total, "page": q["page"], "per_page": q["per_page"]}
 
 
 @blp.route("/<string:instance_id>")
@@ -55,7 +52,5 @@ class InstanceDetail(MethodView):
     @blp.response(200, InstanceDetailOut)
     def get(self, instance_id):
         """One instance: status, outcome, process data, open tasks, children."""
-        svc = services()
-        with svc.uow() as uow:
-            inst = instances.get(uow, actor(uow), instance_id)
-            return instance_detail(svc, uow, inst)
+        uow = request_uow()
+        return instance_detail(services(), uow, instances.get(uow, actor(), instance_id))

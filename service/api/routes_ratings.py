@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..flows import ratings
-from .context import actor, services
+from .context import actor, request_uow, services
 from .schemas import RatingBoard, RatingIn, RatingQuery
 
 blp = Blueprint("ratings", __name__, url_prefix="/api/ratings", description="季度亮牌")
@@ -17,16 +17,12 @@ class Ratings(MethodView):
     @blp.response(200, RatingBoard)
     def get(self, q):
         """The quarter's board: branch, the three inputs, composite, plaque, streak."""
-        svc = services()
-        with svc.uow() as uow:
-            actor(uow)
-            return {"quarter": q["quarter"], "items": ratings.board(uow, q["quarter"])}
+        return {"quarter": q["quarter"], "items": ratings.board(request_uow(), q["quarter"])}
 
     @blp.arguments(RatingIn)
     @blp.response(201, RatingBoard)
     def post(self, body):
         """Rate a quarter (supervisor): star ratings in, one rating process per branch out."""
-        svc = services()
-        with svc.uow() as uow:
-            ratings.rate_quarter(svc, uow, actor(uow), body)
-            return {"quarter": body["quarter"], "items": ratings.board(uow, body["quarter"])}
+        uow = request_uow()
+        ratings.rate_quarter(services(), uow, actor(), body)
+        return {"quarter": body["quarter"], "items": ratings.board(uow, body["quarter"])}

@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..flows import tasks
-from .context import actor, services
+from .context import actor, request_uow, services
 from .schemas import CompleteIn, TaskDetailOut, TaskOut, TaskPage, TaskQuery
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/tasks", description="待办任务")
@@ -25,14 +25,11 @@ class Inbox(MethodView):
     def get(self, q):
         """My inbox: open tasks my roles and branches may act on, earliest due first."""
         svc = services()
-        with svc.uow() as uow:
-            who = actor(uow)
-            rows, total = tasks.inbox(svc, uow, who, process=q.get("process"), branch=q.get("branch"),
-                                      overdue=q["overdue"], limit=q["per_page"],
-                                      offset=(q["page"] - 1) * q["per_page"])
-            now = svc.clock.now()
-            return {"items": [task_view(r, now) for r in rows], "total": total, "page": q["page"],
-                    "per_page": q["per_page"]}
+        rows, total = tasks.inbox(svc, request_uow(), actor(), process=q.get("process"), branch=q.get("branch"),
+                                  overdue=q["overdue"], limit=q["per_page"], offset=(q["page"] - 1) * q["per_page"])
+        now = svc.clock.now()
+        return {"items": [task_view(r, now) for r in rows], "total": total, "page": q["page"],
+                "per_page": q["per_page"]}
 
 
 @blp.route("/<string:task_id>")
@@ -41,9 +38,8 @@ class TaskDetail(MethodView):
     def get(self, task_id):
         """One task with its form (JSON Schema) and the process data it sees."""
         svc = services()
-        with svc.uow() as uow:
-            row, form, data = tasks.detail(svc, uow, actor(uow), task_id)
-            return dict(task_view(row, svc.clock.now()), form=form, process_data=data)
+        row, form, data = tasks.detail(svc, request_uow(), actor(), task_id)
+        return dict(task_view(row, svc.clock.now()), form=form, process_data=data)
 
 
 @blp.route("/<string:task_id>/claim")
@@ -52,9 +48,7 @@ class Claim(MethodView):
     def post(self, task_id):
         """Claim a task: colleagues holding the same role can no longer complete it."""
         svc = services()
-        with svc.uow() as uow:
-            row = tasks.claim(svc, uow, actor(uow), task_id)
-            return task_view(row, svc.clock.now())
+        return task_view(tasks.claim(svc, request_uow(), actor(), task_id), svc.clock.now())
 
 
 @blp.route("/<string:task_id>/complete")
@@ -64,6 +58,5 @@ class Complete(MethodView):
     def post(self, body, task_id):
         """Submit the task's form; 422 names failing fields, 409 when the task or version moved on."""
         svc = services()
-        with svc.uow() as uow:
-            row = tasks.complete(svc, uow, actor(uow), task_id, body["data"], body.get("version"))
-            return task_view(row, svc.clock.now())
+        row = tasks.complete(svc, request_uow(), actor(), task_id, body["data"], body.get("version"))
+        return task_view(row, svc.clock.now())

@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..flows import tickets
-from .context import actor, services
+from .context import actor, request_uow, services
 from .schemas import TicketPage, TicketQuery
 
 blp = Blueprint("tickets", __name__, url_prefix="/api/tickets", description="整改销号")
@@ -17,10 +17,8 @@ class Tickets(MethodView):
     @blp.response(200, TicketPage)
     def get(self, q):
         """Tickets I may see, newest first; ``open`` and ``overdue`` count the branch/source selection."""
-        svc = services()
-        with svc.uow() as uow:
-            items, counts = tickets.list_tickets(svc, uow, actor(uow), branch=q.get("branch"), status=q.get("status"),
-                                                 source=q.get("source"), limit=q["per_page"],
-                                                 offset=(q["page"] - 1) * q["per_page"])
-            return {"items": items, "total": counts["total"], "open": counts["open"], "overdue": counts["overdue"],
-                    "page": q["page"], "per_page": q["per_page"]}
+        items, counts = tickets.list_tickets(services(), request_uow(), actor(), branch=q.get("branch"),
+                                             status=q.get("status"), source=q.get("source"), limit=q["per_page"],
+                                             offset=(q["page"] - 1) * q["per_page"])
+        return {"items": items, "total": counts["total"], "open": counts["open"], "overdue": counts["overdue"],
+                "page": q["page"], "per_page": q["per_page"]}

@@ -348,3 +348,20 @@ class AttachmentOut(Schema):
     branch = fields.String()
     uploaded_by = fields.String()
     created_at = fields.DateTime()
+
+
+class ErrorItem(Schema):
+    field = fields.String(metadata={"description": "dotted path of the failing input, e.g. data.score or teams[0]"})
+    message = fields.String()
+
+
+class ErrorDetail(Schema):
+    code = fields.String(required=True, metadata={"description": "machine-readable: validation_failed, forbidden, …"})
+    message = fields.String(required=True)
+    errors = fields.List(fields.Nested(ErrorItem), required=True)
+
+
+class ErrorOut(Schema):
+    """Every error answer: ``{"error": {"code", "message", "errors": [{field, message}]}}``."""
+
+    error = fields.Nested(ErrorDetail, required=True)

@@ -55,3 +55,8 @@ def role_for_lane(lane: str | None) -> str:
 def may_act(grants: list[Grant] | tuple[Grant, ...], role: str, branch: str | None) -> bool:
     """True when any grant covers acting as ``role`` on ``branch`` work."""
     return any(g.covers(role, branch) for g in grants)
+
+
+def may_act_as_any(grants: list[Grant] | tuple[Grant, ...], roles: frozenset[str], branch: str | None) -> bool:
+    """True when some grant covers acting in one of ``roles`` on ``branch`` work (None: company-wide work)."""
+    return any(g.covers(role, branch) for g in grants for role in roles)

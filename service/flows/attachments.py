@@ -10,6 +10,8 @@ import zipfile
 from pathlib import Path
 
 from ..domain.errors import Forbidden, NotFound, TooLarge, UnsupportedType, ValidationFailed
+from ..domain.permissions import FILE_EVIDENCE
+from ..domain.roles import may_act_as_any
 from ..store.models import Attachment
 from ..store.uow import UnitOfWork
 from .actors import Actor
@@ -23,8 +25,6 @@ ALLOWED = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-#: roles that file evidence for their branch
-UPLOAD_ROLES = ("secretary", "branch_committee")
 
 
 def sniff(head: bytes, data: bytes) -> str | None:
@@ -60,7 +60,7 @@ def upload(svc: Services, uow: UnitOfWork, actor: Actor, branch: str | None, fil
     """Store an evidence file for ``branch``; the caller must file work for that branch."""
     if branch is None or uow.branch(branch) is None:
         raise ValidationFailed(f"unknown branch {branch!r}", field="branch")
-    if actor.read_only or not any(g.role in UPLOAD_ROLES and g.branch in (None, branch) for g in actor.grants):
+    if actor.read_only or not may_act_as_any(actor.grants, FILE_EVIDENCE, branch):
         raise Forbidden(f"you do not file evidence for branch {branch}")
     limit = svc.settings.attachment_max_bytes
     data = stream.read(limit + 1)

@@ -6,8 +6,10 @@ import logging
 
 from ..domain.calendar import Deadline, ScheduleError, YearSchedule, parse_rule
 from ..domain.errors import Forbidden, ValidationFailed
-from ..domain.roles import may_act
+from ..domain.permissions import LOAD_CALENDAR
+from ..domain.roles import may_act_as_any
 from ..store.models import CalendarYear
+from ..store.uow import UnitOfWork
 from . import instances
 from .actors import Actor
 from .context import Services
@@ -42,23 +44,24 @@ def deadline(svc: Services, start, rule: str) -> Deadline:
     return svc.calendar.deadline(start, rule)
 
 
-def load_year(svc: Services, actor: Actor, data: object) -> dict:
-    """Load (or replace) an official year and re-arm every provisional timer it affects (admins only)."""
-    if not actor.is_system and not may_act(actor.grants, "admin", None):
+def load_year(svc: Services, uow: UnitOfWork, actor: Actor, data: object) -> dict:
+    """Load (or replace) an official year and re-arm every provisional timer it affects (admins only).
+
+    The year is committed in ``uow``; each re-armed instance then gets a transaction of its own."""
+    if not actor.is_system and not may_act_as_any(actor.grants, LOAD_CALENDAR, None):
         raise Forbidden("only an admin loads calendar years")
     try:
         schedule = YearSchedule.from_dict(data)
     except ScheduleError as exc:
         raise ValidationFailed(str(exc), field=exc.field) from None
-    with svc.uow() as uow:
-        row = uow.calendar_year(schedule.year)
-        if row is None:
-            uow.add(CalendarYear(year=schedule.year, data=schedule.to_dict(), loaded_at=svc.clock.now(),
-                                 loaded_by=actor.name))
-        else:
-            row.data, row.loaded_at, row.loaded_by = schedule.to_dict(), svc.clock.now(), actor.name
-        uow.keep_schedule(schedule.sha256(), schedule.year, schedule.to_dict(), svc.clock.now())
-        uow.commit()
+    row = uow.calendar_year(schedule.year)
+    if row is None:
+        uow.add(CalendarYear(year=schedule.year, data=schedule.to_dict(), loaded_at=svc.clock.now(),
+                             loaded_by=actor.name))
+    else:
+        row.data, row.loaded_at, row.loaded_by = schedule.to_dict(), svc.clock.now(), actor.name
+    uow.keep_schedule(schedule.sha256(), schedule.year, schedule.to_dict(), svc.clock.now())
+    uow.commit()
     svc.use_calendar_years(list(svc.calendar.loaded_years.values()) + [schedule])
     return {"year": schedule.year, "source": schedule.source,
             "rearmed": rearm_provisional(svc, actor, schedule.to_dict())}

@@ -4,7 +4,8 @@ from __future__ import annotations
 from ..domain.checklist import validate_checklist
 from ..domain.errors import Forbidden, NotFound, ValidationFailed
 from ..domain.quarters import require_quarter
-from ..domain.roles import BRANCHES, may_act
+from ..domain.permissions import MANAGE_INSPECTIONS
+from ..domain.roles import BRANCHES, may_act_as_any
 from ..store.models import Checklist, Instance
 from ..store.uow import UnitOfWork
 from . import instances
@@ -16,7 +17,7 @@ TEAM_ROLES = ("branch_committee", "member", "secretary")
 
 
 def _require_supervisor(actor: Actor) -> None:
-    if actor.read_only or not (may_act(actor.grants, "supervisor", None) or may_act(actor.grants, "admin", None)):
+    if actor.read_only or not may_act_as_any(actor.grants, MANAGE_INSPECTIONS, None):
         raise Forbidden("only the supervisor (党群部) manages peer inspections")
 
 

@@ -1,0 +1,78 @@
+"""Who may call each HTTP operation: the one permission table the API enforces before it reads a request.
+
+The table answers the route-level question (may a holder of these roles call this operation at all?).
+Scope is checked by the use case on the object itself: a branch secretary may call
+``POST /api/tasks/{task_id}/complete``, but only for tasks of their role and branch.
+Operations are written as in the OpenAPI document: ``METHOD /path/{param}``.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .roles import READ_ONLY_ROLES, ROLE_LABELS
+
+#: no token needed
+PUBLIC = "public"
+#: any valid token, even one whose account holds no role (to see who one is, to log out)
+AUTHENTICATED = "authenticated"
+
+#: every role a person can hold (``system`` is the service itself, never a login)
+EVERY_ROLE = frozenset(ROLE_LABELS) - {"system"}
+#: roles that may change something (auditors only read)
+ACTING = EVERY_ROLE - READ_ONLY_ROLES
+
+# Capabilities: the roles a use case requires, shared by the use case's own check and the table rows
+# of the routes that call it, so the two cannot drift apart.
+#: publish checklist versions and inspection rounds (党群部, or the system administrator)
+MANAGE_INSPECTIONS = frozenset({"supervisor", "admin"})
+#: rate the quarter's plaques (党群部)
+RATE_PLAQUES = frozenset({"supervisor"})
+#: load an official calendar year
+LOAD_CALENDAR = frozenset({"admin"})
+#: file rectification evidence for a branch (its secretary or committee members)
+FILE_EVIDENCE = frozenset({"secretary", "branch_committee"})
+
+PERMISSIONS: dict[str, str | frozenset[str]] = {
+    "GET /api/openapi.json": PUBLIC,
+    "GET /api/docs": PUBLIC,
+    "GET /api/redoc": PUBLIC,
+    "POST /api/auth/login": PUBLIC,
+    "POST /api/auth/logout": AUTHENTICATED,
+    "GET /api/auth/me": AUTHENTICATED,
+    # inboxes and reads: the use case narrows them to the caller's branches
+    "GET /api/tasks": EVERY_ROLE,
+    "GET /api/tasks/{task_id}": EVERY_ROLE,
+    "POST /api/tasks/{task_id}/claim": ACTING,
+    "POST /api/tasks/{task_id}/complete": ACTING,
+    "GET /api/instances": EVERY_ROLE,
+    "POST /api/instances": ACTING,  # and the start form's x-start-roles for that process and branch
+    "GET /api/instances/{instance_id}": EVERY_ROLE,
+    "GET /api/instances/{instance_id}/history": EVERY_ROLE,
+    "GET /api/instances/{instance_id}/history/{seq}": EVERY_ROLE,
+    "GET /api/instances/{instance_id}/verify": EVERY_ROLE,
+    "GET /api/instances/{instance_id}/export": EVERY_ROLE,
+    "GET /api/calendar/deadline": EVERY_ROLE,
+    "GET /api/calendar/years": EVERY_ROLE,
+    "POST /api/calendar/years": LOAD_CALENDAR,
+    "GET /api/inspections/checklists": EVERY_ROLE,
+    "POST /api/inspections/checklists": MANAGE_INSPECTIONS,
+    "POST /api/inspections/rounds": MANAGE_INSPECTIONS,
+    "GET /api/inspections/rounds/{round_id}/handbook": EVERY_ROLE,
+    "GET /api/tickets": EVERY_ROLE,
+    "GET /api/ratings": EVERY_ROLE,
+    "POST /api/ratings": RATE_PLAQUES,
+    "POST /api/attachments": FILE_EVIDENCE,
+    "GET /api/attachments/{attachment_id}": EVERY_ROLE,
+}
+
+
+def rule_of(operation: str) -> str | frozenset[str] | None:
+    """The table's rule for ``operation``, or None when the table does not name it (callers refuse it)."""
+    return PERMISSIONS.get(operation)
+
+
+def allows(rule: str | frozenset[str], roles: Iterable[str]) -> bool:
+    """True when a caller holding ``roles`` (already authenticated unless ``rule`` is PUBLIC) may call."""
+    if rule in (PUBLIC, AUTHENTICATED):
+        return True
+    return any(role in rule for role in roles)
