@@ -17,6 +17,7 @@ from ..flows import auth
 from ..flows.actors import Actor
 from ..flows.context import Services
 from ..store.uow import UnitOfWork
+from .parsing import refuse_nul_in_url
 
 _PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
@@ -67,6 +68,7 @@ def install(app: Flask) -> None:
     def _gate():
         if request.url_rule is None or request.method == "OPTIONS":
             return  # 404 / 405 / CORS pre-flight: nothing to authorize
+        refuse_nul_in_url()
         method = "GET" if request.method == "HEAD" else request.method
         rule = permissions.rule_of(operation(method, request.url_rule.rule))
         svc = services()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..domain.errors import BranchflowError
@@ -44,6 +44,10 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
+        if exc.code == 413:  # werkzeug refused the body before anything read it
+            limit = f"{request.max_content_length // 1024} KB" if request.max_content_length else "the limit"
+            message = f"request body larger than {limit}"
+            return _body(413, "too_large", message, [{"field": "body", "message": message}])
         data = getattr(exc, "data", None) or {}
         messages = data.get("messages")
         if messages:

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask import request, send_file
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..domain.errors import ValidationFailed
 from ..flows import attachments
 from .context import actor, request_uow, services
+from .parsing import Blueprint
 from .schemas import AttachmentOut
 
 blp = Blueprint("attachments", __name__, url_prefix="/api/attachments", description="整改佐证材料")

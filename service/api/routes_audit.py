@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..flows import audit
 from .context import actor, request_uow, services
+from .parsing import Blueprint
 from .schemas import EventOut, StateAtOut, VerifyOut
 
 blp = Blueprint("audit", __name__, url_prefix="/api/instances", description="审计：历史、重放与校验")

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..flows import auth
 from .context import actor, bearer, request_uow, services
+from .parsing import Blueprint
 from .schemas import LoginIn, TokenOut
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="登录与令牌")

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..domain.calendar import CST
 from ..flows import calendar_admin
 from .context import actor, request_uow, services
+from .parsing import Blueprint
 from .schemas import DeadlineOut, DeadlineQuery, YearIn, YearLoadOut, YearOut
 
 blp = Blueprint("calendar", __name__, url_prefix="/api/calendar", description="工作日历与期限")

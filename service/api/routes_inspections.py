@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from .. import documents
 from ..flows import inspections
 from .context import actor, request_uow, services
+from .parsing import Blueprint
 from .schemas import ChecklistIn, ChecklistOut, HandbookOut, HandbookQuery, RoundIn, RoundOut
 
 blp = Blueprint("inspections", __name__, url_prefix="/api/inspections", description="互查互学互促")

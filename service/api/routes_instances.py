@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..domain.errors import Forbidden
 from ..flows import instances
 from .context import actor, request_uow, services
+from .parsing import Blueprint
 from .routes_tasks import task_view
 from .schemas import InstanceDetailOut, InstanceIn, InstancePage, InstanceQuery
 

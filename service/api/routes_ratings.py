@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..flows import ratings
 from .context import actor, request_uow, services
+from .parsing import Blueprint
 from .schemas import RatingBoard, RatingIn, RatingQuery
 
 blp = Blueprint("ratings", __name__, url_prefix="/api/ratings", description="季度亮牌")

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..flows import tasks
 from .context import actor, request_uow, services
+from .parsing import Blueprint
 from .schemas import CompleteIn, TaskDetailOut, TaskOut, TaskPage, TaskQuery
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/tasks", description="待办任务")

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..flows import tickets
 from .context import actor, request_uow, services
+from .parsing import Blueprint
 from .schemas import TicketPage, TicketQuery
 
 blp = Blueprint("tickets", __name__, url_prefix="/api/tickets", description="整改销号")

@@ -17,6 +17,13 @@ class BranchflowError(Exception):
         self.errors = errors or ([{"field": field, "message": message}] if field else [])
 
 
+class Unreadable(BranchflowError):
+    """Input that cannot be read at all: malformed or absurdly nested JSON, NUL characters in text."""
+
+    status = 400
+    code = "bad_request"
+
+
 class ValidationFailed(BranchflowError):
     """Input that does not satisfy a schema or a rule; carries one entry per failing field."""
 

@@ -58,7 +58,7 @@ def _safe_name(filename: str | None, kind: str) -> str:
 def upload(svc: Services, uow: UnitOfWork, actor: Actor, branch: str | None, filename: str | None,
            stream) -> Attachment:
     """Store an evidence file for ``branch``; the caller must file work for that branch."""
-    if branch is None or uow.branch(branch) is None:
+    if branch is None or "\x00" in branch or uow.branch(branch) is None:
         raise ValidationFailed(f"unknown branch {branch!r}", field="branch")
     if actor.read_only or not may_act_as_any(actor.grants, FILE_EVIDENCE, branch):
         raise Forbidden(f"you do not file evidence for branch {branch}")

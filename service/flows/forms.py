@@ -7,7 +7,7 @@ import json
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from ..domain.errors import ValidationFailed
+from ..domain.errors import TooLarge, ValidationFailed
 
 #: keys of a form file that are not JSON Schema but hints for the service and UIs
 NON_SCHEMA_KEYS = ("ui", "x-start-roles", "x-start-via", "x-defaults", "x-title-template", "x-instance-refs",
@@ -57,8 +57,8 @@ def validate(form: dict | None, data: object, *, prefix: str = "data") -> dict:
     """Check ``data`` against ``form``; raise ValidationFailed naming every failing field."""
     if not isinstance(data, dict):
         raise ValidationFailed("form data must be a JSON object", field=prefix)
-    if len(json.dumps(data, ensure_ascii=False)) > MAX_FORM_BYTES:
-        raise ValidationFailed(f"form data larger than {MAX_FORM_BYTES} bytes", field=prefix)
+    if len(json.dumps(data, ensure_ascii=False).encode()) > MAX_FORM_BYTES:  # UTF-8 bytes: 汉字 count 3
+        raise TooLarge(f"form data larger than {MAX_FORM_BYTES // 1024} KB", field=prefix)
     if form is None:
         if data:
             raise ValidationFailed("this task takes no form data", field=prefix)
