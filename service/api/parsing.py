@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import flask_smorest
+from marshmallow import RAISE
 from flask import request
 from webargs.core import missing
 from webargs.flaskparser import FlaskParser, is_json_request
@@ -59,7 +60,10 @@ def nul_path(value, path: str = "") -> str | None:
 
 
 class StrictParser(FlaskParser):
-    """webargs' Flask parser with strict JSON."""
+    """webargs' Flask parser with strict JSON; unknown query parameters are refused (a misspelt filter such
+    as ``?overdu=true`` would otherwise silently return everything)."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE}
 
     def load_json(self, req, schema):
         if not is_json_request(req):

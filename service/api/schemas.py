@@ -5,6 +5,9 @@ from marshmallow import INCLUDE, Schema, fields, validate
 
 from ..domain.roles import BRANCHES
 
+#: a quarter as 2026Q2 (the use cases check the same with domain.quarters)
+QUARTER = validate.Regexp(r"^20[0-9]{2}Q[1-4]$", error="a quarter looks like 2026Q2")
+
 
 class LoginIn(Schema):
     username = fields.String(required=True, validate=validate.Length(min=1, max=64))
@@ -108,7 +111,8 @@ class InstancePage(Schema):
 
 class DeadlineQuery(Schema):
     start = fields.AwareDateTime(required=True)
-    rule = fields.String(required=True, validate=validate.Length(min=2, max=8))
+    rule = fields.String(required=True, validate=validate.Regexp(r"^[1-9][0-9]{0,2}(h|wd)$"),
+                         metadata={"example": "5wd", "description": "hours (24h) or Chinese working days (3wd, 5wd, 7wd)"})
 
 
 class DeadlineOut(Schema):
@@ -234,7 +238,7 @@ class TeamIn(Schema):
 
 
 class RoundIn(Schema):
-    quarter = fields.String(required=True, metadata={"example": "2026Q2"})
+    quarter = fields.String(required=True, validate=QUARTER, metadata={"example": "2026Q2"})
     checklist_version = fields.Integer(validate=validate.Range(min=1), metadata={"description": "default: newest"})
     teams = fields.List(fields.Nested(TeamIn), required=True)
 
@@ -303,7 +307,7 @@ class TicketPage(Schema):
 
 
 class RatingIn(Schema):
-    quarter = fields.String(required=True, metadata={"example": "2026Q2"})
+    quarter = fields.String(required=True, validate=QUARTER, metadata={"example": "2026Q2"})
     stars = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True,
                         metadata={"description": "星级党支部考核得分 by branch, e.g. {\"jg1\": 92}"})
     inspection = fields.Dict(keys=fields.String(), values=fields.Raw(),
@@ -313,7 +317,7 @@ class RatingIn(Schema):
 
 
 class RatingQuery(Schema):
-    quarter = fields.String(required=True, metadata={"example": "2026Q2"})
+    quarter = fields.String(required=True, validate=QUARTER, metadata={"example": "2026Q2"})
 
 
 class RatingRow(Schema):

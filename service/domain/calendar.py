@@ -115,7 +115,7 @@ class Deadline:
 
 def parse_rule(rule: str) -> tuple[int, str]:
     """Split ``24h`` / ``3wd`` into (count, unit); anything else raises ValueError."""
-    match = _RULE.match(rule or "")
+    match = _RULE.fullmatch(rule or "")
     if not match:
         raise ValueError(f"unknown deadline rule {rule!r}: use <hours>h or <n>wd, e.g. 24h, 3wd")
     n, unit = int(match["n"]), match["unit"]

@@ -10,7 +10,7 @@ _QUARTER = re.compile(r"^(?P<year>20\d\d)Q(?P<q>[1-4])$")
 
 def parse_quarter(text: str) -> tuple[int, int]:
     """``"2026Q2"`` → (2026, 2); anything else raises ValueError."""
-    match = _QUARTER.match(text or "")
+    match = _QUARTER.fullmatch(text or "")
     if not match:
         raise ValueError(f"quarter {text!r} is not like 2026Q2")
     return int(match["year"]), int(match["q"])
