@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -41,7 +42,7 @@ class Server:
                    BRANCHFLOW_AUTO_MIGRATE="0")
         self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy/gunicorn.conf.py"),
                                       "service.wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
         self.tokens: dict[str, str] = {}
         for _ in range(300):
             try:
@@ -73,6 +74,11 @@ class Server:
 
     def stop(self) -> None:
         self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+    def kill(self) -> None:
+        """kill -9 the master and every worker at once (they share the session started for them)."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=30)
 
 

@@ -33,7 +33,6 @@ class Settings:
     #: consecutive failed logins of one username before it is locked, and for how long
     login_max_failures: int = 5
     login_lock_minutes: float = 15.0
-    timer_batch: int = 500
     #: channels each reminder/escalation is queued on; a channel without configuration keeps its messages
     notify_channels: tuple[str, ...] = ("email",)
     notify_max_attempts: int = 5

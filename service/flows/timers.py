@@ -1,4 +1,4 @@
-"""Timer sweep: claim due timer rows atomically, fire each instance once, log and continue on failure."""
+"""Timer sweep: fire each instance's due timers in one transaction, log and continue on failure."""
 from __future__ import annotations
 
 import logging
@@ -24,56 +24,52 @@ class SweepResult:
 
 
 def fire_due(svc: Services, now: datetime | None = None) -> SweepResult:
-    """Fire every timer due at ``now``; safe to run concurrently from several processes."""
+    """Fire every timer due at ``now``; safe to run from several processes at once and to kill at any point.
+
+    Each instance is fired in one transaction that locks a due timer row (PostgreSQL ``FOR UPDATE SKIP
+    LOCKED``: other sweeps take other instances; SQLite: the single writer) and the instance, marks its due
+    timers fired and appends their events. Nothing is committed before that: a sweep killed half-way
+    leaves its timers due, and the next sweep fires them, once."""
     now = now or svc.clock.now()
     result = SweepResult()
+    broken: set[str] = set()  # instances that failed in this sweep: not retried until the next one
     while True:
-        claim = str(uuid.uuid4())
         with svc.uow() as uow:
-            claimed = uow.claim_due_timers(now, claim, svc.settings.timer_batch)
-            batch = [(t.id, t.instance_id) for t in claimed]
-            uow.commit()
-        if not batch:
-            return result
-        by_instance: dict[str, list[str]] = {}
-        for tid, iid in batch:
-            by_instance.setdefault(iid, []).append(tid)
-        for instance_id, timer_ids in by_instance.items():
+            instance_id = uow.next_due_instance(now, exclude=broken)
+            if instance_id is None:
+                return result
             try:
-                result.fired.extend(_fire_instance(svc, instance_id, timer_ids, now))
+                result.fired.extend(_fire_instance(svc, uow, instance_id, now))
+                continue
             except Exception as exc:  # one broken instance must not stop the sweep
                 log.exception("timer firing failed for instance %s", instance_id)
-                _mark_failed(svc, timer_ids, exc)
-                result.failed.append({"instance": instance_id, "timers": timer_ids, "error": str(exc)})
-        if len(batch) < svc.settings.timer_batch:
-            return result
+                error = exc
+        broken.add(instance_id)
+        failed = _mark_failed(svc, instance_id, now, error)
+        result.failed.append({"instance": instance_id, "timers": failed, "error": str(error)})
 
 
-def _fire_instance(svc: Services, instance_id: str, timer_ids: list[str], now: datetime) -> list[dict]:
-    with svc.uow() as uow:
-        inst = uow.instance(instance_id, for_update=True)
-        claimed = [r for r in (uow.timer(t) for t in timer_ids) if r is not None and r.status == "firing"]
-        if not claimed or inst.status != "running":
-            for r in claimed:
-                r.status = "cancelled"
-            uow.commit()
-            return []
-        # The engine fires every timer of the instance that is due, not only the rows this sweep claimed
-        # (a batch boundary or another sweep may hold the rest): take them all over, so that each one's
-        # consequences happen exactly once, here, under the instance lock.
-        rows = uow.due_timers_of(inst.id, now)
-        for r in rows:
-            r.status, r.fired_at = "fired", now
-        uow.flush()  # the sync reads timer rows as stored
-        fired = [{"timer": r.id, "element": r.element, "name": r.name, "kind": r.kind, "level": r.level,
-                  "due": r.due_at.isoformat(), "instance": inst.id} for r in rows]
-        step = instances.Step("timer", instances.SYSTEM, {"timers": [r.id for r in rows]},
-                              rows[0].element, "、".join(r.name for r in rows))
-        instances.apply(svc, uow, inst, step,
-                        lambda wf, seed: svc.engine.fire_timers(wf, now, seed), now)
-        for r in rows:
-            _consequences(svc, uow, inst, r, now)
+def _fire_instance(svc: Services, uow, instance_id: str, now: datetime) -> list[dict]:
+    inst = uow.instance(instance_id, for_update=True)
+    # every due timer of the instance fires together: the engine fires all of them in one step
+    rows = uow.due_timers_of(inst.id, now)
+    if not rows:  # another sweep fired them while we waited for the instance lock
+        return []
+    if inst.status != "running":
+        uow.update_rows(Timer, [r.id for r in rows], status="cancelled")
         uow.commit()
+        return []
+    for r in rows:
+        r.status, r.fired_at = "fired", now
+    uow.flush()  # the sync reads timer rows as stored
+    fired = [{"timer": r.id, "element": r.element, "name": r.name, "kind": r.kind, "level": r.level,
+              "due": r.due_at.isoformat(), "instance": inst.id} for r in rows]
+    step = instances.Step("timer", instances.SYSTEM, {"timers": [r.id for r in rows]},
+                          rows[0].element, "、".join(r.name for r in rows))
+    instances.apply(svc, uow, inst, step, lambda wf, seed: svc.engine.fire_timers(wf, now, seed), now)
+    for r in rows:
+        _consequences(svc, uow, inst, r, now)
+    uow.commit()
     return fired
 
 
@@ -111,12 +107,11 @@ def _local(at: datetime | None) -> str:
     return at.astimezone(CST).strftime("%Y-%m-%d %H:%M") if at else "-"
 
 
-def _mark_failed(svc: Services, timer_ids: list[str], exc: Exception) -> None:
+def _mark_failed(svc: Services, instance_id: str, now: datetime, exc: Exception) -> list[str]:
+    """Park the instance's due timers as failed (an operator looks at them; the sweep goes on)."""
     with svc.uow() as uow:
-        for tid in timer_ids:
-            row = uow.timer(tid)
-            if row is not None and row.status == "firing":
-                row.status, row.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+        rows = uow.due_timers_of(instance_id, now)
+        for row in rows:
+            row.status, row.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
         uow.commit()
-
-
+        return [row.id for row in rows]

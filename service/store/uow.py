@@ -408,16 +408,14 @@ class UnitOfWork:
         """The timer ``timer_id``."""
         return self.session.get(Timer, timer_id)
 
-    def claim_due_timers(self, now: datetime, claim: str, limit: int) -> list[Timer]:
-        """Atomically mark up to ``limit`` due pending timers as ours; others skip them."""
-        ids = self._lock_free_ids(
-            select(Timer.id).where(Timer.status == "pending", Timer.due_at <= now).order_by(Timer.due_at).limit(limit))
-        if not ids:
-            return []
-        self.session.execute(
-            update(Timer).where(Timer.id.in_(ids), Timer.status == "pending")
-            .values(status="firing", claim=claim).execution_options(synchronize_session=False))
-        return list(self.session.scalars(select(Timer).where(Timer.claim == claim, Timer.status == "firing")))
+    def next_due_instance(self, now: datetime, exclude: set[str] = frozenset()) -> str | None:
+        """The instance of the earliest due unfired timer, its row locked for this transaction (other sweeps
+        skip it). ``firing`` rows are claims a sweep of an older release committed and did not finish."""
+        stmt = select(Timer.instance_id).where(Timer.status.in_(("pending", "firing")), Timer.due_at <= now)
+        if exclude:
+            stmt = stmt.where(Timer.instance_id.not_in(exclude))
+        ids = self._lock_free_ids(stmt.order_by(Timer.due_at).limit(1))
+        return ids[0] if ids else None
 
     def _lock_free_ids(self, stmt) -> list:
         """Run an id query for a claim; on PostgreSQL rows another worker is claiming are skipped
