@@ -44,13 +44,16 @@ def chain_hash(prev_hash: str, content: dict) -> str:
 
 def append(uow: UnitOfWork, inst: Instance, seq: int, *, type: str, actor: str,
            at: datetime, role: str | None = None, element: str | None = None,
-           element_name: str | None = None, data: dict | None = None) -> Event:
-    """Stage event ``seq`` of ``inst``, chained to the instance's head, and move the head to it."""
+           element_name: str | None = None, data: dict | None = None) -> str:
+    """Write event ``seq`` of ``inst`` now, chained to the instance's head; move the head to it and return it.
+
+    The row is written as a plain INSERT (events are never updated), with ``data`` as stored JSON reads it
+    back, so that the hash computed here is the one a verifier recomputes from the row."""
     prev_hash = inst.head or GENESIS
-    ev = Event(instance_id=inst.id, seq=seq, type=type, actor=actor, role=role, at=at,
-               element=element, element_name=element_name, data=json.loads(canonical(data or {})))
-    ev.prev_hash = prev_hash
-    ev.hash = chain_hash(prev_hash, content_of(ev))
-    inst.head = ev.hash
-    uow.insert(ev)
-    return ev
+    content = {"instance_id": inst.id, "seq": seq, "type": type, "actor": actor, "role": role,
+               "at": at.astimezone(timezone.utc).isoformat(), "element": element, "element_name": element_name,
+               "data": json.loads(canonical(data or {}))}
+    digest = chain_hash(prev_hash, content)
+    uow.insert_row(Event, dict(content, at=at, prev_hash=prev_hash, hash=digest))
+    inst.head = digest
+    return digest

@@ -78,6 +78,19 @@ def _update_of(table, keys: tuple[str, ...]):
     return _UPDATES[table, keys]
 
 
+_SAVES: dict = {}
+
+
+def _save_of(keys: tuple[str, ...]):
+    """``UPDATE instances SET keys WHERE id = :row_id AND version = :loaded_version``, built once per column set."""
+    if keys not in _SAVES:
+        table = Instance.__table__
+        _SAVES[keys] = (update(table).where(table.c.id == bindparam("row_id"),
+                                            table.c.version == bindparam("loaded_version"))
+                        .values({k: bindparam(k) for k in keys}))
+    return _SAVES[keys]
+
+
 def _disjoint_scopes(grants: tuple[Grant, ...]) -> list[tuple[str, str | None]]:
     """(role, branch) ranges that cover the grants without overlap: a company-wide grant of a role
     makes branch grants of the same role redundant."""
@@ -131,12 +144,15 @@ class UnitOfWork:
         For the append-only rows of the hot path (events, inbox rows, timers): the ORM unit of work
         costs more than the statements themselves. The objects are built as mapped instances first, so
         their defaults and validators apply; a unique-key clash is a Conflict like a stale version."""
+        for obj in objs:  # unset columns are left out, so their column defaults apply
+            values = obj.__dict__
+            self.insert_row(type(obj), {c.key: values[c.key] for c in obj.__table__.columns if c.key in values})
+
+    def insert_row(self, model, values: dict) -> None:
+        """INSERT one row of ``model`` from column values now (no mapped object: for append-only rows whose
+        values are complete, such as events)."""
         try:
-            conn = self.session.connection()
-            for obj in objs:  # unset columns are left out, so their column defaults apply
-                values = obj.__dict__
-                conn.execute(_insert_of(obj.__table__), {c.key: values[c.key] for c in obj.__table__.columns
-                                                      if c.key in values})
+            self.session.connection().execute(_insert_of(model.__table__), values)
         except IntegrityError as exc:
             raise Conflict("the process moved on meanwhile (stale version); reload and retry") from exc
 
@@ -163,9 +179,8 @@ class UnitOfWork:
         if not changed:
             return
         loaded_version = state.committed_state.get("version", inst.version)
-        result = self.session.connection().execute(
-            update(Instance.__table__).where(Instance.__table__.c.id == inst.id,
-                                             Instance.__table__.c.version == loaded_version), changed)
+        result = self.session.connection().execute(_save_of(tuple(sorted(changed))),
+                                                   dict(changed, row_id=inst.id, loaded_version=loaded_version))
         if result.rowcount != 1:
             raise Conflict("the process moved on meanwhile (stale version); reload and retry")
         # what the ORM does after its own UPDATE: the current values become the committed state, and the
