@@ -46,14 +46,17 @@ class Load:
         self.done = threading.Condition()
         self.started: list[str] = []         # instance ids answered 201
         self.completed: list[str] = []       # task ids answered 200
+        self.duties: list[str] = []          # instances left with supply_tools (and its timers) open
         self.threads = [threading.Thread(target=self.client, daemon=True) for _ in range(CLIENTS)]
 
     def successes(self) -> int:
         return len(self.started) + len(self.completed)
 
-    def wait_for(self, count: int) -> None:
+    def wait_for(self, count: int, duties: int) -> None:
+        """Until ``count`` 2xx answers are in and ``duties`` pairings wait on their duty (timers to fire)."""
         with self.done:
-            assert self.done.wait_for(lambda: self.successes() >= count, timeout=300), self.successes()
+            assert self.done.wait_for(lambda: self.successes() >= count and len(self.duties) >= duties,
+                                      timeout=300), (self.successes(), len(self.duties))
 
     def call(self, method, path, body=None, user=None):
         """One request; a dead server answers (None, None) after it comes back up."""
@@ -84,8 +87,9 @@ class Load:
                 continue
             self.record(self.started, body["id"])
             rounds += 1
-            # every other pairing leaves supply_tools open: its duty's timers are sure to fire
-            for element, user in steps[:None if rounds % 2 else -1]:
+            # every other pairing (the first one included) leaves supply_tools open: its timers must fire
+            leave_open = rounds % 2 == 1
+            for element, user in steps[:-1] if leave_open else steps:
                 status, inst = self.call("GET", f"/api/instances/{body['id']}", user=user)
                 if status != 200:
                     break
@@ -95,6 +99,8 @@ class Load:
                 status, _ = self.call("POST", f"/api/tasks/{ids[0]}/complete", {"data": data[element]}, user)
                 if status == 200:
                     self.record(self.completed, ids[0])
+                    if leave_open and element == "diagnosis":
+                        self.record(self.duties, body["id"])
 
 
 def test_kill_9_mid_load_loses_no_answered_request_and_no_timer(tmp_path):
@@ -111,19 +117,19 @@ def test_kill_9_mid_load_loses_no_answered_request_and_no_timer(tmp_path):
     load.up.set()
     for t in load.threads:
         t.start()
-    load.wait_for(BEFORE)
+    load.wait_for(BEFORE, duties=3)
 
     load.up.clear()
     tokens = load.server.tokens
     load.server.kill()
     os.killpg(scheduler.pid, signal.SIGKILL)
     assert scheduler.wait(timeout=30) == -signal.SIGKILL
-    killed_at = load.successes()
+    killed_at, duties_at = load.successes(), len(load.duties)
 
     load.server, scheduler = Server(url), cli(url, "scheduler", "--tick", "0.2")
     load.server.tokens = tokens  # tokens live in the database: they survive the crash
     load.up.set()
-    load.wait_for(killed_at + AFTER)
+    load.wait_for(killed_at + AFTER, duties=duties_at + 3)
     load.stop.set()
     for t in load.threads:
         t.join(timeout=60)
