@@ -60,7 +60,7 @@ def upload(svc: Services, uow: UnitOfWork, actor: Actor, branch: str | None, fil
     """Store an evidence file for ``branch``; the caller must file work for that branch."""
     if branch is None or "\x00" in branch or uow.branch(branch) is None:
         raise ValidationFailed(f"unknown branch {branch!r}", field="branch")
-    if actor.read_only or not may_act_as_any(actor.grants, FILE_EVIDENCE, branch):
+    if not may_act_as_any(actor.grants, FILE_EVIDENCE, branch):
         raise Forbidden(f"you do not file evidence for branch {branch}")
     limit = svc.settings.attachment_max_bytes
     data = stream.read(limit + 1)

@@ -22,19 +22,16 @@ def canonical(event: dict) -> bytes:
 CONTENT_KEYS = ("instance_id", "seq", "type", "actor", "role", "at", "element", "element_name", "data")
 
 
+def hashed_content(columns: dict) -> dict:
+    """The content an event's hash covers, from its column values (``at`` as an instant)."""
+    content = {key: columns[key] for key in CONTENT_KEYS}
+    content["at"] = columns["at"].astimezone(timezone.utc).isoformat()
+    return content
+
+
 def content_of(ev: Event) -> dict:
     """The hashed content of a stored event."""
-    return {
-        "instance_id": ev.instance_id,
-        "seq": ev.seq,
-        "type": ev.type,
-        "actor": ev.actor,
-        "role": ev.role,
-        "at": ev.at.astimezone(timezone.utc).isoformat(),
-        "element": ev.element,
-        "element_name": ev.element_name,
-        "data": ev.data,
-    }
+    return hashed_content({key: getattr(ev, key) for key in CONTENT_KEYS})
 
 
 def chain_hash(prev_hash: str, content: dict) -> str:
@@ -50,10 +47,9 @@ def append(uow: UnitOfWork, inst: Instance, seq: int, *, type: str, actor: str,
     The row is written as a plain INSERT (events are never updated), with ``data`` as stored JSON reads it
     back, so that the hash computed here is the one a verifier recomputes from the row."""
     prev_hash = inst.head or GENESIS
-    content = {"instance_id": inst.id, "seq": seq, "type": type, "actor": actor, "role": role,
-               "at": at.astimezone(timezone.utc).isoformat(), "element": element, "element_name": element_name,
-               "data": json.loads(canonical(data or {}))}
-    digest = chain_hash(prev_hash, content)
-    uow.insert_row(Event, dict(content, at=at, prev_hash=prev_hash, hash=digest))
+    row = {"instance_id": inst.id, "seq": seq, "type": type, "actor": actor, "role": role, "at": at,
+           "element": element, "element_name": element_name, "data": json.loads(canonical(data or {}))}
+    digest = chain_hash(prev_hash, hashed_content(row))
+    uow.insert_row(Event, dict(row, prev_hash=prev_hash, hash=digest))
     inst.head = digest
     return digest

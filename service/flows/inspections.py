@@ -17,7 +17,7 @@ TEAM_ROLES = ("branch_committee", "member", "secretary")
 
 
 def _require_supervisor(actor: Actor) -> None:
-    if actor.read_only or not may_act_as_any(actor.grants, MANAGE_INSPECTIONS, None):
+    if not may_act_as_any(actor.grants, MANAGE_INSPECTIONS, None):
         raise Forbidden("only the supervisor (党群部) manages peer inspections")
 
 

@@ -47,7 +47,7 @@ def rate_quarter(svc: Services, uow: UnitOfWork, actor: Actor, body: dict) -> li
 
     The inspection and pairing scores come from the quarter's inspections and the latest assessments,
     unless ``body.inspection`` / ``body.pairing`` give them; a missing one is a 422 naming it."""
-    if actor.read_only or not may_act_as_any(actor.grants, RATE_PLAQUES, None):
+    if not may_act_as_any(actor.grants, RATE_PLAQUES, None):
         raise Forbidden("only the supervisor (党群部) rates plaques")
     quarter = require_quarter(body.get("quarter"))
     stars = body.get("stars")

@@ -419,10 +419,6 @@ class UnitOfWork:
             select(Timer).where(Timer.instance_id == instance_id, Timer.status.in_(("pending", "firing")),
                                 Timer.due_at <= now).order_by(Timer.due_at, Timer.id)))
 
-    def timer(self, timer_id: str) -> Timer | None:
-        """The timer ``timer_id``."""
-        return self.session.get(Timer, timer_id)
-
     def next_due_instance(self, now: datetime, exclude: set[str] = frozenset()) -> str | None:
         """The instance of the earliest due unfired timer, its row locked for this transaction (other sweeps
         skip it). ``firing`` rows are claims a sweep of an older release committed and did not finish."""
