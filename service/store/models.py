@@ -185,8 +185,7 @@ class Timer(Base):
     """A pending timer event of an instance; due times are indexed so sweeps read only due rows."""
 
     __tablename__ = "timers"
-    __table_args__ = (Index("ix_timers_due", "status", "due_at"), Index("ix_timers_instance", "instance_id", "status"),
-                      Index("ix_timers_claim", "claim"))
+    __table_args__ = (Index("ix_timers_due", "status", "due_at"), Index("ix_timers_instance", "instance_id", "status"))
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id"))
     element: Mapped[str] = mapped_column(String(64))
@@ -198,7 +197,6 @@ class Timer(Base):
     provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16))
-    claim: Mapped[str | None] = mapped_column(String(36), nullable=True)
     fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
