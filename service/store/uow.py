@@ -414,7 +414,8 @@ class UnitOfWork:
         return {r.id: (r.due_at, r.provisional) for r in rows}
 
     def due_timers_of(self, instance_id: str, now: datetime) -> list[Timer]:
-        """Timers of an instance due at ``now`` that have not fired (pending, or left "firing" by a sweep of an older release)."""
+        """Timers of an instance due at ``now`` that have not fired (pending, or left "firing" by a sweep of
+        an older release)."""
         return list(self.session.scalars(
             select(Timer).where(Timer.instance_id == instance_id, Timer.status.in_(("pending", "firing")),
                                 Timer.due_at <= now).order_by(Timer.due_at, Timer.id)))
