@@ -8,6 +8,7 @@ otherwise.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from flask import Flask, current_app, g, request
 
@@ -26,6 +27,12 @@ def operation(method: str, rule: str) -> str:
     """``POST /api/tasks/{task_id}/complete`` for Flask's ``/api/tasks/<string:task_id>/complete``."""
     path = _PARAM.sub(r"{\1}", rule)
     return f"{method} {path}"
+
+
+@lru_cache(maxsize=None)
+def _permission(method: str, rule: str):
+    """The permission-table row of a route (looked up once per route, not once per request)."""
+    return permissions.rule_of(operation(method, rule))
 
 
 def services() -> Services:
@@ -70,7 +77,7 @@ def install(app: Flask) -> None:
             return  # 404 / 405 / CORS pre-flight: nothing to authorize
         refuse_nul_in_url()
         method = "GET" if request.method == "HEAD" else request.method
-        rule = permissions.rule_of(operation(method, request.url_rule.rule))
+        rule = _permission(method, request.url_rule.rule)
         svc = services()
         g.uow = svc.uow().__enter__()
         if rule is None:
