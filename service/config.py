@@ -21,6 +21,7 @@ _SETTINGS = (
     ("BRANCHFLOW_PDF_FONT", "pdf_font", str),
     ("BRANCHFLOW_LOGIN_MAX_FAILURES", "login_max_failures", int),
     ("BRANCHFLOW_LOGIN_LOCK_MINUTES", "login_lock_minutes", float),
+    ("BRANCHFLOW_WORKFLOW_CACHE", "workflow_cache", int),
 )
 
 

@@ -9,6 +9,7 @@ from typing import Callable
 
 from ..domain.calendar import BUILTIN_YEARS, WorkCalendar, YearSchedule
 from ..domain.clock import Clock
+from ..engine.cache import WorkflowCache
 from ..engine.runner import Engine
 from ..engine.scripts import DeadlinePolicy
 from ..engine.specs import SpecBundle, available_processes, parse_bundle, read_bundle_files
@@ -30,6 +31,8 @@ class Settings:
     second_level_escalation: str = "2wd"
     password_profile: str = "default"
     max_page: int = 200
+    #: workflows kept deserialized between steps, per worker (BRANCHFLOW_WORKFLOW_CACHE; 0: off)
+    workflow_cache: int = 128
     #: consecutive failed logins of one username before it is locked, and for how long
     login_max_failures: int = 5
     login_lock_minutes: float = 15.0
@@ -51,6 +54,8 @@ class Services:
     clock: Clock
     uow: Callable[[], UnitOfWork]
     engine: Engine = field(init=False)
+    #: warm workflows of recently stepped instances (``engine.cache``)
+    workflows: WorkflowCache = field(init=False)
     _calendar: WorkCalendar = field(init=False)
     _bundles: dict[str, SpecBundle] = field(default_factory=dict, init=False)
     _current: dict[str, str] = field(default_factory=dict, init=False)
@@ -64,6 +69,7 @@ class Services:
         policy = DeadlinePolicy(lambda: self._calendar, self.settings.reminder_hours,
                                 self.settings.second_level_escalation)
         self.engine = Engine(policy)
+        self.workflows = WorkflowCache(self.settings.workflow_cache)
 
     # -- calendar -----------------------------------------------------------------------
 

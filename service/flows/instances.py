@@ -82,6 +82,7 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
                     started_by=actor.name, created_at=now, updated_at=now)
     wf = svc.engine.start(bundle, values, now, seed_for(inst.id, 1))
     inst.state = svc.engine.dump(wf)
+    _keep_warm(svc, uow, inst, wf)
     uow.add(inst)
     uow.flush()
     ev_data = {"process": process, "spec": bundle.sha256, "variables": values, "ctx": svc.deadline_context()}
@@ -126,7 +127,7 @@ def apply(svc: Services, uow: UnitOfWork, inst: Instance, step: Step,
           action: Callable[[object, int], None], at: datetime | None = None) -> Snapshot:
     """Load ``inst``, run ``action(workflow, seed)``, append the event, persist and sync; staged."""
     bundle = bundle_of(svc, uow, inst)
-    wf = svc.engine.load(bundle, inst.state)
+    wf = svc.workflows.take(inst.id, inst.spec_sha, inst.state) or svc.engine.load(bundle, inst.state)
     seq = inst.version + 1
     at = at or svc.clock.now()
     action(wf, seed_for(inst.id, seq))
@@ -135,11 +136,18 @@ def apply(svc: Services, uow: UnitOfWork, inst: Instance, step: Step,
                   element=step.element, element_name=step.element_name,
                   data=dict(step.data, ctx=svc.deadline_context()))
     inst.state = svc.engine.dump(wf)
+    _keep_warm(svc, uow, inst, wf)
     inst.version = seq
     inst.updated_at = at
     snap = _sync(svc, uow, inst, bundle, wf, at, closed_by=step.actor.name)
     uow.save_instance(inst)
     return snap
+
+
+def _keep_warm(svc: Services, uow: UnitOfWork, inst: Instance, wf) -> None:
+    """Hand the stepped workflow to the warm cache once its state is committed (``engine.cache``)."""
+    iid, sha, state = inst.id, inst.spec_sha, inst.state
+    uow.after_commit(lambda: svc.workflows.put(iid, sha, state, wf))
 
 
 def record(uow: UnitOfWork, inst: Instance, step: Step, at: datetime) -> None:

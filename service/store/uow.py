@@ -104,6 +104,7 @@ class UnitOfWork:
     def __init__(self, factory: sessionmaker):
         self._factory = factory
         self.session: Session | None = None
+        self._after_commit: list = []
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self._factory()
@@ -114,14 +115,23 @@ class UnitOfWork:
         # so views can still read the rows they returned
         self.session.close()
         self.session = None
+        self._after_commit.clear()
 
     def commit(self) -> None:
-        """Commit; a unique-key race becomes a Conflict."""
+        """Commit, then run what ``after_commit`` registered; a unique-key race becomes a Conflict."""
         try:
             self.session.commit()
         except (IntegrityError, StaleDataError) as exc:
             self.session.rollback()
+            self._after_commit.clear()
             raise Conflict("the process moved on meanwhile (stale version); reload and retry") from exc
+        done, self._after_commit = self._after_commit, []
+        for action in done:
+            action()
+
+    def after_commit(self, action) -> None:
+        """Run ``action()`` once the current transaction has committed (never if it rolls back)."""
+        self._after_commit.append(action)
 
     def flush(self) -> None:
         """Send pending changes without committing."""
