@@ -1,9 +1,9 @@
 """Warm workflows: the deserialized workflow of an instance kept in memory between its steps.
 
-Deserializing an instance's state costs about a fifth of a completion. A worker that stepped an
-instance keeps the workflow object it stepped and serialized; the next step of that instance in the
-same worker takes it instead of loading the state again (the "sticky" workflow cache of engines such
-as Temporal). Correctness does not depend on the cache:
+Deserializing an instance's state costs about a tenth of a task completion through the API. A worker
+that stepped an instance keeps the workflow object it stepped and serialized; the next step of that
+instance in the same worker takes it instead of loading the state again (the "sticky" workflow cache
+of engines such as Temporal). Correctness does not depend on the cache:
 
 * an entry is used only when the state it was serialized to is, character for character, the state
   the database holds now, so a change made by another worker (or any other writer) is a miss;
@@ -11,7 +11,8 @@ as Temporal). Correctness does not depend on the cache:
   step that fails (conflict, validation, rollback) simply loses it: the next step loads the state;
 * entries are put back only after the transaction that stored their state committed;
 * a workflow kept in memory between steps behaves as one loaded from its serialized state: audit
-  replay relies on the same property, and ``tests/test_engine__warm.py`` checks it step by step.
+  replay relies on the same property, and ``tests/test_audit__replay_property.py`` checks that every
+  state stored by a warm step is what loading, stepping and serializing gives.
 
 The cache is bounded (least recently used entries go first); size 0 turns it off.
 """

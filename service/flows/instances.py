@@ -125,7 +125,8 @@ class Step:
 
 def apply(svc: Services, uow: UnitOfWork, inst: Instance, step: Step,
           action: Callable[[object, int], None], at: datetime | None = None) -> Snapshot:
-    """Load ``inst``, run ``action(workflow, seed)``, append the event, persist and sync; staged."""
+    """Load ``inst`` (or take its warm workflow), run ``action(workflow, seed)``, append the event, persist
+    and sync; staged."""
     bundle = bundle_of(svc, uow, inst)
     wf = svc.workflows.take(inst.id, inst.spec_sha, inst.state) or svc.engine.load(bundle, inst.state)
     seq = inst.version + 1
@@ -136,11 +137,11 @@ def apply(svc: Services, uow: UnitOfWork, inst: Instance, step: Step,
                   element=step.element, element_name=step.element_name,
                   data=dict(step.data, ctx=svc.deadline_context()))
     inst.state = svc.engine.dump(wf)
-    _keep_warm(svc, uow, inst, wf)
     inst.version = seq
     inst.updated_at = at
     snap = _sync(svc, uow, inst, bundle, wf, at, closed_by=step.actor.name)
     uow.save_instance(inst)
+    _keep_warm(svc, uow, inst, wf)
     return snap
 
 
