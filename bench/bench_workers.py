@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest import DEMO_PASSWORD, make_config  # noqa: E402
+from conftest import DEMO_PASSWORD, drop_test_databases, make_config  # noqa: E402
 from test_deploy__gunicorn import Server  # noqa: E402
 from test_pairing__lifecycle import START  # noqa: E402
 
@@ -82,7 +82,10 @@ def run(workers: int, n: int) -> dict:
 def main(n: int = 400) -> None:
     if not os.environ.get("BRANCHFLOW_TEST_PG"):
         raise SystemExit("set BRANCHFLOW_TEST_PG=$(.ci/pg): this benchmark runs on PostgreSQL")
-    results = [run(1, n), run(4, n)]
+    try:
+        results = [run(1, n), run(4, n)]
+    finally:
+        drop_test_databases()
     for r in results:
         print(f"{r['workers']} worker(s): {r['completions']} completions in {r['seconds']:.1f} s = "
               f"{r['per_second']:.1f}/s; latency p50 {r['p50'] * 1000:.1f} ms, p95 {r['p95'] * 1000:.1f} ms "

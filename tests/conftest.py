@@ -63,6 +63,24 @@ def _pg_database(tmp_path) -> str:
     return _pg_url(name)
 
 
+def drop_test_databases() -> None:
+    """Drop every PostgreSQL database this process created, the template included (a throwaway server
+    still should not keep a copy of each test's database: a few runs would fill its disk)."""
+    if not PG_ADMIN_URL or not (_PG_DATABASES or _TEMPLATE):
+        return
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for name in sorted(_PG_DATABASES) + [str(t) for t in _TEMPLATE]:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.dispose()
+    _PG_DATABASES.clear()
+    _TEMPLATE.clear()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    drop_test_databases()
+
+
 def clone_database(src, dst) -> None:
     """Copy the test database of folder ``src`` to folder ``dst`` (a file copy, or a PostgreSQL template clone)."""
     if not PG_ADMIN_URL:
