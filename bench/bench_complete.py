@@ -118,11 +118,10 @@ def main(reps: int = 8):
         paired = statistics.median(h / b for h, b in zip(http, bare))
         print(f"  median of paired ratios (same state, back to back): {paired:.2f}x")
 
-    # more samples for the HTTP/bare ratio: fresh pairings, month 1 spot checks
+    # the HTTP/bare ratio: the same workload twice (fresh pairings, month 1 spot checks), warm then cold
     cache = api.svc.workflows
     hits, misses = cache.hits, cache.misses
-    http, bare = more_samples(api, reps)
-    report("warm (default: the worker kept the workflow it stepped last)", http1 + http12 + http, bare1 + bare12 + bare)
+    report("warm (default: the worker kept the workflow it stepped last)", *more_samples(api, reps))
     print(f"  warm-cache hits {cache.hits - hits} of {cache.hits - hits + cache.misses - misses} steps")
     cache.size = 0  # BRANCHFLOW_WORKFLOW_CACHE=0: every step deserializes the stored state
     report("cold (cache off: every completion deserializes the state)", *more_samples(api, reps))
