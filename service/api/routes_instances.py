@@ -17,7 +17,7 @@ def instance_detail(svc, uow, inst) -> dict:
     now = svc.clock.now()
     view = {c: getattr(inst, c) for c in inst.__table__.columns.keys() if c != "state"}
     view["open_tasks"] = [task_view(r, now) for r in uow.open_tasks_of(inst.id)]
-    view["children"] = uow.children(inst.id)
+    view["children"] = uow.children_of(inst.id)
     return view
 
 

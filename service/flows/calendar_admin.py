@@ -92,9 +92,9 @@ def rearm_provisional(svc: Services, actor: Actor, schedule: dict | None = None)
             def action(wf, seed):
                 moved.extend(svc.engine.rearm(wf, now, seed))
 
-            before = uow.pending_timer_marks(inst.id)
+            before = uow.sync_marks(inst.id)[0]  # pending timers: id -> (due_at, provisional)
             instances.apply(svc, uow, inst, step, action, now)
-            after = uow.pending_timer_marks(inst.id)
+            after = uow.sync_marks(inst.id)[0]
             if before == after:
                 continue  # nothing moved: leave no event (closing the unit of work rolls back)
             uow.commit()

@@ -207,7 +207,7 @@ def _sync(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, wf
     # children: one child instance per message wait that names a child process
     for wait in snap.waits:
         if wait.child_process and uow.child_for_wait(inst.id, wait.task_id) is None:
-            inputs = [k.strip() for k in (prop(bundle, wait.element, "child_inputs") or "").split(",") if k.strip()]
+            inputs = prop_list(bundle, wait.element, "child_inputs")
             data = svc.engine.task_data(wf, wait.task_id)
             start(svc, uow, SYSTEM, wait.child_process, {k: data[k] for k in inputs if k in data},
                   parent=inst, parent_wait=wait.task_id)
@@ -248,7 +248,7 @@ def open_children(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBu
     process = prop(bundle, element, "opens_process")
     if not process:
         return []
-    inherit = [k.strip() for k in (prop(bundle, element, "opens_inherit") or "").split(",") if k.strip()]
+    inherit = prop_list(bundle, element, "opens_inherit")
     common = {"branch": inst.branch, "source": prop(bundle, element, "opens_source") or inst.process_id,
               "source_instance": inst.id, **{k: data[k] for k in inherit if k in data}}
     items = data.get(prop(bundle, element, "opens_each") or "", [])
@@ -260,6 +260,11 @@ def prop(bundle: SpecBundle, element: str, name: str):
     spec = bundle.spec.task_specs.get(element)
     ext = getattr(spec, "extensions", None) or {}
     return (ext.get("properties") or {}).get(name)
+
+
+def prop_list(bundle: SpecBundle, element: str, name: str) -> list[str]:
+    """A comma-separated ``spiffworkflow:property`` as a list of names (empty when absent)."""
+    return [k.strip() for k in (prop(bundle, element, name) or "").split(",") if k.strip()]
 
 
 def get(uow: UnitOfWork, actor: Actor, instance_id: str) -> Instance:

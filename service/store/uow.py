@@ -43,8 +43,6 @@ _PRINCIPAL = (select(Token.expires_at, Token.revoked_at, User.username, User.act
 _TASK_WITH_INSTANCE = (select(InboxTask, Instance).join(Instance, Instance.id == InboxTask.instance_id)
                        .where(InboxTask.id == bindparam("task_id")))
 _OPEN_TASKS_OF = select(InboxTask).where(InboxTask.instance_id == bindparam("instance_id"), InboxTask.status == "open")
-_PENDING_TIMER_MARKS = (select(Timer.id, Timer.due_at, Timer.provisional)
-                        .where(Timer.instance_id == bindparam("instance_id"), Timer.status == "pending"))
 # pending timers and open inbox rows of an instance in one round trip, for the sync after every step
 _SYNC_MARKS = union_all(
     select(literal("timer").label("tbl"), Timer.id, literal(None, String).label("kind"),
@@ -55,6 +53,8 @@ _SYNC_MARKS = union_all(
     .where(InboxTask.instance_id == bindparam("instance_id"), InboxTask.status == "open"))
 
 
+#: what a caller hears when another transaction changed the rows first
+_MOVED_ON = "the process moved on meanwhile (stale version); reload and retry"
 _INSERTS: dict = {}
 
 
@@ -85,9 +85,7 @@ def _save_of(keys: tuple[str, ...]):
     """``UPDATE instances SET keys WHERE id = :row_id AND version = :loaded_version``, built once per column set."""
     if keys not in _SAVES:
         table = Instance.__table__
-        _SAVES[keys] = (update(table).where(table.c.id == bindparam("row_id"),
-                                            table.c.version == bindparam("loaded_version"))
-                        .values({k: bindparam(k) for k in keys}))
+        _SAVES[keys] = _update_of(table, keys).where(table.c.version == bindparam("loaded_version"))
     return _SAVES[keys]
 
 
@@ -124,7 +122,7 @@ class UnitOfWork:
         except (IntegrityError, StaleDataError) as exc:
             self.session.rollback()
             self._after_commit.clear()
-            raise Conflict("the process moved on meanwhile (stale version); reload and retry") from exc
+            raise Conflict(_MOVED_ON) from exc
         done, self._after_commit = self._after_commit, []
         for action in done:
             action()
@@ -138,7 +136,7 @@ class UnitOfWork:
         try:
             self.session.flush()
         except (IntegrityError, StaleDataError) as exc:
-            raise Conflict("the process moved on meanwhile (stale version); reload and retry") from exc
+            raise Conflict(_MOVED_ON) from exc
 
     def add(self, obj) -> None:
         """Stage a new row."""
@@ -164,7 +162,7 @@ class UnitOfWork:
         try:
             self.session.connection().execute(_insert_of(model.__table__), values)
         except IntegrityError as exc:
-            raise Conflict("the process moved on meanwhile (stale version); reload and retry") from exc
+            raise Conflict(_MOVED_ON) from exc
 
     def update_rows(self, model, ids, **values) -> None:
         """UPDATE rows ``ids`` of ``model`` now (one statement, one parameter set per row); objects of those
@@ -192,7 +190,7 @@ class UnitOfWork:
         result = self.session.connection().execute(_save_of(tuple(sorted(changed))),
                                                    dict(changed, row_id=inst.id, loaded_version=loaded_version))
         if result.rowcount != 1:
-            raise Conflict("the process moved on meanwhile (stale version); reload and retry")
+            raise Conflict(_MOVED_ON)
         # what the ORM does after its own UPDATE: the current values become the committed state, and the
         # object leaves the session's modified set, so the commit does not flush it again
         state._commit_all(state.dict, self.session.identity_map)
@@ -300,23 +298,21 @@ class UnitOfWork:
             select(Instance).where(*conds).order_by(Instance.created_at.desc(), Instance.id).limit(limit).offset(offset))
         return list(rows), total
 
-    def children(self, instance_id: str) -> list[Instance]:
-        """Child instances of ``instance_id`` in start order."""
-        return list(self.session.scalars(
-            select(Instance).where(Instance.parent_id == instance_id).order_by(Instance.created_at, Instance.id)))
-
     def children_of(self, parent_id: str, process: str | None = None) -> list[Instance]:
         """Child instances of ``parent_id`` (of ``process``), oldest first."""
         conds = [Instance.parent_id == parent_id]
         if process:
             conds.append(Instance.process_id == process)
-        return list(self.session.scalars(select(Instance).where(*conds).order_by(Instance.created_at, Instance.id)))
+        return self._oldest_first(conds)
 
     def instances_of(self, process: str, branch: str | None = None) -> list[Instance]:
         """Every instance of ``process`` (of ``branch``), oldest first: for the small quarterly processes."""
         conds = [Instance.process_id == process]
         if branch:
             conds.append(Instance.branch == branch)
+        return self._oldest_first(conds)
+
+    def _oldest_first(self, conds: list) -> list[Instance]:
         return list(self.session.scalars(select(Instance).where(*conds).order_by(Instance.created_at, Instance.id)))
 
     def tickets(self, process: str, *, branches: list[str] | None, branch: str | None, status: str | None,
@@ -417,11 +413,6 @@ class UnitOfWork:
         return list(rows), total
 
     # -- timers -------------------------------------------------------------------------
-
-    def pending_timer_marks(self, instance_id: str) -> dict:
-        """Timer id → (due_at, provisional) of an instance's pending timers, as stored now."""
-        rows = self.session.connection().execute(_PENDING_TIMER_MARKS, {"instance_id": instance_id})
-        return {r.id: (r.due_at, r.provisional) for r in rows}
 
     def due_timers_of(self, instance_id: str, now: datetime) -> list[Timer]:
         """Timers of an instance due at ``now`` that have not fired (pending, or left "firing" by a sweep of
