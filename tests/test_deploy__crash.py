@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import http.client
 import threading
 from collections import Counter
 from datetime import timedelta
@@ -63,7 +64,7 @@ class Load:
         self.up.wait()
         try:
             return self.server.call(method, path, body, user)
-        except OSError:  # killed mid-request: the outcome is unknown, so nothing is recorded
+        except (OSError, http.client.HTTPException):  # killed mid-request (or mid-answer): outcome unknown, not recorded
             return None, None
 
     def record(self, kind: list, value: str) -> None:
