@@ -7,11 +7,11 @@ has its reminders and escalations due while the load runs.
 """
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import subprocess
 import sys
-import http.client
 import threading
 from collections import Counter
 from datetime import timedelta
