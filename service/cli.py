@@ -159,8 +159,43 @@ def timers_fire(now_iso: str) -> None:
         click.echo(json.dumps(row, ensure_ascii=False))
     for row in result.failed:
         click.echo(json.dumps({"failed": row}, ensure_ascii=False), err=True)
-    click.echo(f"fired {len(result.fired)}, failed {len(result.failed)}", err=True)
+    click.echo(f"fired {len(result.fired)}, failed {len(result.failed)}, left for the next sweep "
+               f"{len(result.retry)}", err=True)
     sys.exit(1 if result.failed else 0)
+
+
+@timers.command("failed")
+def timers_failed() -> None:
+    """List timers a sweep parked as failed, with their error (JSON lines)."""
+    from .flows.actors import Actor
+    from .flows.timers import failed_timers
+
+    svc = _services()
+    with svc.uow() as uow:
+        rows = failed_timers(svc, uow, Actor.system(), limit=100_000)
+    for row in rows:
+        click.echo(json.dumps(row, ensure_ascii=False, default=str))
+    click.echo(f"{len(rows)} failed timer(s)", err=True)
+
+
+@timers.command("requeue")
+@click.argument("ids", nargs=-1)
+@click.option("--all", "every", is_flag=True, help="re-queue every failed timer")
+def timers_requeue(ids: tuple[str, ...], every: bool) -> None:
+    """Put failed timers back to pending; the next sweep fires them."""
+    from .domain.errors import BranchflowError
+    from .flows.actors import Actor
+    from .flows.timers import requeue
+
+    if bool(ids) == every:
+        raise click.UsageError("name timer ids or give --all")
+    svc = _services()
+    with svc.uow() as uow:
+        try:
+            done = requeue(svc, uow, Actor.system(), None if every else list(ids))
+        except BranchflowError as exc:
+            raise click.ClickException(exc.message) from None
+    click.echo(f"re-queued {len(done)} timer(s)")
 
 
 @main.group()

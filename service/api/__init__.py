@@ -14,6 +14,7 @@ from .routes_instances import blp as instances_blp
 from .routes_ratings import blp as ratings_blp
 from .routes_tasks import blp as tasks_blp
 from .routes_tickets import blp as tickets_blp
+from .routes_timers import blp as timers_blp
 
 
 def register(app: Flask) -> None:
@@ -37,7 +38,7 @@ def register(app: Flask) -> None:
     )
     api = BranchflowApi(app, spec_kwargs={"extra_plugins": [PermissionsPlugin()]})
     for blp in (auth_blp, tasks_blp, instances_blp, audit_blp, calendar_blp, inspections_blp, tickets_blp, ratings_blp,
-                attachments_blp):
+                attachments_blp, timers_blp):
         api.register_blueprint(blp)
     context.install(app)
     errors.install(app)

@@ -7,6 +7,7 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..domain.errors import BranchflowError
+from ..store.db import translate_error
 
 log = logging.getLogger(__name__)
 
@@ -61,5 +62,9 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        known = translate_error(exc)  # a database fault (lost connection, deadlock, full disk) is not a bug
+        if known is not None:
+            log.warning("database fault answered %d: %s", known.status, exc)
+            return _branchflow(known)
         log.exception("unhandled error")
         return _body(500, "internal_error", "internal error; the request changed nothing")

@@ -369,3 +369,30 @@ class ErrorOut(Schema):
     """Every error answer: ``{"error": {"code", "message", "errors": [{field, message}]}}``."""
 
     error = fields.Nested(ErrorDetail, required=True)
+
+
+class FailedTimerOut(Schema):
+    id = fields.String()
+    instance_id = fields.String()
+    instance_title = fields.String()
+    process = fields.String()
+    branch = fields.String(allow_none=True)
+    element = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    level = fields.Integer()
+    due_at = fields.DateTime()
+    error = fields.String(allow_none=True)
+
+
+class FailedTimerPage(Schema):
+    items = fields.List(fields.Nested(FailedTimerOut))
+
+
+class RequeueIn(Schema):
+    ids = fields.List(fields.String(validate=validate.Length(min=1, max=36)), validate=validate.Length(min=1, max=1000),
+                      metadata={"description": "timer ids to re-queue; leave out to re-queue every failed timer"})
+
+
+class RequeueOut(Schema):
+    requeued = fields.List(fields.String())

@@ -89,3 +89,22 @@ class TooManyAttempts(BranchflowError):
     def __init__(self, message: str, *, retry_after: int, field: str | None = None):
         super().__init__(message, field=field)
         self.retry_after = retry_after
+
+
+class Unavailable(BranchflowError):
+    """The database could not take the request just now (connection lost, restart, lock contention):
+    nothing was changed; the same request may be sent again after ``retry_after`` seconds."""
+
+    status = 503
+    code = "unavailable"
+
+    def __init__(self, message: str, *, retry_after: int = 2):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class StorageFull(BranchflowError):
+    """The disk holding the database or the uploads is full: nothing was changed."""
+
+    status = 507
+    code = "insufficient_storage"

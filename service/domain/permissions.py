@@ -29,6 +29,8 @@ MANAGE_INSPECTIONS = frozenset({"supervisor", "admin"})
 RATE_PLAQUES = frozenset({"supervisor"})
 #: load an official calendar year
 LOAD_CALENDAR = frozenset({"admin"})
+#: see timers a sweep parked as failed, and re-queue them
+MANAGE_TIMERS = frozenset({"admin"})
 #: file rectification evidence for a branch (its secretary or committee members)
 FILE_EVIDENCE = frozenset({"secretary", "branch_committee"})
 
@@ -61,6 +63,8 @@ PERMISSIONS: dict[str, str | frozenset[str]] = {
     "GET /api/tickets": EVERY_ROLE,
     "GET /api/ratings": EVERY_ROLE,
     "POST /api/ratings": RATE_PLAQUES,
+    "GET /api/timers/failed": MANAGE_TIMERS,
+    "POST /api/timers/requeue": MANAGE_TIMERS,
     "POST /api/attachments": FILE_EVIDENCE,
     "GET /api/attachments/{attachment_id}": EVERY_ROLE,
 }

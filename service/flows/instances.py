@@ -71,10 +71,9 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
     if "branch" in values and uow.branch(values["branch"]) is None:
         raise ValidationFailed(f"unknown branch {values['branch']!r}", field="variables.branch")
     _check_refs(uow, start_form.get("x-instance-refs", {}), values)
-    if uow.spec(bundle.sha256) is None:
-        uow.add(Spec(sha256=bundle.sha256, process_id=process, bpmn_xml=bundle.bpmn_xml, forms=bundle.forms,
-                     created_at=svc.clock.now()))
-        uow.flush()
+    if uow.spec(bundle.sha256) is None:  # two first starts at once both store it: the second insert is a no-op
+        uow.keep_spec(Spec(sha256=bundle.sha256, process_id=process, bpmn_xml=bundle.bpmn_xml, forms=bundle.forms,
+                           created_at=svc.clock.now()))
     now = svc.clock.now()
     inst = Instance(id=str(uuid.uuid4()), process_id=process, spec_sha=bundle.sha256, state="", version=1,
                     status="running", head=events.GENESIS, branch=values.get("branch"), title=_title(bundle, values),
@@ -230,7 +229,7 @@ def due_dates(bundle: SpecBundle, snap: Snapshot) -> dict[str, tuple[datetime, b
 
 
 def _notify_parent(svc: Services, uow: UnitOfWork, child: Instance, at: datetime) -> None:
-    parent = uow.instance(child.parent_id)
+    parent = uow.instance(child.parent_id, for_update=True)  # writers lock child, then parent: never the reverse
     message = f"{child.process_id}_done"
     payload = {"child": child.id}
     step = Step("message", SYSTEM, {"message": message, "payload": payload, "child": child.id},

@@ -36,7 +36,10 @@ def _check_may_act(actor: Actor, row: InboxTask) -> None:
 
 
 def _actionable(uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[InboxTask, Instance]:
-    """The task and its instance, if the task is open, not claimed by someone else, and the actor may act on it."""
+    """The task and its instance, if the task is open, not claimed by someone else, and the actor may act on it.
+
+    The instance row is locked first, as every writer of an instance does (see ``timers.fire_due``)."""
+    uow.lock_instance_of_task(task_id)
     row, inst = _visible(uow, actor, task_id)
     _check_may_act(actor, row)
     if row.status != "open":
@@ -91,8 +94,11 @@ def _check_gate(uow: UnitOfWork, bundle, row: InboxTask, inst: Instance, data: d
 
 
 def claim(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> InboxTask:
-    """Claim an open task so colleagues with the same role see it is taken."""
+    """Claim an open task so colleagues with the same role see it is taken; claiming one's own claim again
+    changes nothing (no second event)."""
     row, inst = _actionable(uow, actor, task_id)
+    if row.claimed_by == actor.name:
+        return row
     now = svc.clock.now()
     row.claimed_by = actor.name
     instances.record(uow, inst, instances.Step("claim", actor.with_role(row.role), {"task_id": row.id},

@@ -6,10 +6,14 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..domain.roles import ROLE_LABELS
+from ..domain.errors import Forbidden, NotFound
+from ..domain.permissions import MANAGE_TIMERS
+from ..domain.roles import ROLE_LABELS, may_act_as_any
 from ..domain.calendar import CST
+from ..store.db import is_transient
 from ..store.models import InboxTask, Timer
 from . import instances, notify
+from .actors import Actor
 from .context import Services
 
 log = logging.getLogger(__name__)
@@ -21,29 +25,57 @@ class SweepResult:
 
     fired: list[dict] = field(default_factory=list)
     failed: list[dict] = field(default_factory=list)
+    #: instances left pending after repeated passing failures: the next sweep tries them again
+    retry: list[str] = field(default_factory=list)
+
+
+#: a sweep tries an instance this often when its transaction fails for a passing reason (deadlock,
+#: serialization failure, lost connection); after that the timers stay pending for the next sweep
+TRANSIENT_TRIES = 3
 
 
 def fire_due(svc: Services, now: datetime | None = None) -> SweepResult:
     """Fire every timer due at ``now``; safe to run from several processes at once and to kill at any point.
 
-    Each instance is fired in one transaction that locks a due timer row (PostgreSQL ``FOR UPDATE SKIP
-    LOCKED``: other sweeps take other instances; SQLite: the single writer) and the instance, marks its due
-    timers fired and appends their events. Nothing is committed before that: a sweep killed half-way
-    leaves its timers due, and the next sweep fires them, once."""
+    Each instance is fired in one transaction that first locks the instance row (the lock every writer of
+    an instance takes first, so sweeps and web steps never deadlock; PostgreSQL ``SKIP LOCKED``: an
+    instance another transaction holds is left to the next sweep), marks its due timers fired and appends
+    their events. Nothing is committed before that: a sweep killed half-way leaves its timers due, and the
+    next sweep fires them, once.
+
+    A failure that passes (deadlock, serialization failure, lost connection, stale version) leaves the
+    timers pending: tried again at once, up to ``TRANSIENT_TRIES`` times, then by the next sweep. Any
+    other failure parks the instance's due timers as ``failed`` with the error, for an admin to look at and
+    re-queue (``requeue``); the sweep goes on with the other instances."""
     now = now or svc.clock.now()
     result = SweepResult()
-    broken: set[str] = set()  # instances that failed in this sweep: not retried until the next one
+    tries: dict[str, int] = {}
+    broken: set[str] = set()  # instances that failed in this sweep: not tried again until the next one
     while True:
-        with svc.uow() as uow:
-            instance_id = uow.next_due_instance(now, exclude=broken)
-            if instance_id is None:
-                return result
-            try:
-                result.fired.extend(_fire_instance(svc, uow, instance_id, now))
-                continue
-            except Exception as exc:  # one broken instance must not stop the sweep
-                log.exception("timer firing failed for instance %s", instance_id)
-                error = exc
+        try:
+            with svc.uow() as uow:
+                instance_id = uow.next_due_instance(now, exclude=broken)
+                if instance_id is None:
+                    return result
+                try:
+                    result.fired.extend(_fire_instance(svc, uow, instance_id, now))
+                    continue
+                except Exception as exc:  # one broken instance must not stop the sweep
+                    error = exc
+        except Exception as exc:  # the database itself failed (connection lost while picking an instance)
+            if not is_transient(exc):
+                raise
+            log.warning("timer sweep interrupted: %s", exc)
+            return result
+        tries[instance_id] = tries.get(instance_id, 0) + 1
+        if is_transient(error):
+            log.warning("timer firing of instance %s failed for a passing reason (try %d): %s",
+                        instance_id, tries[instance_id], error)
+            if tries[instance_id] >= TRANSIENT_TRIES:
+                broken.add(instance_id)
+                result.retry.append(instance_id)
+            continue
+        log.error("timer firing failed for instance %s", instance_id, exc_info=error)
         broken.add(instance_id)
         failed = _mark_failed(svc, instance_id, now, error)
         result.failed.append({"instance": instance_id, "timers": failed, "error": str(error)})
@@ -108,10 +140,39 @@ def _local(at: datetime | None) -> str:
 
 
 def _mark_failed(svc: Services, instance_id: str, now: datetime, exc: Exception) -> list[str]:
-    """Park the instance's due timers as failed (an operator looks at them; the sweep goes on)."""
+    """Park the instance's due timers as failed (visible to an admin, who can re-queue them); only rows
+    still pending are touched: one another transaction fired or cancelled meanwhile keeps its status."""
     with svc.uow() as uow:
-        rows = uow.due_timers_of(instance_id, now)
-        for row in rows:
-            row.status, row.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+        ids = [row.id for row in uow.due_timers_of(instance_id, now)]
+        parked = uow.park_failed_timers(ids, f"{type(exc).__name__}: {exc}")
         uow.commit()
-        return [row.id for row in rows]
+        return parked
+
+
+def failed_timers(svc: Services, uow, actor: Actor, limit: int = 200) -> list[dict]:
+    """Timers a sweep parked as failed, with their error and instance, earliest due first (admins)."""
+    _require_admin(actor)
+    return [{"id": t.id, "instance_id": i.id, "instance_title": i.title, "process": i.process_id,
+             "branch": i.branch, "element": t.element, "name": t.name, "kind": t.kind, "level": t.level,
+             "due_at": t.due_at, "error": t.error} for t, i in uow.timers_with_status("failed", limit)]
+
+
+def requeue(svc: Services, uow, actor: Actor, ids: list[str] | None) -> list[str]:
+    """Put failed timers back to pending (all failed ones when ``ids`` is None); the next sweep fires them.
+    An id that names no failed timer is a 404 naming it; nothing is re-queued then."""
+    _require_admin(actor)
+    failed = {t.id for t, _ in uow.timers_with_status("failed", limit=100_000)}
+    if ids is None:
+        ids = sorted(failed)
+    unknown = [i for i in ids if i not in failed]
+    if unknown:
+        raise NotFound(f"no failed timer {unknown[0]}", field="ids")
+    done = uow.requeue_timers(ids)
+    uow.commit()
+    log.info("timers re-queued by %s: %s", actor.name, ", ".join(done))
+    return done
+
+
+def _require_admin(actor: Actor) -> None:
+    if not actor.is_system and not may_act_as_any(actor.grants, MANAGE_TIMERS, None):
+        raise Forbidden("only an admin manages failed timers")

@@ -1,10 +1,18 @@
 """Database engine and schema creation; nothing connects at import time."""
 from __future__ import annotations
 
+import sqlite3
+
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 
+from ..domain.errors import BranchflowError, Conflict, StorageFull, Unavailable
+
+#: PostgreSQL SQLSTATEs (and classes) of failures that pass: the same transaction may succeed if tried again
+_TRANSIENT_STATES = {"40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300", "25006"}
+_TRANSIENT_CLASSES = ("08",)
 
 
 def make_engine(url: str) -> Engine:
@@ -53,3 +61,43 @@ def append_only_ddl(dialect: str) -> list[str]:
 def session_factory(engine: Engine) -> sessionmaker:
     """A session factory bound to ``engine``; sessions do not expire objects on commit."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def translate_error(exc: BaseException) -> BranchflowError | None:
+    """The deliberate error a database failure means for the caller, or None for a genuine bug.
+
+    A lost connection, a server restart, a deadlock or serialization failure, a busy SQLite file: 503
+    :class:`Unavailable` (retry). A full disk: 507 :class:`StorageFull`. A read-only database file: 503
+    naming it. The transaction has been rolled back in each case, so nothing was changed."""
+    if isinstance(exc, BranchflowError):
+        return exc
+    orig = getattr(exc, "orig", None)
+    if not isinstance(exc, DBAPIError):
+        return None
+    if exc.connection_invalidated:
+        return Unavailable("the database connection was lost; nothing was changed, try again")
+    if isinstance(orig, sqlite3.Error):
+        text = str(orig).lower()
+        if "full" in text:
+            return StorageFull("the disk holding the database is full; nothing was changed")
+        if "readonly" in text or "read-only" in text:
+            return Unavailable("the database file is read-only; nothing was changed (operator: check its permissions)",
+                               retry_after=60)
+        if "locked" in text or "busy" in text or "disk i/o" in text:
+            return Unavailable("the database is busy; nothing was changed, try again")
+        return None
+    state = getattr(orig, "sqlstate", None)
+    if state is None:  # psycopg raises OperationalError without a state when the server is gone
+        return Unavailable("the database is unreachable; nothing was changed, try again") \
+            if type(orig).__name__ in ("OperationalError", "InterfaceError") else None
+    if state in _TRANSIENT_STATES or state.startswith(_TRANSIENT_CLASSES):
+        return Unavailable("the database could not complete the request just now; nothing was changed, try again",
+                           retry_after=1)
+    if state == "53100":  # disk_full
+        return StorageFull("the disk holding the database is full; nothing was changed")
+    return None
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True when trying the same transaction again may succeed (a lost race or a passing database fault)."""
+    return isinstance(exc, Conflict) or isinstance(translate_error(exc), Unavailable)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import String, and_, bindparam, delete, exists, func, literal, or_, select, union_all, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm import Session, sessionmaker
@@ -42,6 +43,8 @@ _PRINCIPAL = (select(Token.expires_at, Token.revoked_at, User.username, User.act
               .order_by(RoleGrant.id))
 _TASK_WITH_INSTANCE = (select(InboxTask, Instance).join(Instance, Instance.id == InboxTask.instance_id)
                        .where(InboxTask.id == bindparam("task_id")))
+_LOCK_INSTANCE_OF_TASK = (select(Instance.id).where(Instance.id == select(InboxTask.instance_id).where(
+    InboxTask.id == bindparam("task_id")).scalar_subquery()).with_for_update())
 _OPEN_TASKS_OF = select(InboxTask).where(InboxTask.instance_id == bindparam("instance_id"), InboxTask.status == "open")
 # pending timers and open inbox rows of an instance in one round trip, for the sync after every step
 _SYNC_MARKS = union_all(
@@ -63,6 +66,12 @@ def _insert_of(table):
     if table not in _INSERTS:
         _INSERTS[table] = table.insert()
     return _INSERTS[table]
+
+
+def _insert_ignoring(dialect: str, model, keys: list[str]):
+    """``INSERT ... ON CONFLICT (keys) DO NOTHING`` for ``model`` on SQLite or PostgreSQL."""
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(model.__table__).on_conflict_do_nothing(index_elements=keys)
 
 
 _DROP_GRANTS_OF = delete(RoleGrant.__table__).where(RoleGrant.__table__.c.source == bindparam("source"))
@@ -274,6 +283,12 @@ class UnitOfWork:
         """The pinned spec ``sha``."""
         return self.session.get(Spec, sha)
 
+    def keep_spec(self, spec: Spec) -> None:
+        """Store a spec under its content address unless it is there (a concurrent insert of the same
+        address is not an error: the content is the same by construction)."""
+        values = {c.key: getattr(spec, c.key) for c in Spec.__table__.columns}
+        self.session.connection().execute(_insert_ignoring(self.session.bind.dialect.name, Spec, ["sha256"]), values)
+
     def instance(self, instance_id: str, for_update: bool = False) -> Instance | None:
         """The instance ``instance_id`` (row-locked on PostgreSQL when ``for_update``)."""
         stmt = select(Instance).where(Instance.id == instance_id)
@@ -422,13 +437,55 @@ class UnitOfWork:
                                 Timer.due_at <= now).order_by(Timer.due_at, Timer.id)))
 
     def next_due_instance(self, now: datetime, exclude: set[str] = frozenset()) -> str | None:
-        """The instance of the earliest due unfired timer, its row locked for this transaction (other sweeps
-        skip it). ``firing`` rows are claims a sweep of an older release committed and did not finish."""
-        stmt = select(Timer.instance_id).where(Timer.status.in_(("pending", "firing")), Timer.due_at <= now)
+        """The running-or-not instance of the earliest due unfired timer, its *instance* row locked for this
+        transaction; instances another transaction holds are skipped (PostgreSQL ``FOR UPDATE OF instances
+        SKIP LOCKED``; SQLite's write lock serialises everything).
+
+        The instance row is the one lock every write to an instance takes first (``lock_instance_of_task``,
+        ``instance(for_update=True)``): taking timer rows before it would deadlock against a completion
+        that holds the instance (its event's foreign key) and waits for the same timer rows."""
+        stmt = (select(Instance.id).join(Timer, Timer.instance_id == Instance.id)
+                .where(Timer.status.in_(("pending", "firing")), Timer.due_at <= now))
         if exclude:
             stmt = stmt.where(Timer.instance_id.not_in(exclude))
-        ids = self._lock_free_ids(stmt.order_by(Timer.due_at).limit(1))
-        return ids[0] if ids else None
+        stmt = stmt.order_by(Timer.due_at).limit(1)
+        if self.session.bind.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True, of=Instance)
+        return self.session.scalar(stmt)
+
+    def lock_instance_of_task(self, task_id: str) -> None:
+        """Lock the instance row of inbox row ``task_id`` before a write touches any of its rows (PostgreSQL;
+        SQLite's ``BEGIN IMMEDIATE`` already serialises writers). Every writer locking the instance first is
+        what keeps web steps and timer sweeps from deadlocking each other."""
+        if self.session.bind.dialect.name == "postgresql":
+            self.session.connection().execute(_LOCK_INSTANCE_OF_TASK, {"task_id": task_id})
+
+    def park_failed_timers(self, ids: list[str], error: str) -> list[str]:
+        """Mark timers ``ids`` failed with ``error``, only those still pending (a row another transaction has
+        fired or cancelled meanwhile keeps its status); the ids it marked."""
+        if not ids:
+            return []
+        result = self.session.execute(
+            update(Timer).where(Timer.id.in_(ids), Timer.status.in_(("pending", "firing")))
+            .values(status="failed", error=error[:2000]).returning(Timer.id)
+            .execution_options(synchronize_session=False))
+        return sorted(result.scalars())
+
+    def timers_with_status(self, status: str, limit: int = 200) -> list[tuple[Timer, Instance]]:
+        """Timers of ``status`` with their instances, earliest due first."""
+        return [(t, i) for t, i in self.session.execute(
+            select(Timer, Instance).join(Instance, Instance.id == Timer.instance_id)
+            .where(Timer.status == status).order_by(Timer.due_at, Timer.id).limit(limit))]
+
+    def requeue_timers(self, ids: list[str]) -> list[str]:
+        """Put failed timers ``ids`` back to pending (the next sweep fires them); the ids it re-queued."""
+        if not ids:
+            return []
+        result = self.session.execute(
+            update(Timer).where(Timer.id.in_(ids), Timer.status == "failed")
+            .values(status="pending", error=None).returning(Timer.id)
+            .execution_options(synchronize_session=False))
+        return sorted(result.scalars())
 
     def _lock_free_ids(self, stmt) -> list:
         """Run an id query for a claim; on PostgreSQL rows another worker is claiming are skipped
