@@ -135,7 +135,7 @@ class Api:
         return self.tokens[username]
 
     def call(self, method: str, path: str, user: str | None = None, **kw):
-        headers = {"Authorization": f"Bearer {self.login(user)}"} if user else {}
+        headers = dict(kw.pop("headers", {}), **({"Authorization": f"Bearer {self.login(user)}"} if user else {}))
         return self.client.open(path, method=method, headers=headers, **kw)
 
     def get(self, path, user=None, **kw):

@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from flask import Flask, current_app, g, request
+from flask import Flask, Response, current_app, g, request
 
 from ..domain import permissions
 from ..domain.errors import Forbidden
-from ..flows import auth
+from ..flows import auth, idempotency
 from ..flows.actors import Actor
 from ..flows.context import Services
 from ..store.uow import UnitOfWork
@@ -58,6 +58,14 @@ def actor() -> Actor:
     return g.actor
 
 
+#: writes that take an ``Idempotency-Key`` header: every role-gated POST with a JSON body
+#: (uploads are content-addressed already; login and logout are not writes a user repeats)
+def idempotent(method: str, op: str, rule) -> bool:
+    """Does ``op`` accept an ``Idempotency-Key``?"""
+    return method == "POST" and rule not in (permissions.PUBLIC, permissions.AUTHENTICATED) \
+        and op != "POST /api/attachments"
+
+
 def _operations(app: Flask):
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api"):
@@ -87,6 +95,22 @@ def install(app: Flask) -> None:
         g.actor = auth.authenticate(svc, g.uow, bearer())
         if not permissions.allows(rule, (grant.role for grant in g.actor.grants)):
             raise Forbidden(f"{method} {request.path} is not open to your roles")
+        key = request.headers.get(idempotency.HEADER)
+        if key is not None and idempotent(method, operation(method, request.url_rule.rule), rule):
+            replay = idempotency.begin(svc, g.uow, g.actor.name, key, f"{method} {request.path}",
+                                       request.get_data(cache=True))
+            if replay is not None:
+                return Response(replay.body, replay.status_code, mimetype="application/json",
+                                headers={"Idempotent-Replayed": "true"})
+            g.idempotency_key = key
+            g.uow.after_commit(lambda: setattr(g, "idempotency_committed", True))
+
+    @app.after_request
+    def _remember_answer(response):
+        if g.pop("idempotency_committed", False):
+            idempotency.finish(g.uow, g.actor.name, g.idempotency_key, response.status_code,
+                               response.get_data(as_text=True))
+        return response
 
     @app.teardown_request
     def _close(_exc):

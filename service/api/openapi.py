@@ -6,7 +6,17 @@ from apispec import BasePlugin
 from flask_smorest import Api
 
 from ..domain import permissions
+from .context import idempotent
 from .schemas import ErrorOut
+
+
+_IDEMPOTENCY_KEY = {
+    "in": "header", "name": "Idempotency-Key", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[\\x21-\\x7e]+$"},
+    "description": "Send the same key again to repeat this request safely: a repeat of a finished request "
+                   "gets the first answer again (header Idempotent-Replayed: true) and writes nothing; the "
+                   "same key with another request is a 422; keys are kept one day.",
+}
 
 
 class BranchflowApi(Api):
@@ -31,6 +41,10 @@ class PermissionsPlugin(BasePlugin):
                 operation["security"] = []
                 operation["x-roles"] = "public"
                 continue
+            if idempotent(method.upper(), f"{method.upper()} {path}", rule):
+                operation.setdefault("parameters", []).append(_IDEMPOTENCY_KEY)
+                responses.setdefault("409", self.spec.components.get_ref("response", "DEFAULT_ERROR"))
+                responses.setdefault("422", self.spec.components.get_ref("response", "UNPROCESSABLE_ENTITY"))
             operation["x-roles"] = "authenticated" if rule == permissions.AUTHENTICATED else sorted(rule)
             responses.setdefault("401", self.spec.components.get_ref("response", "UNAUTHORIZED"))
             if rule != permissions.AUTHENTICATED:

@@ -87,7 +87,9 @@ def publish_round(svc: Services, uow: UnitOfWork, actor: Actor, body: dict) -> t
     teams = _check_teams(uow, body.get("teams"))
     pinned = {"version": checklist.version, "title": checklist.title, "items": checklist.items}
     round_ = instances.start(svc, uow, actor.with_role("supervisor"), "inspection_round",
-                             {"quarter": quarter, "checklist": pinned, "teams": teams}, via_use_case=True)
+                             {"quarter": quarter, "checklist": pinned, "teams": teams}, via_use_case=True,
+                             dedup_key=f"inspection_round/{quarter}",
+                             duplicate=f"a round for {quarter} is already published")
     children = []
     for team in teams:
         child = instances.start(svc, uow, actor.with_role("supervisor"), "peer_inspection",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-from ..domain.errors import Forbidden, NotFound, ValidationFailed
+from ..domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..domain.roles import BRANCHES, may_act
 from ..engine.determinism import seed_for
 from ..engine.runner import Snapshot
@@ -45,8 +45,12 @@ def _title(bundle: SpecBundle, variables: dict) -> str:
 
 
 def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables: object,
-          *, parent: Instance | None = None, parent_wait: str | None = None, via_use_case: bool = False) -> Instance:
+          *, parent: Instance | None = None, parent_wait: str | None = None, via_use_case: bool = False,
+          dedup_key: str | None = None, duplicate: str | None = None) -> Instance:
     """Start ``process`` with ``variables`` validated against its start form; staged, not committed.
+
+    ``dedup_key`` is the domain's own uniqueness of the instance (one rating per branch and quarter): a
+    second start with the same key, even one racing in another worker, is a Conflict saying ``duplicate``.
 
     A start form with ``x-start-via`` names the use case that starts the process (it checks more than
     the form can say, such as an inspection team's conflicts of interest); only that use case may."""
@@ -78,12 +82,17 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
     inst = Instance(id=str(uuid.uuid4()), process_id=process, spec_sha=bundle.sha256, state="", version=1,
                     status="running", head=events.GENESIS, branch=values.get("branch"), title=_title(bundle, values),
                     parent_id=parent.id if parent else None, parent_wait=parent_wait, summary={},
-                    started_by=actor.name, created_at=now, updated_at=now)
+                    started_by=actor.name, created_at=now, updated_at=now, dedup_key=dedup_key)
     wf = svc.engine.start(bundle, values, now, seed_for(inst.id, 1))
     inst.state = svc.engine.dump(wf)
     _keep_warm(svc, uow, inst, wf)
     uow.add(inst)
-    uow.flush()
+    try:
+        uow.flush()
+    except Conflict:
+        if dedup_key is None:
+            raise
+        raise Conflict(duplicate or f"{dedup_key} exists already") from None
     ev_data = {"process": process, "spec": bundle.sha256, "variables": values, "ctx": svc.deadline_context()}
     if parent is not None:
         ev_data["parent"] = parent.id

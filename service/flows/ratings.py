@@ -91,7 +91,8 @@ def rate_quarter(svc: Services, uow: UnitOfWork, actor: Actor, body: dict) -> li
         started.append(instances.start(
             svc, uow, actor.with_role("supervisor"), PROCESS,
             {"quarter": quarter, "branch": branch, **row, "previous_plaque": prev_plaque,
-             "previous_streak": prev_streak}, via_use_case=True))
+             "previous_streak": prev_streak}, via_use_case=True,
+            dedup_key=f"{PROCESS}/{quarter}/{branch}", duplicate=f"{BRANCHES[branch]} is already rated for {quarter}"))
     uow.commit()
     return started
 

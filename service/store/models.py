@@ -136,6 +136,9 @@ class Instance(Base):
     summary: Mapped[dict] = mapped_column(JSON, default=dict)
     # hash of the newest event: the chain head, so appending never reads the event table
     head: Mapped[str] = mapped_column(String(64), default="0" * 64)
+    #: the domain's own uniqueness (one rating per branch and quarter, one round per quarter): a second
+    #: start with the same key fails on the unique index, however many workers race
+    dedup_key: Mapped[str | None] = mapped_column(String(128), unique=True, nullable=True)
     started_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -285,3 +288,17 @@ class Attachment(Base):
     branch: Mapped[str | None] = mapped_column(String(32), nullable=True)
     uploaded_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class IdempotencyKey(Base):
+    """A write sent with an ``Idempotency-Key`` header: committed with the write itself, then completed with
+    the answer, which a repeat of the same request gets again instead of a second write."""
+
+    __tablename__ = "idempotency_keys"
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    operation: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    response: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

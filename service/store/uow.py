@@ -21,6 +21,7 @@ from .models import (
     CalendarSchedule,
     CalendarYear,
     Event,
+    IdempotencyKey,
     InboxTask,
     NO_DUE_DATE,
     Instance,
@@ -260,6 +261,22 @@ class UnitOfWork:
         return set(self.session.scalars(
             select(RoleGrant.branch).join(User).where(User.username == username, RoleGrant.branch.is_not(None),
                                                       RoleGrant.source.is_(None))))
+
+    # -- idempotency keys ---------------------------------------------------------------
+
+    def idempotency_key(self, username: str, key: str) -> IdempotencyKey | None:
+        """The stored request ``key`` of ``username``, as committed now."""
+        return self.session.get(IdempotencyKey, (username, key), populate_existing=True)
+
+    def reserve_idempotency_key(self, row: IdempotencyKey) -> None:
+        """Insert the key row now, in this transaction: it commits with the write it guards, and a request
+        racing with the same key waits on its unique index and then fails with a Conflict."""
+        self.add(row)
+        self.flush()
+
+    def drop_idempotency_keys_before(self, cutoff: datetime) -> int:
+        """Forget keys older than ``cutoff``; how many."""
+        return self.session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff)).rowcount
 
     # -- checklists and attachments -----------------------------------------------------
 
