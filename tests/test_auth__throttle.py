@@ -1,9 +1,11 @@
 """Login throttling and token revocation over HTTP."""
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 from conftest import DEMO_PASSWORD
+from test_deploy__gunicorn import at_once, server  # noqa: F401  (fixture)
 
 
 def login(api, username, password):
@@ -37,3 +39,19 @@ def test_a_revoked_token_no_longer_works(api):
     assert api.client.post("/api/auth/logout", headers=auth).status_code == 204
     r = api.client.get("/api/tasks", headers=auth)
     assert r.status_code == 401 and "revoked" in r.get_json()["error"]["message"]
+
+
+def test_parallel_guesses_are_capped_at_the_limit_on_live_workers(server):
+    """24 wrong passwords at once through 4 gunicorn workers: at most 5 are ever checked (401), the rest are
+    refused unchecked (429), none is a 409 or 500; then even the right password waits."""
+    guesses = at_once([lambda: server.call("POST", "/api/auth/login",
+                                           {"username": "sec_jg1", "password": f"guess-{i:04d}"})
+                       for i in range(24)])
+    statuses = Counter(status for status, _ in guesses)
+    assert set(statuses) <= {401, 429} and 1 <= statuses[401] <= 5, statuses
+    status, _ = server.call("POST", "/api/auth/login", {"username": "sec_jg1", "password": DEMO_PASSWORD})
+    assert status == 429
+    # two first failures of another name at once are two 401s (no "stale version")
+    pair = at_once([lambda: server.call("POST", "/api/auth/login", {"username": "sec_sc1", "password": "nope-nope"})
+                    for _ in range(2)])
+    assert [status for status, _ in pair] == [401, 401]

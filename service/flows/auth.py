@@ -40,11 +40,19 @@ def login(svc: Services, uow: UnitOfWork, username: str, password: str) -> tuple
 
     ``login_max_failures`` wrong passwords in a row lock the username (known or not, so a lock tells
     nothing about who exists) for ``login_lock_minutes``: every attempt then gets 429 and Retry-After.
-    The count lives in the database, so all workers share it."""
+    Each attempt is counted, atomically and committed, *before* its password is checked: of any number of
+    parallel guesses only ``login_max_failures`` are ever checked. The count lives in the database, so all
+    workers share it."""
     now = svc.clock.now()
-    throttle = uow.login_throttle(username)
-    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
-        wait = int((throttle.locked_until - now).total_seconds()) + 1
+    name = username[:64]
+    attempts, locked_until = uow.count_login_attempt(name, now)
+    limit = svc.settings.login_max_failures
+    if locked_until is None and attempts > limit:  # parallel guesses beyond the limit: lock without checking
+        locked_until = now + timedelta(minutes=svc.settings.login_lock_minutes)
+        uow.lock_login(name, locked_until)
+    uow.commit()
+    if locked_until is not None and locked_until > now:
+        wait = int((locked_until - now).total_seconds()) + 1
         raise TooManyAttempts(f"too many failed logins for {username}: try again in {wait} s", retry_after=wait)
     user = uow.user_by_name(username)
     ph = hasher(svc)
@@ -54,24 +62,16 @@ def login(svc: Services, uow: UnitOfWork, username: str, password: str) -> tuple
             raise VerificationError("unknown user")
         ph.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
-        _failed(svc, uow, username, now)
+        if attempts >= limit:
+            uow.lock_login(name, now + timedelta(minutes=svc.settings.login_lock_minutes))
+            uow.commit()
         raise Unauthenticated("wrong username or password") from None
-    if throttle is not None:
-        uow.delete(throttle)
+    uow.forget_login_attempts(name)
     token = secrets.token_urlsafe(32)
     expires = now + timedelta(hours=svc.settings.token_ttl_hours)
     uow.add(Token(token_hash=_digest(token), user_id=user.id, issued_at=now, expires_at=expires))
     uow.commit()
     return token, expires
-
-
-def _failed(svc: Services, uow: UnitOfWork, username: str, now) -> None:
-    """Count a failed login; the n-th in a row locks the username."""
-    row = uow.login_throttle(username[:64], create=True)
-    row.failures = (row.failures or 0) + 1
-    if row.failures >= svc.settings.login_max_failures:
-        row.failures, row.locked_until = 0, now + timedelta(minutes=svc.settings.login_lock_minutes)
-    uow.commit()
 
 
 def authenticate(svc: Services, uow: UnitOfWork, token: str | None) -> Actor:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, and_, bindparam, delete, exists, func, literal, or_, select, union_all, update
+from sqlalchemy import String, and_, bindparam, case, delete, exists, func, literal, or_, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -211,13 +211,31 @@ class UnitOfWork:
         """The user called ``username``."""
         return self.session.scalar(select(User).where(User.username == username))
 
-    def login_throttle(self, username: str, create: bool = False) -> LoginThrottle | None:
-        """The failed-login record of ``username`` (a new one when ``create``)."""
-        row = self.session.get(LoginThrottle, username)
-        if row is None and create:
-            row = LoginThrottle(username=username, failures=0)
-            self.session.add(row)
-        return row
+    def count_login_attempt(self, username: str, now: datetime) -> tuple[int, datetime | None]:
+        """Count one login attempt of ``username`` atomically (one UPSERT: parallel attempts each get their own
+        number, however many workers run them) and return (attempts in a row, locked until). A lock that has
+        run out starts the count again at 1."""
+        table = LoginThrottle.__table__
+        expired = and_(table.c.locked_until.is_not(None), table.c.locked_until <= now)
+        dialect = postgresql if self.session.bind.dialect.name == "postgresql" else sqlite
+        stmt = (dialect.insert(table).values(username=username, failures=1, locked_until=None)
+                .on_conflict_do_update(index_elements=["username"], set_={
+                    "failures": case((expired, 1), else_=table.c.failures + 1),
+                    "locked_until": case((expired, None), else_=table.c.locked_until)})
+                .returning(table.c.failures, table.c.locked_until))
+        failures, locked_until = self.session.execute(stmt).one()
+        return failures, locked_until
+
+    def lock_login(self, username: str, until: datetime) -> None:
+        """Lock ``username`` until ``until`` (an earlier lock is not shortened)."""
+        table = LoginThrottle.__table__
+        self.session.execute(update(table).where(table.c.username == username,
+                                                 or_(table.c.locked_until.is_(None), table.c.locked_until < until))
+                             .values(locked_until=until))
+
+    def forget_login_attempts(self, username: str) -> None:
+        """A successful login: the count starts again."""
+        self.session.execute(delete(LoginThrottle.__table__).where(LoginThrottle.__table__.c.username == username))
 
     def token(self, token_hash: str) -> Token | None:
         """The token row of ``token_hash``."""
