@@ -88,3 +88,35 @@ def test_nul_characters_are_refused_where_they_are(api):
                  content_type="multipart/form-data")
     assert r.status_code == 422 and r.get_json()["error"]["errors"][0]["field"] == "branch"
     assert counts(api) == before
+
+
+@pytest.mark.parametrize("where,path,user,body,field", [
+    ("username", "/api/auth/login", None, '{"username": "sec\\ud800", "password": "demo-password-1"}', "username"),
+    ("password", "/api/auth/login", None, '{"username": "sec_jg1", "password": "pw\\udfff-secret"}', "password"),
+    ("start variable", "/api/instances", SUP,
+     '{"process": "pairing", "variables": {"branch": "jg2", "helper": "supervisor", "term_start": "2026-03-02", '
+     '"months": 3, "targets": ["\\ud83d"]}}', "variables.targets[0]"),
+    ("checklist title", "/api/inspections/checklists", SUP,
+     '{"title": "清单\\ud83d", "items": [{"id": "a", "title": "台账规范", "max_points": 10}]}', "title"),
+    ("checklist version 2^31", "/api/inspections/rounds", SUP,
+     '{"quarter": "2026Q1", "checklist_version": 2147483648, "teams": []}', "checklist_version"),
+    ("checklist version 2^63", "/api/inspections/rounds", SUP,
+     '{"quarter": "2026Q1", "checklist_version": 9223372036854775808, "teams": []}', "checklist_version"),
+])
+def test_lone_surrogates_and_huge_integers_are_422_naming_the_field(api, where, path, user, body, field):
+    """What a JavaScript client that cut a string inside an emoji sends, and integers past int4/int64."""
+    before = counts(api)
+    r = api.post(path, user, data=body, content_type="application/json") if user else \
+        api.client.post(path, data=body, content_type="application/json")
+    assert r.status_code == 422, (where, r.status_code, r.get_data(as_text=True)[:300])
+    assert field in [e["field"] for e in r.get_json()["error"]["errors"]], r.get_json()
+    assert counts(api) == before
+
+
+def test_a_lone_surrogate_in_a_task_form_is_422_and_the_task_stays_open(api):
+    iid = open_pairing(api)
+    task = api.task(SEC, "sign_secretary", iid)
+    before = counts(api)
+    r = raw(api, f"/api/tasks/{task['id']}/complete", '{"data": {"signed": true, "note": "好\\ud83d"}}', SEC)
+    assert r.status_code == 422 and r.get_json()["error"]["errors"][0]["field"] == "data.note"
+    assert counts(api) == before and api.task(SEC, "sign_secretary", iid)["id"] == task["id"]

@@ -7,6 +7,7 @@ PostgreSQL text cannot hold NUL. Each becomes a 400/422 naming where it is, befo
 from __future__ import annotations
 
 import json
+import re
 
 import flask_smorest
 from marshmallow import RAISE
@@ -45,15 +46,26 @@ def _too_deep(value) -> bool:
     return False
 
 
-def nul_path(value, path: str = "") -> str | None:
-    """The dotted path of the first string (or key) holding a NUL character, or None."""
+def _unstorable(text: str) -> bool:
+    """NUL (PostgreSQL text cannot hold it) or a lone UTF-16 surrogate (no UTF-8 encoding exists: a client
+    that cut a string inside an emoji sends one)."""
+    return "\x00" in text or _SURROGATE.search(text) is not None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+#: a JSON escape of a surrogate (a valid pair is decoded into one character; only then can one be lone)
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
+
+
+def bad_text_path(value, path: str = "") -> str | None:
+    """The dotted path of the first string (or key) holding a NUL or a lone surrogate, or None."""
     if isinstance(value, str):
-        return path if "\x00" in value else None
+        return path if _unstorable(value) else None
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, item in items:
-        if isinstance(key, str) and "\x00" in key:
+        if isinstance(key, str) and _unstorable(key):
             return f"{path}.{key!r}" if path else repr(key)
-        found = nul_path(item, f"{path}[{key}]" if isinstance(key, int) else (f"{path}.{key}" if path else key))
+        found = bad_text_path(item, f"{path}[{key}]" if isinstance(key, int) else (f"{path}.{key}" if path else key))
         if found is not None:
             return found
     return None
@@ -81,10 +93,11 @@ class StrictParser(FlaskParser):
         # the bracket count bounds the depth: only bodies with many containers need the walk
         if data.count(b"[") + data.count(b"{") > MAX_JSON_DEPTH and _too_deep(value):
             raise too_deep
-        if b"\\u0000" in data:
-            where = nul_path(value)
+        if b"\\u0000" in data or _SURROGATE_ESCAPE.search(data):
+            where = bad_text_path(value)
             if where is not None:
-                raise ValidationFailed("text may not contain NUL (\\u0000) characters", field=where)
+                raise ValidationFailed("text may not contain NUL (\\u0000) or a lone UTF-16 surrogate "
+                                       "(\\ud800–\\udfff without its pair)", field=_SURROGATE.sub("\ufffd", where).replace("\x00", ""))
         return value
 
 

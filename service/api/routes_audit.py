@@ -19,7 +19,7 @@ class History(MethodView):
         return audit.history(request_uow(), actor(), instance_id)
 
 
-@blp.route("/<string:instance_id>/history/<int:seq>")
+@blp.route("/<string:instance_id>/history/<int(max=2147483647):seq>")
 class StateAt(MethodView):
     @blp.response(200, StateAtOut)
     def get(self, instance_id, seq):

@@ -9,6 +9,10 @@ from ..domain.roles import BRANCHES
 QUARTER = validate.Regexp(r"^20[0-9]{2}Q[1-4]$", error="a quarter looks like 2026Q2")
 
 
+#: the largest integer a request may carry where it meets an INTEGER column (PostgreSQL's int4)
+MAX_INT = 2**31 - 1
+
+
 class LoginIn(Schema):
     username = fields.String(required=True, validate=validate.Length(min=1, max=64))
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
@@ -67,7 +71,7 @@ class TaskPage(Schema):
 
 class CompleteIn(Schema):
     data = fields.Dict(load_default=dict)
-    version = fields.Integer(validate=validate.Range(min=1))
+    version = fields.Integer(validate=validate.Range(min=1, max=MAX_INT))
 
 
 class InstanceIn(Schema):
@@ -239,7 +243,7 @@ class TeamIn(Schema):
 
 class RoundIn(Schema):
     quarter = fields.String(required=True, validate=QUARTER, metadata={"example": "2026Q2"})
-    checklist_version = fields.Integer(validate=validate.Range(min=1), metadata={"description": "default: newest"})
+    checklist_version = fields.Integer(validate=validate.Range(min=1, max=MAX_INT), metadata={"description": "default: newest"})
     teams = fields.List(fields.Nested(TeamIn), required=True)
 
 
