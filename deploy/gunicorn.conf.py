@@ -8,7 +8,7 @@ import os
 bind = os.environ.get("BRANCHFLOW_BIND", "127.0.0.1:8000")
 # sync workers: each request is one short transaction; PostgreSQL takes the concurrency
 workers = int(os.environ.get("BRANCHFLOW_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-worker_class = "sync"
+worker_class = "service.gunicorn_worker.JsonErrorWorker"  # sync, with JSON protocol errors
 timeout = int(os.environ.get("BRANCHFLOW_WORKER_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5

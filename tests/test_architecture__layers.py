@@ -11,7 +11,7 @@ ORDER = ["domain", "store", "engine", "notify", "documents", "flows", "scheduler
 ONLY = {"flask": {"api"}, "flask_smorest": {"api"}, "SpiffWorkflow": {"engine"}, "apscheduler": {"scheduler"},
         "sqlalchemy": {"store"}, "smtplib": {"notify"}, "urllib": {"notify"},
         "reportlab": {"documents"}, "jinja2": {"documents"}, "alembic": {"store"}}
-TOP_LEVEL_ALLOWED = {"app.py", "cli.py", "config.py", "wsgi.py", "__init__.py"}
+TOP_LEVEL_ALLOWED = {"app.py", "cli.py", "config.py", "wsgi.py", "gunicorn_worker.py", "__init__.py"}
 
 
 def imports(path: Path) -> list[str]:

@@ -41,8 +41,12 @@ class Rounds(MethodView):
 class Handbook(MethodView):
     @blp.arguments(HandbookQuery, location="query")
     @blp.response(200, HandbookOut, content_type="application/json")
-    @blp.alt_response(200, description="format=html: text/html; format=pdf: application/pdf",
-                      content_type="application/pdf", success=True)
+    @blp.doc(responses={"200": {
+        "description": "format=json (default): the handbook as JSON; format=html: a printable page; "
+                       "format=pdf: a PDF download",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HandbookOut"}},
+                    "text/html": {"schema": {"type": "string"}},
+                    "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
     def get(self, q, round_id):
         """The 标准化经验手册 of a round as JSON, HTML or PDF (a draft until the supervisor compiles it)."""
         svc = services()
