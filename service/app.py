@@ -10,7 +10,7 @@ from .flows import calendar_admin
 from .flows.context import Services
 from .notify import EmailChannel, WebhookChannel
 from .store import migrate
-from .store.db import make_engine, session_factory
+from .store.db import make_engine, session_factory, writable_problem
 from .store.uow import UnitOfWork
 
 
@@ -33,6 +33,9 @@ def build_services(config: Config) -> Services:
     """Store, clock and engine wired together (used by the app, the CLI and benchmarks)."""
     engine = make_engine(config.database_url)
     ensure_schema(engine, config)
+    problem = writable_problem(engine)
+    if problem is not None:  # start refusing rather than answer every write (and every login) with an error
+        raise SystemExit(f"cannot write to the database {engine.url.render_as_string()}: {problem}")
     factory = session_factory(engine)
     svc = Services(settings=config.settings, clock=Clock(config.now), uow=lambda: UnitOfWork(factory))
     svc.db_engine = engine

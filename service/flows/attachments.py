@@ -1,6 +1,7 @@
 """Evidence attachments: type sniffed from the bytes (not the client's word), size capped, stored by sha256."""
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -9,7 +10,8 @@ import uuid
 import zipfile
 from pathlib import Path
 
-from ..domain.errors import Forbidden, NotFound, TooLarge, UnsupportedType, ValidationFailed
+from ..domain.errors import (Forbidden, NotFound, StorageFull, TooLarge, Unavailable, UnsupportedType,
+                             ValidationFailed)
 from ..domain.permissions import FILE_EVIDENCE
 from ..domain.roles import may_act_as_any
 from ..store.models import Attachment
@@ -74,15 +76,31 @@ def upload(svc: Services, uow: UnitOfWork, actor: Actor, branch: str | None, fil
     sha = hashlib.sha256(data).hexdigest()
     path = _path(svc, sha)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{uuid.uuid4().hex}.part")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)  # atomic: a reader never sees half a file
+        _store(path, data)
     row = Attachment(id=str(uuid.uuid4()), sha256=sha, filename=_safe_name(filename, kind), content_type=ALLOWED[kind],
                      size=len(data), branch=branch, uploaded_by=actor.name, created_at=svc.clock.now())
     uow.add(row)
     uow.commit()
     return row
+
+
+def _store(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a ``.part`` file renamed into place (a reader never sees half a
+    file); a failed write (a full disk) leaves no ``.part`` behind and is a 507 or 503 naming the cause."""
+    tmp = path.with_suffix(f".{uuid.uuid4().hex}.part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise StorageFull("the disk holding the evidence files is full; nothing was stored") from None
+        raise Unavailable(f"the evidence file could not be stored ({exc.strerror}); nothing was stored",
+                          retry_after=60) from None
 
 
 def _path(svc: Services, sha: str) -> Path:

@@ -101,3 +101,22 @@ def translate_error(exc: BaseException) -> BranchflowError | None:
 def is_transient(exc: BaseException) -> bool:
     """True when trying the same transaction again may succeed (a lost race or a passing database fault)."""
     return isinstance(exc, Conflict) or isinstance(translate_error(exc), Unavailable)
+
+
+def writable_problem(engine: Engine) -> str | None:
+    """Why the service could not write to this database (a read-only SQLite file, directory or mount, a
+    PostgreSQL hot standby), or None. A real write is tried and rolled back: permissions alone do not tell
+    (root ignores them, a read-only mount does not show in them)."""
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                trans = conn.begin()  # BEGIN IMMEDIATE: takes the write lock
+                version = conn.exec_driver_sql("PRAGMA user_version").scalar()
+                conn.exec_driver_sql(f"PRAGMA user_version = {int(version)}")  # rewrites the header
+                trans.rollback()
+            elif conn.exec_driver_sql("SHOW transaction_read_only").scalar() == "on":
+                return "the PostgreSQL server accepts only read-only transactions (a standby?)"
+    except DBAPIError as exc:
+        known = translate_error(exc)
+        return known.message if known is not None else str(exc.orig)
+    return None
