@@ -25,6 +25,23 @@ _SETTINGS = (
 )
 
 
+#: secrets shipped in examples and templates: never accepted in production
+_PLACEHOLDER_SECRETS = {"dev-only-secret", "change-me-to-a-long-random-string", "changeme", "secret"}
+
+
+def weak_secret(secret: str) -> str | None:
+    """Why ``secret`` must not protect a production service (a shipped placeholder, too short, one
+    repeated character), or None."""
+    lowered = secret.strip().lower()
+    if lowered in _PLACEHOLDER_SECRETS or "change-me" in lowered or "changeme" in lowered:
+        return "is the shipped placeholder"
+    if len(secret) < 32:
+        return "is shorter than 32 characters"
+    if len(set(secret)) < 8:
+        return "repeats too few characters"
+    return None
+
+
 @dataclass
 class Config:
     """Everything ``create_app`` needs."""
@@ -54,9 +71,15 @@ class Config:
         auto = env.get("BRANCHFLOW_AUTO_MIGRATE")
         cfg.auto_migrate = cfg.database_url.startswith("sqlite") if auto is None else auto.lower() in ("1", "true", "yes")
         cfg.secret_key = env.get("BRANCHFLOW_SECRET_KEY", cfg.secret_key)
-        cfg.production = env.get("BRANCHFLOW_ENV", "development") == "production"
-        if cfg.production and cfg.secret_key == "dev-only-secret":
-            raise SystemExit("BRANCHFLOW_SECRET_KEY must be set in production")
+        mode = env.get("BRANCHFLOW_ENV", "development").strip().lower()
+        if mode not in ("production", "development"):
+            raise SystemExit(f"BRANCHFLOW_ENV must be production or development, not {env['BRANCHFLOW_ENV']!r}")
+        cfg.production = mode == "production"
+        if cfg.production:
+            weak = weak_secret(cfg.secret_key)
+            if weak:
+                raise SystemExit(f"BRANCHFLOW_SECRET_KEY {weak} in production: set a long random one, e.g. "
+                                 "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'")
         if env.get("BRANCHFLOW_NOW"):
             if cfg.production:
                 raise SystemExit("BRANCHFLOW_NOW is refused in production mode")

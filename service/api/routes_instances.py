@@ -37,7 +37,7 @@ class Instances(MethodView):
     def get(self, q):
         """Instances I may see (company roles: all; branch roles: their branches), newest first."""
         who = actor()
-        scope = None if who.company_wide else sorted({g.branch for g in who.grants if g.branch})
+        scope = None if who.company_wide else who.home_branches()
         rows, total = request_uow().instances(process=q.get("process"), branch=q.get("branch"), status=q.get("status"),
                                               branches=scope, limit=q["per_page"],
                                               offset=(q["page"] - 1) * q["per_page"])

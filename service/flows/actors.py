@@ -31,8 +31,20 @@ class Actor:
         return self.is_system or any(g.branch is None for g in self.grants)
 
     def sees_branch(self, branch: str | None) -> bool:
-        """May the actor read work of ``branch``?"""
-        return self.company_wide or any(g.branch == branch for g in self.grants)
+        """May the actor read work of ``branch``? (A grant lent for one instance does not open its branch.)"""
+        return self.company_wide or any(g.branch == branch and g.instance is None for g in self.grants)
+
+    def sees_instance(self, instance_id: str, branch: str | None) -> bool:
+        """May the actor read instance ``instance_id`` of ``branch``: its branch, or a grant lent for it."""
+        return self.sees_branch(branch) or any(g.instance == instance_id for g in self.grants)
+
+    def home_branches(self) -> list[str]:
+        """Branches whose work the actor reads, lent grants left out (for listings scoped by branch)."""
+        return sorted({g.branch for g in self.grants if g.branch and g.instance is None})
+
+    def grants_on(self, instance_id: str) -> tuple[Grant, ...]:
+        """The grants that count on instance ``instance_id``: the actor's own, and those lent for it."""
+        return tuple(g for g in self.grants if g.instance in (None, instance_id))
 
     def with_role(self, role: str) -> "Actor":
         """The same actor, recorded as acting in ``role``."""

@@ -86,7 +86,7 @@ def authenticate(svc: Services, uow: UnitOfWork, token: str | None) -> Actor:
         raise Unauthenticated("token expired")
     if not active:
         raise Unauthenticated("account disabled")
-    return Actor(username, tuple(Grant(role, branch) for *_, role, branch in rows if role is not None))
+    return Actor(username, tuple(Grant(role, branch, source) for *_, role, branch, source in rows if role is not None))
 
 
 def revoke(svc: Services, uow: UnitOfWork, token: str) -> None:

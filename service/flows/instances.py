@@ -111,10 +111,9 @@ def _check_refs(uow: UnitOfWork, refs: dict, values: dict) -> None:
         if name not in values:
             continue
         ref = uow.instance(values[name])
-        if ref is None or process != "*" and ref.process_id != process:
-            raise ValidationFailed(f"no {process} instance {values[name]}", field=f"variables.{name}")
-        if ref.branch != values.get("branch"):
-            raise ValidationFailed(f"{ref.process_id} {values[name]} belongs to another branch", field=f"variables.{name}")
+        # another branch's instance is answered like an unknown one: no existence oracle
+        if ref is None or process != "*" and ref.process_id != process or ref.branch != values.get("branch"):
+            raise ValidationFailed(f"no {process} instance {values[name]} of this branch", field=f"variables.{name}")
         if process != "*" and ref.status != "running":
             raise ValidationFailed(f"{process} {values[name]} is {ref.status}", field=f"variables.{name}")
 
@@ -278,6 +277,6 @@ def prop_list(bundle: SpecBundle, element: str, name: str) -> list[str]:
 def get(uow: UnitOfWork, actor: Actor, instance_id: str) -> Instance:
     """The instance, if the actor may see it (company-wide roles see all, branch roles their branch)."""
     inst = uow.instance(instance_id)
-    if inst is None or not actor.sees_branch(inst.branch):
+    if inst is None or not actor.sees_instance(inst.id, inst.branch):
         raise NotFound(f"no instance {instance_id}")
     return inst

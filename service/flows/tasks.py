@@ -23,7 +23,7 @@ def inbox(svc: Services, uow: UnitOfWork, actor: Actor, *, process=None, branch=
 
 def _visible(uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[InboxTask, Instance]:
     found = uow.task_with_instance(task_id)
-    if found is None or not actor.sees_branch(found[0].branch):
+    if found is None or not actor.sees_instance(found[1].id, found[0].branch):
         raise NotFound(f"no task {task_id}")
     return found
 
@@ -31,7 +31,7 @@ def _visible(uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[InboxTask, In
 def _check_may_act(actor: Actor, row: InboxTask) -> None:
     if actor.read_only:
         raise Forbidden("read-only role: auditors change nothing")
-    if not may_act(actor.grants, row.role, row.branch):
+    if not may_act(actor.grants_on(row.instance_id), row.role, row.branch):
         raise Forbidden(f"task {row.id} is for role {row.role}" + (f" of branch {row.branch}" if row.branch else ""))
 
 

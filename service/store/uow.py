@@ -37,7 +37,8 @@ from .models import (
 
 # Hot-path statements are built once with bind parameters: building a SELECT costs more than running
 # it on SQLite, and these run on every task completion.
-_PRINCIPAL = (select(Token.expires_at, Token.revoked_at, User.username, User.active, RoleGrant.role, RoleGrant.branch)
+_PRINCIPAL = (select(Token.expires_at, Token.revoked_at, User.username, User.active, RoleGrant.role, RoleGrant.branch,
+                     RoleGrant.source)
               .join(User, User.id == Token.user_id)
               .outerjoin(RoleGrant, RoleGrant.user_id == User.id)
               .where(Token.token_hash == bindparam("token_hash"))
@@ -242,13 +243,13 @@ class UnitOfWork:
         return self.session.get(Token, token_hash)
 
     def principal(self, token_hash: str) -> list[tuple]:
-        """One query for a bearer token: rows of (expires_at, revoked_at, username, active, role, branch)."""
+        """One query for a bearer token: rows of (expires_at, revoked_at, username, active, role, branch, source)."""
         # Core execution: this runs on every request, and the ORM layer would triple its cost
         return [tuple(r) for r in self.session.connection().execute(_PRINCIPAL, {"token_hash": token_hash})]
 
     def grants_of(self, user: User) -> tuple[Grant, ...]:
         """The user's roles as domain grants."""
-        return tuple(Grant(g.role, g.branch) for g in user.grants)
+        return tuple(Grant(g.role, g.branch, g.source) for g in user.grants)
 
     def branches(self) -> list[Branch]:
         """All branches, by code."""
