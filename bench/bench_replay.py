@@ -116,12 +116,12 @@ def main() -> None:
     print(f"replay of {len(rec.events)} events: median {r * 1000:.0f} ms; bare SpiffWorkflow, same 200 steps: "
           f"{b * 1000:.0f} ms; ratio {r / b:.2f}x (target <= 1.5x)")
     t0 = time.perf_counter()
-    report = audit.verify_all(SVC)
+    report = list(audit.verify_all(SVC))
     print(f"verify (chain + replay + compare) of that instance: {(time.perf_counter() - t0) * 1000:.0f} ms, ok={report[0].ok}")
     (root / "many").mkdir()
     svc, ids = build(root / "many", 1000, 3)
     t0 = time.perf_counter()
-    reports = audit.verify_all(svc)
+    reports = list(audit.verify_all(svc))
     elapsed = time.perf_counter() - t0
     events = sum(x.events for x in reports)
     print(f"verify of {len(reports):,} instances ({events:,} events): {elapsed:.1f} s total, "

@@ -264,21 +264,41 @@ def audit() -> None:
 @audit.command("verify")
 @click.argument("instance", required=False)
 @click.option("--file", "path", type=click.Path(exists=True, dir_okay=False), help="an export file, checked offline")
-def audit_verify(instance: str | None, path: str | None) -> None:
-    """Replay and check INSTANCE, every instance, or an export file; non-zero exit on any mismatch."""
+@click.option("--checkpoints", "witness_path", type=click.Path(exists=True, dir_okay=False),
+              help="the witness log of signed checkpoints the auditor keeps (JSON lines)")
+@click.option("--public-key", "public_key", help="the checkpoint signing key's public half (base64, or its .pub file)")
+def audit_verify(instance: str | None, path: str | None, witness_path: str | None, public_key: str | None) -> None:
+    """Replay and check INSTANCE, every instance, or an export file; non-zero exit on any mismatch.
+
+    With --checkpoints and --public-key, also check the witness log's signatures and that every event it
+    witnessed is still in the database (or the export) unchanged: a rewrite of history before the last
+    checkpoint fails, naming the instance and the event."""
     from .domain.errors import BranchflowError
     from .flows import audit as flows_audit
+    from .flows import checkpoints
     from .flows.actors import Actor
 
+    if bool(witness_path) != bool(public_key) and not (path and public_key):
+        raise click.UsageError("--checkpoints goes with --public-key")
+    try:
+        public = checkpoints.load_public(public_key) if public_key else None
+        witness = [json.loads(line) for line in open(witness_path, encoding="utf-8") if line.strip()] \
+            if witness_path else None
+    except (BranchflowError, ValueError) as exc:
+        raise click.ClickException(str(getattr(exc, "message", exc)))
+    findings: list = []
     if path:
         from .flows.context import Services
 
         svc = Services(settings=Config.from_env().settings, clock=None, uow=None)  # offline: no database
         try:
-            record = flows_audit.record_from_export(json.loads(open(path, encoding="utf-8").read()))
+            data = json.loads(open(path, encoding="utf-8").read())
+            record = flows_audit.record_from_export(data)
         except (BranchflowError, json.JSONDecodeError) as exc:
             raise click.ClickException(str(exc))
         reports = [flows_audit.verify_record(svc, record)]
+        if public is not None:
+            findings = checkpoints.verify_inclusion(data, public, witness)
     else:
         svc = _services()
         if instance:
@@ -289,11 +309,51 @@ def audit_verify(instance: str | None, path: str | None) -> None:
                 raise click.ClickException(exc.message)
         else:
             reports = flows_audit.verify_all(svc)
-    for report in reports:
+        if witness is not None:
+            findings = checkpoints.verify_witnessed(svc, witness, public)
+            if instance:
+                findings = [f for f in findings if f.instance in (None, instance)]
+    count = bad = 0
+    for report in reports:  # printed as each is made: a long check shows its progress
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
-    bad = [r for r in reports if not r.ok]
-    click.echo(f"verified {len(reports)} instance(s), {len(bad)} failed", err=True)
-    sys.exit(1 if bad else 0)
+        count, bad = count + 1, bad + (not report.ok)
+    for finding in findings:
+        click.echo(json.dumps({"checkpoint_mismatch": finding.__dict__}, ensure_ascii=False))
+    click.echo(f"verified {count} instance(s), {bad} failed"
+               + (f"; checkpoints: {len(findings)} mismatch(es)" if public is not None else ""), err=True)
+    sys.exit(1 if bad or findings else 0)
+
+
+@audit.command("keygen")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="where to write the private key (PEM, mode 0600); the public key goes to OUT.pub")
+def audit_keygen(out: str) -> None:
+    """Make the Ed25519 key that signs audit checkpoints; prints the public key to publish."""
+    from pathlib import Path
+
+    from .domain.errors import BranchflowError
+    from .flows import checkpoints
+
+    try:
+        click.echo(checkpoints.generate_key(Path(out)))
+    except BranchflowError as exc:
+        raise click.ClickException(exc.message)
+
+
+@audit.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign a checkpoint of every chain head now (if anything changed) and hand it to the witnesses."""
+    from .domain.errors import BranchflowError
+    from .flows import checkpoints
+
+    try:
+        line = checkpoints.make(_services())
+    except BranchflowError as exc:
+        raise click.ClickException(exc.message)
+    if line is None:
+        click.echo("nothing changed since the last checkpoint")
+    else:
+        click.echo(json.dumps({k: line[k] for k in checkpoints.SIGNED + ("signature",)}, ensure_ascii=False))
 
 
 @audit.command("export")

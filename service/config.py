@@ -22,6 +22,9 @@ _SETTINGS = (
     ("BRANCHFLOW_LOGIN_MAX_FAILURES", "login_max_failures", int),
     ("BRANCHFLOW_LOGIN_LOCK_MINUTES", "login_lock_minutes", float),
     ("BRANCHFLOW_WORKFLOW_CACHE", "workflow_cache", int),
+    ("BRANCHFLOW_AUDIT_KEY", "audit_key", Path),
+    ("BRANCHFLOW_CHECKPOINT_LOG", "checkpoint_log", Path),
+    ("BRANCHFLOW_CHECKPOINT_MINUTES", "checkpoint_minutes", float),
 )
 
 

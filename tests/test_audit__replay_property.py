@@ -113,5 +113,5 @@ def test_replay_reproduces_every_stored_state(data):
         for faithful in (False, True):  # in-memory replay and the live path's load-step-dump agree
             _, replayed = audit.Replayer(api.svc, rec.schedules).run(bundle, iid, rec.events, version, faithful)
             assert replayed == state, f"instance {iid} at event {version} (faithful={faithful})"
-    reports = audit.verify_all(api.svc)
+    reports = list(audit.verify_all(api.svc))
     assert reports and all(r.ok for r in reports), [r for r in reports if not r.ok]

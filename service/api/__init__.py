@@ -9,6 +9,7 @@ from .routes_attachments import blp as attachments_blp
 from .routes_audit import blp as audit_blp
 from .routes_auth import blp as auth_blp
 from .routes_calendar import blp as calendar_blp
+from .routes_checkpoints import blp as checkpoints_blp
 from .routes_inspections import blp as inspections_blp
 from .routes_instances import blp as instances_blp
 from .routes_ratings import blp as ratings_blp
@@ -38,7 +39,7 @@ def register(app: Flask) -> None:
     )
     api = BranchflowApi(app, spec_kwargs={"extra_plugins": [PermissionsPlugin()]})
     for blp in (auth_blp, tasks_blp, instances_blp, audit_blp, calendar_blp, inspections_blp, tickets_blp, ratings_blp,
-                attachments_blp, timers_blp):
+                attachments_blp, timers_blp, checkpoints_blp):
         api.register_blueprint(blp)
     context.install(app)
     errors.install(app)

@@ -400,3 +400,18 @@ class RequeueIn(Schema):
 
 class RequeueOut(Schema):
     requeued = fields.List(fields.String())
+
+
+class CheckpointQuery(Schema):
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_INT),
+                           metadata={"description": "only checkpoints after this number"})
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class CheckpointPage(Schema):
+    items = fields.List(fields.Dict(), metadata={"description": "witness lines (branchflow-checkpoint/1), oldest first"})
+
+
+class PublicKeyOut(Schema):
+    public_key = fields.String(allow_none=True, metadata={"description": "Ed25519, raw 32 bytes, base64"})
+    key_id = fields.String(allow_none=True)

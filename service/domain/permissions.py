@@ -31,6 +31,8 @@ RATE_PLAQUES = frozenset({"supervisor"})
 LOAD_CALENDAR = frozenset({"admin"})
 #: see timers a sweep parked as failed, and re-queue them
 MANAGE_TIMERS = frozenset({"admin"})
+#: read the signed audit checkpoints (to keep them as a witness)
+READ_CHECKPOINTS = frozenset({"auditor", "admin"})
 #: file rectification evidence for a branch (its secretary or committee members)
 FILE_EVIDENCE = frozenset({"secretary", "branch_committee"})
 
@@ -63,6 +65,8 @@ PERMISSIONS: dict[str, str | frozenset[str]] = {
     "GET /api/tickets": EVERY_ROLE,
     "GET /api/ratings": EVERY_ROLE,
     "POST /api/ratings": RATE_PLAQUES,
+    "GET /api/audit/checkpoints": READ_CHECKPOINTS,
+    "GET /api/audit/public-key": PUBLIC,
     "GET /api/timers/failed": MANAGE_TIMERS,
     "POST /api/timers/requeue": MANAGE_TIMERS,
     "POST /api/attachments": FILE_EVIDENCE,

@@ -21,7 +21,7 @@ from ..engine.scripts import DeadlinePolicy
 from ..engine.specs import SpecBundle, bundle_sha
 from ..store.models import Instance
 from ..store.uow import UnitOfWork
-from . import events, instances
+from . import checkpoints, events, instances
 from .actors import Actor
 from .context import Services
 
@@ -108,7 +108,8 @@ def export(uow: UnitOfWork, actor: Actor, instance_id: str) -> dict:
     inst = _visible(uow, actor, instance_id)
     rec = record_of(uow, inst)
     return {"format": FORMAT, "instance": rec.instance, "events": rec.events, "spec": rec.spec,
-            "schedules": rec.schedules, "head": rec.events[-1]["hash"] if rec.events else None}
+            "schedules": rec.schedules, "head": rec.events[-1]["hash"] if rec.events else None,
+            "inclusion": checkpoints.inclusion_of(uow, inst.id)}
 
 
 # -- replay -------------------------------------------------------------------------------------
@@ -349,12 +350,11 @@ def verify(svc: Services, uow: UnitOfWork, actor: Actor, instance_id: str) -> Re
     return verify_record(svc, record_of(uow, _visible(uow, actor, instance_id)))
 
 
-def verify_all(svc: Services) -> list[Report]:
-    """Verify every stored instance (oldest first), each in its own read transaction."""
+def verify_all(svc: Services):
+    """Verify every stored instance (oldest first), each in its own read transaction; yields each report as
+    soon as it is made."""
     with svc.uow() as uow:
         ids = uow.all_instance_ids()
-    reports = []
     for instance_id in ids:
         with svc.uow() as uow:
-            reports.append(verify_record(svc, record_of(uow, uow.instance(instance_id))))
-    return reports
+            yield verify_record(svc, record_of(uow, uow.instance(instance_id)))

@@ -44,6 +44,11 @@ class Settings:
     attachment_max_bytes: int = 10 * 1024 * 1024
     #: a TrueType font to embed in PDFs (BRANCHFLOW_PDF_FONT); default: the CID font STSong-Light
     pdf_font: str | None = None
+    #: the Ed25519 key that signs audit checkpoints (BRANCHFLOW_AUDIT_KEY; kept outside the database)
+    audit_key: Path | None = None
+    #: the witness file checkpoints are appended to (BRANCHFLOW_CHECKPOINT_LOG), and how often one is made
+    checkpoint_log: Path | None = None
+    checkpoint_minutes: float = 60.0
 
 
 @dataclass

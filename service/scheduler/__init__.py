@@ -6,7 +6,7 @@ import logging
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from ..flows import notify, timers
+from ..flows import checkpoints, notify, timers
 from ..flows.context import Services
 
 log = logging.getLogger(__name__)
@@ -25,5 +25,13 @@ def start_ticker(svc: Services, seconds: float) -> BackgroundScheduler:
             log.info("outbox sent=%d retry=%d failed=%d", len(sent.sent), len(sent.retry), len(sent.failed))
 
     scheduler.add_job(tick, "interval", seconds=seconds, id="branchflow-timers", max_instances=1, coalesce=True)
+    if svc.settings.audit_key is not None:
+        def checkpoint():
+            line = checkpoints.make(svc)
+            if line is not None:
+                log.info("audit checkpoint %d signed over %d instance(s)", line["seq"], line["size"])
+
+        scheduler.add_job(checkpoint, "interval", minutes=svc.settings.checkpoint_minutes,
+                          id="branchflow-checkpoints", max_instances=1, coalesce=True)
     scheduler.start()
     return scheduler

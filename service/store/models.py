@@ -302,3 +302,16 @@ class IdempotencyKey(Base):
     status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     response: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class Checkpoint(Base):
+    """A signed tree head over every instance's chain head (``flows.checkpoints``): its witness line, as
+    handed to the witnesses, and the leaves it covers (for inclusion proofs in exports)."""
+
+    __tablename__ = "checkpoints"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    size: Mapped[int] = mapped_column(Integer)
+    root: Mapped[str] = mapped_column(String(64))
+    line: Mapped[dict] = mapped_column(JSON)
+    leaves: Mapped[list] = mapped_column(JSON)

@@ -18,6 +18,7 @@ from .models import (
     Attachment,
     Branch,
     Checklist,
+    Checkpoint,
     CalendarSchedule,
     CalendarYear,
     Event,
@@ -547,6 +548,32 @@ class UnitOfWork:
     def all_instance_ids(self) -> list[str]:
         """Every instance id, oldest first."""
         return list(self.session.scalars(select(Instance.id).order_by(Instance.created_at, Instance.id)))
+
+    # -- checkpoints ----------------------------------------------------------------------
+
+    def chain_heads(self) -> list[tuple[str, int, str]]:
+        """(instance id, version, chain head) of every instance, by id: the leaves of a checkpoint."""
+        return [tuple(r) for r in self.session.execute(
+            select(Instance.id, Instance.version, Instance.head).order_by(Instance.id))]
+
+    def event_hashes(self, instance_id: str, after: int, upto: int) -> list[tuple[int, str]]:
+        """(seq, hash) of the events of ``instance_id`` after ``after`` up to ``upto``."""
+        return [tuple(r) for r in self.session.execute(
+            select(Event.seq, Event.hash).where(Event.instance_id == instance_id, Event.seq > after,
+                                                Event.seq <= upto).order_by(Event.seq))]
+
+    def event_hash_map(self) -> dict[tuple[str, int], str]:
+        """Every event's hash by (instance, seq): what a witnessed checkpoint is compared with."""
+        return {(i, q): h for i, q, h in self.session.execute(select(Event.instance_id, Event.seq, Event.hash))}
+
+    def last_checkpoint(self) -> Checkpoint | None:
+        """The newest checkpoint."""
+        return self.session.scalar(select(Checkpoint).order_by(Checkpoint.seq.desc()).limit(1))
+
+    def checkpoints(self, after: int = 0, limit: int = 1000) -> list[Checkpoint]:
+        """Checkpoints after ``after``, oldest first."""
+        return list(self.session.scalars(select(Checkpoint).where(Checkpoint.seq > after)
+                                         .order_by(Checkpoint.seq).limit(limit)))
 
     # -- calendar and outbox ------------------------------------------------------------
 
