@@ -166,11 +166,17 @@ class Api:
         self.tokens.clear()
 
 
-def build_app(tmp_path, now=T0):
+def demo_services(tmp_path, now=T0):
+    """A fresh test database with the demo organisation, and the services on it: (config, services)."""
     cfg = make_config(tmp_path, now)
     svc = build_services(cfg)
     with svc.uow() as uow:
         load_demo(svc, uow, DEMO_PASSWORD)
+    return cfg, svc
+
+
+def build_app(tmp_path, now=T0):
+    cfg, svc = demo_services(tmp_path, now)
     return create_app(cfg, svc)
 
 

@@ -13,7 +13,7 @@ import urllib.request
 from sqlalchemy import func, select
 
 from service.store.models import Event, Instance
-from test_deploy__gunicorn import at_once, open_pairing, server, task_of  # noqa: F401  (fixture)
+from test_deploy__gunicorn import at_once, server, task_of  # noqa: F401  (fixture)
 from test_inspections__lifecycle import TEAM_JG2, TEAM_SC1
 from test_pairing__lifecycle import START
 

@@ -18,9 +18,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from conftest import DEMO_PASSWORD, T0, make_config
-from service.app import build_services
-from service.flows.demo import load_demo
+from conftest import T0, demo_services
 from service.store.models import Event, InboxTask, Instance, Timer
 from test_deploy__gunicorn import ROOT, Server
 from test_pairing__lifecycle import START
@@ -105,10 +103,7 @@ class Load:
 
 
 def test_kill_9_mid_load_loses_no_answered_request_and_no_timer(tmp_path):
-    cfg = make_config(tmp_path)
-    svc = build_services(cfg)
-    with svc.uow() as uow:
-        load_demo(svc, uow, DEMO_PASSWORD)
+    cfg, svc = demo_services(tmp_path)
     url = cfg.database_url
 
     load = Load()

@@ -17,9 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from conftest import DEMO_PASSWORD, T0, make_config
-from service.app import build_services
-from service.flows.demo import load_demo
+from conftest import DEMO_PASSWORD, T0, demo_services
 from service.store.models import Event
 from test_pairing__lifecycle import START
 
@@ -84,10 +82,7 @@ class Server:
 
 @pytest.fixture
 def server(tmp_path):
-    cfg = make_config(tmp_path)
-    svc = build_services(cfg)
-    with svc.uow() as uow:
-        load_demo(svc, uow, DEMO_PASSWORD)
+    cfg, svc = demo_services(tmp_path)
     srv = Server(cfg.database_url)
     srv.svc = svc
     yield srv

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, select, text
 
 from conftest import PG_ADMIN_URL
 from service.flows.timers import fire_due
-from service.store.models import Instance, Timer
+from service.store.models import Timer
 from test_deploy__gunicorn import ROOT
 from test_timers__escalation import to_supply_tools
 

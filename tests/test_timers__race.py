@@ -15,9 +15,7 @@ from collections import Counter
 
 from sqlalchemy import select
 
-from conftest import DEMO_PASSWORD, make_config
-from service.app import build_services
-from service.flows.demo import load_demo
+from conftest import demo_services
 from service.store.models import Event, InboxTask, Timer
 from test_deploy__crash import SCHEDULER_NOW, cli
 from test_deploy__gunicorn import Server
@@ -31,10 +29,7 @@ STEPS = (("sign_helper", "supervisor", {"signed": True}), ("sign_secretary", "se
 
 
 def test_claims_and_completions_racing_sweeps_lose_no_timer_and_answer_no_500(tmp_path):
-    cfg = make_config(tmp_path)
-    svc = build_services(cfg)
-    with svc.uow() as uow:
-        load_demo(svc, uow, DEMO_PASSWORD)
+    cfg, svc = demo_services(tmp_path)
     url = cfg.database_url
     server = Server(url)
     for user in ("supervisor", "sec_jg2"):
