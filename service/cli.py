@@ -111,6 +111,79 @@ def users_add(name, roles, branch, display_name, email, password_stdin) -> None:
     click.echo(f"created {name}")
 
 
+@users.command("disable")
+@click.argument("name")
+def users_disable(name: str) -> None:
+    """Disable NAME's account: no login, no token; their open tasks show up as stranded."""
+    _set_active(name, False)
+
+
+@users.command("enable")
+@click.argument("name")
+def users_enable(name: str) -> None:
+    """Enable NAME's account again."""
+    _set_active(name, True)
+
+
+def _set_active(name: str, active: bool) -> None:
+    from .domain.errors import BranchflowError
+    from .flows import auth
+
+    svc = _services()
+    try:
+        with svc.uow() as uow:
+            auth.set_active(svc, uow, name, active)
+    except BranchflowError as exc:
+        raise click.ClickException(exc.message)
+    click.echo(f"{'enabled' if active else 'disabled'} {name}")
+
+
+@main.group()
+def tasks() -> None:
+    """Tasks nobody can act on, and personal assignment."""
+
+
+@tasks.command("stranded")
+def tasks_stranded() -> None:
+    """List open tasks no active person can act on, with why (JSON lines)."""
+    from .flows import tasks as flows_tasks
+    from .flows.actors import Actor
+
+    svc = _services()
+    with svc.uow() as uow:
+        items = flows_tasks.stranded(svc, uow, Actor.system())
+        for item in items:
+            t = item["task"]
+            click.echo(json.dumps({"task": t.id, "instance": t.instance_id, "instance_title": item["instance_title"],
+                                   "name": t.name, "role": t.role, "branch": t.branch, "assignee": t.assignee,
+                                   "due_at": t.due_at.isoformat() if t.due_at else None,
+                                   "reason": item["reason"]}, ensure_ascii=False))
+    click.echo(f"{len(items)} stranded task(s)", err=True)
+
+
+@tasks.command("assign")
+@click.argument("task_id")
+@click.argument("assignee")
+@click.option("--reason", required=True, help="why (recorded in the instance's history)")
+@click.option("--by", "by", default="admin", show_default=True, help="the admin or supervisor account assigning")
+def tasks_assign(task_id: str, assignee: str, reason: str, by: str) -> None:
+    """Make TASK_ID personal to ASSIGNEE; only they act on it from now on."""
+    from .domain.errors import BranchflowError
+    from .flows import tasks as flows_tasks
+    from .flows.actors import Actor
+
+    svc = _services()
+    try:
+        with svc.uow() as uow:
+            user = uow.active_user(by)
+            if user is None:
+                raise click.ClickException(f"no active user {by}")
+            flows_tasks.assign(svc, uow, Actor(by, uow.grants_of(user)), task_id, assignee, reason)
+    except BranchflowError as exc:
+        raise click.ClickException(f"{exc.errors[0]['field'] + ': ' if exc.errors else ''}{exc.message}")
+    click.echo(f"assigned {task_id} to {assignee}")
+
+
 @main.group()
 def db() -> None:
     """Database schema (Alembic migrations)."""

@@ -58,14 +58,15 @@ def test_two_processes_fire_each_timer_once(api, tmp_path):
 
 @pytest.mark.skipif(not PG_ADMIN_URL, reason="PostgreSQL: on SQLite a waiting sweep holds nothing yet (one writer)")
 def test_a_sweep_killed_while_firing_leaves_its_timers_due(api, tmp_path):
-    """kill -9 a sweep at a known point: it has picked the instance's due timers and waits for the instance
-    lock (held here). Nothing it did may survive it; the next sweep fires each timer once."""
+    """kill -9 a sweep at a known point: it holds the instance and has begun firing, and waits for the
+    instance's timer rows (held here, as no writer of ours would: every writer takes the instance first).
+    Nothing it did may survive it; the next sweep fires each timer once."""
     iid = to_supply_tools(api)
     url = api.svc.db_engine.url.render_as_string(hide_password=False)
     holder = create_engine(url)
     watcher = create_engine(url, isolation_level="AUTOCOMMIT")  # its own view of pg_stat_activity
     with holder.connect() as conn, watcher.connect() as watch:
-        conn.execute(text("SELECT id FROM instances WHERE id = :i FOR UPDATE"), {"i": iid})
+        conn.execute(text("SELECT id FROM timers WHERE instance_id = :i FOR UPDATE"), {"i": iid})
         env = dict(os.environ, BRANCHFLOW_DATABASE_URL=url, BRANCHFLOW_AUTO_MIGRATE="0")
         proc = subprocess.Popen([sys.executable, "-m", "service.cli", "timers", "fire", "--now", DUE.isoformat()],
                                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -76,10 +77,10 @@ def test_a_sweep_killed_while_firing_leaves_its_timers_due(api, tmp_path):
             if waiting:
                 break
             time.sleep(0.05)
-        assert waiting, "the sweep never reached the instance lock"
+        assert waiting, "the sweep never reached the timer rows"
         proc.kill()
         proc.wait(timeout=30)
-        conn.rollback()  # release the instance: the dead sweep's backend runs on and finds its client gone
+        conn.rollback()  # release the timers: the dead sweep's backend runs on and finds its client gone
         for _ in range(600):
             alive = watch.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:p)"),
                                   {"p": list(waiting)}).scalar()

@@ -163,7 +163,8 @@ def resource_request():
     L = lanes("secretary", "helper", "supervisor")
     e = [
         El("start", "startEvent", "提出资源需求", "secretary", 0),
-        El("coordinate", "userTask", "对接相关部门协调解决（5个工作日内）", "helper", 1),
+        El("coordinate", "userTask", "对接相关部门协调解决（5个工作日内）", "helper", 1,
+           props={"fallback_role": "supervisor"}),  # a branch without a helper: 党群部 coordinates
         El("gw_resolved", "exclusiveGateway", "已解决？", "helper", 2, default="f_unresolved"),
         El("resolved", "scriptTask", "记录已解决", "helper", 3, script="outcome = 'resolved'\noutcome_label = '已协调解决'"),
         El("end_resolved", "endEvent", "已解决", "helper", 4),

@@ -6,7 +6,7 @@ from flask.views import MethodView
 from ..flows import tasks
 from .context import actor, request_uow, services
 from .parsing import Blueprint
-from .schemas import CompleteIn, TaskDetailOut, TaskOut, TaskPage, TaskQuery
+from .schemas import AssignIn, CompleteIn, StrandedPage, TaskDetailOut, TaskOut, TaskPage, TaskQuery
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/tasks", description="待办任务")
 
@@ -30,6 +30,27 @@ class Inbox(MethodView):
         now = svc.clock.now()
         return {"items": [task_view(r, now) for r in rows], "total": total, "page": q["page"],
                 "per_page": q["per_page"]}
+
+
+@blp.route("/stranded")
+class Stranded(MethodView):
+    @blp.response(200, StrandedPage)
+    def get(self):
+        """Open tasks no active person can act on (role holder disabled, moved or never granted), with why."""
+        now = services().clock.now()
+        items = tasks.stranded(services(), request_uow(), actor())
+        return {"items": [dict(i, task=task_view(i["task"], now)) for i in items]}
+
+
+@blp.route("/<string:task_id>/assign")
+class Assign(MethodView):
+    @blp.arguments(AssignIn)
+    @blp.response(200, TaskOut)
+    def post(self, body, task_id):
+        """Make a task personal to a named person (recorded in the history with the reason)."""
+        svc = services()
+        row = tasks.assign(svc, request_uow(), actor(), task_id, body["assignee"], body["reason"])
+        return task_view(row, svc.clock.now())
 
 
 @blp.route("/<string:task_id>")

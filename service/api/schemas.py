@@ -52,6 +52,7 @@ class TaskOut(Schema):
     escalation_level = fields.Integer()
     refers_to = fields.String(attribute="ref_task_id", allow_none=True)
     claimed_by = fields.String(allow_none=True)
+    assignee = fields.String(allow_none=True, metadata={"description": "a personal task: only this person acts on it"})
     created_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)
     closed_by = fields.String(allow_none=True)
@@ -415,3 +416,18 @@ class CheckpointPage(Schema):
 class PublicKeyOut(Schema):
     public_key = fields.String(allow_none=True, metadata={"description": "Ed25519, raw 32 bytes, base64"})
     key_id = fields.String(allow_none=True)
+
+
+class StrandedOut(Schema):
+    task = fields.Nested(TaskOut)
+    instance_title = fields.String()
+    reason = fields.String(metadata={"description": "why no active person can act on it"})
+
+
+class StrandedPage(Schema):
+    items = fields.List(fields.Nested(StrandedOut))
+
+
+class AssignIn(Schema):
+    assignee = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=500))

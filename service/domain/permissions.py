@@ -31,6 +31,8 @@ RATE_PLAQUES = frozenset({"supervisor"})
 LOAD_CALENDAR = frozenset({"admin"})
 #: see timers a sweep parked as failed, and re-queue them
 MANAGE_TIMERS = frozenset({"admin"})
+#: see tasks nobody can act on, and assign a task to a named person
+ASSIGN_TASKS = frozenset({"admin", "supervisor"})
 #: read the signed audit checkpoints (to keep them as a witness)
 READ_CHECKPOINTS = frozenset({"auditor", "admin"})
 #: file rectification evidence for a branch (its secretary or committee members)
@@ -48,6 +50,8 @@ PERMISSIONS: dict[str, str | frozenset[str]] = {
     "GET /api/tasks/{task_id}": EVERY_ROLE,
     "POST /api/tasks/{task_id}/claim": ACTING,
     "POST /api/tasks/{task_id}/complete": ACTING,
+    "GET /api/tasks/stranded": ASSIGN_TASKS,
+    "POST /api/tasks/{task_id}/assign": ASSIGN_TASKS,
     "GET /api/instances": EVERY_ROLE,
     "POST /api/instances": ACTING,  # and the start form's x-start-roles for that process and branch
     "GET /api/instances/{instance_id}": EVERY_ROLE,

@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from argon2.profiles import CHEAPEST, RFC_9106_LOW_MEMORY
 
-from ..domain.errors import TooManyAttempts, Unauthenticated, ValidationFailed
+from ..domain.errors import NotFound, TooManyAttempts, Unauthenticated, ValidationFailed
 from ..domain.roles import ROLE_LABELS, Grant
 from ..store.models import RoleGrant, Token, User
 from ..store.uow import UnitOfWork
@@ -120,4 +120,16 @@ def add_user(svc: Services, uow: UnitOfWork, username: str, password: str, displ
     for g in grants:
         uow.add(RoleGrant(user_id=user.id, role=g.role, branch=g.branch))
     uow.flush()
+    return user
+
+
+def set_active(svc: Services, uow: UnitOfWork, username: str, active: bool) -> User:
+    """Enable or disable an account; disabling revokes its tokens (its open personal tasks become stranded)."""
+    user = uow.user_by_name(username)
+    if user is None:
+        raise NotFound(f"no user {username}", field="username")
+    user.active = active
+    if not active:
+        uow.revoke_tokens_of(user.id, svc.clock.now())
+    uow.commit()
     return user

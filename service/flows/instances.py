@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Callable
 
 from ..domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from ..domain.roles import BRANCHES, may_act
+from ..domain.roles import BRANCHES, ROLE_LABELS, may_act
 from ..engine.determinism import seed_for
 from ..engine.runner import Snapshot
 from ..engine.specs import SpecBundle
@@ -100,6 +100,8 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
                   at=now, element=None, element_name=process_name(bundle), data=ev_data)
     _sync(svc, uow, inst, bundle, wf, now, closed_by=actor.name)
     uow.flush()
+    if parent is None:
+        _check_reachable(uow, inst)
     return inst
 
 
@@ -207,7 +209,8 @@ def _sync(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, wf
                 uow.update_rows(InboxTask, [tid], due_at=due, provisional=provisional)
             continue
         new_rows.append(InboxTask(id=tid, instance_id=inst.id, process_id=inst.process_id, kind="user",
-                                  element=t.element, name=t.name, role=t.role, branch=inst.branch,
+                                  element=t.element, name=t.name, role=_acting_role(uow, bundle, t, inst.branch),
+                                  branch=inst.branch,
                                   form=t.form if t.form in bundle.forms else None, status="open", due_at=due,
                                   provisional=provisional, created_at=at))
     uow.insert(*new_rows)
@@ -225,6 +228,28 @@ def _sync(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, wf
         if inst.parent_wait:  # a child some wait of the parent joins on (not a ticket opened on the side)
             _notify_parent(svc, uow, inst, at)
     return snap
+
+
+def _acting_role(uow: UnitOfWork, bundle: SpecBundle, task, branch: str | None) -> str:
+    """The role a new task is offered to: its lane's, or the element's ``fallback_role`` when nobody active
+    holds the lane's role in the branch (a branch without a helper: 党群部 coordinates its requests)."""
+    fallback = prop(bundle, task.element, "fallback_role")
+    if fallback and not uow.has_active_holder(task.role, branch):
+        return fallback
+    return task.role
+
+
+def _check_reachable(uow: UnitOfWork, inst: Instance) -> None:
+    """Refuse a start whose first tasks nobody active could act on (they would sit in no inbox)."""
+    missing = [row for row in uow.open_tasks_of(inst.id)
+               if row.assignee is None and not uow.has_active_holder(row.role, row.branch)]
+    if missing:
+        row = missing[0]
+        where = BRANCHES.get(row.branch, row.branch) if row.branch else "the company"
+        raise ValidationFailed(
+            f"nobody active holds the role {row.role} ({ROLE_LABELS.get(row.role, row.role)}) in {where}, so "
+            f"「{row.name}」 would reach no one: ask an admin to grant the role, or the supervisor (党群部) to act",
+            field="variables.branch" if row.branch else "process")
 
 
 def _level(bundle: SpecBundle, timer) -> int:

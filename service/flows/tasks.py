@@ -5,7 +5,8 @@ from datetime import datetime
 
 from ..domain.checklist import scores_schema
 from ..domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from ..domain.roles import may_act
+from ..domain.permissions import ASSIGN_TASKS
+from ..domain.roles import BRANCHES, READ_ONLY_ROLES, ROLE_LABELS, may_act, may_act_as_any
 from ..store.models import InboxTask, Instance
 from ..store.uow import UnitOfWork
 from . import forms, instances
@@ -17,13 +18,13 @@ def inbox(svc: Services, uow: UnitOfWork, actor: Actor, *, process=None, branch=
           limit=50, offset=0) -> tuple[list[InboxTask], int]:
     """The actor's open tasks (by role and branch scope), earliest due first."""
     limit = max(1, min(limit, svc.settings.max_page))
-    return uow.inbox(actor.grants, process=process, branch=branch,
+    return uow.inbox(actor.grants, username=actor.name, process=process, branch=branch,
                      overdue_at=svc.clock.now() if overdue else None, limit=limit, offset=max(0, offset))
 
 
 def _visible(uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[InboxTask, Instance]:
     found = uow.task_with_instance(task_id)
-    if found is None or not actor.sees_instance(found[1].id, found[0].branch):
+    if found is None or not (actor.sees_instance(found[1].id, found[0].branch) or found[0].assignee == actor.name):
         raise NotFound(f"no task {task_id}")
     return found
 
@@ -31,6 +32,10 @@ def _visible(uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[InboxTask, In
 def _check_may_act(actor: Actor, row: InboxTask) -> None:
     if actor.read_only:
         raise Forbidden("read-only role: auditors change nothing")
+    if row.assignee is not None:  # a personal task: that person, and nobody else, acts on it
+        if row.assignee != actor.name:
+            raise Forbidden(f"task {row.id} is assigned to {row.assignee}")
+        return
     if not may_act(actor.grants_on(row.instance_id), row.role, row.branch):
         raise Forbidden(f"task {row.id} is for role {row.role}" + (f" of branch {row.branch}" if row.branch else ""))
 
@@ -148,3 +153,53 @@ _ESCALATION_FORM = {
 def is_overdue(row: InboxTask, now: datetime) -> bool:
     """True when an open task is past its due time."""
     return row.status == "open" and row.due_at is not None and row.due_at < now
+
+
+def stranded(svc: Services, uow: UnitOfWork, actor: Actor) -> list[dict]:
+    """Open tasks no active person can act on, each with why (admins and the supervisor)."""
+    _require(actor, ASSIGN_TASKS, "only an admin or the supervisor sees stranded tasks")
+    out = []
+    for row, inst in uow.stranded():
+        if row.assignee is not None:
+            why = f"assigned to {row.assignee}, whose account is disabled or gone"
+        else:
+            where = BRANCHES.get(row.branch, row.branch) if row.branch else "the company"
+            why = f"no active person holds the role {row.role} ({ROLE_LABELS.get(row.role, row.role)}) in {where}"
+        out.append({"task": row, "instance_title": inst.title, "reason": why})
+    return out
+
+
+def assign(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, assignee: str, reason: str) -> InboxTask:
+    """Make an open task personal to ``assignee`` (an admin or the supervisor; the reason is recorded in the
+    history). The assignee must be active and belong to the task's branch or hold a company-wide role,
+    in any role but a read-only one: the person who answers for the work when its role holder is gone."""
+    _require(actor, ASSIGN_TASKS, "only an admin or the supervisor assigns tasks")
+    uow.lock_instance_of_task(task_id)
+    found = uow.task_with_instance(task_id)
+    if found is None:
+        raise NotFound(f"no task {task_id}")
+    row, inst = found
+    if row.status != "open":
+        raise Conflict(f"task {task_id} is already {row.status}")
+    user = uow.active_user(assignee) if isinstance(assignee, str) else None
+    if user is None:
+        raise ValidationFailed(f"no active user {assignee!r}", field="assignee")
+    fits = [g for g in uow.grants_of(user) if g.role not in READ_ONLY_ROLES and g.instance is None
+            and (g.branch is None or g.branch == row.branch)]
+    if not fits:
+        raise ValidationFailed(f"{assignee} neither belongs to this task's branch nor holds a company-wide role",
+                               field="assignee")
+    if row.assignee == assignee:
+        return row
+    now = svc.clock.now()
+    previous, row.assignee, row.claimed_by = row.assignee, assignee, None
+    instances.record(uow, inst, instances.Step("assign", actor, {"task_id": row.id, "assignee": assignee,
+                                                                 "previous": previous, "reason": reason},
+                                               row.element, row.name), now)
+    uow.commit()
+    return row
+
+
+def _require(actor: Actor, roles: frozenset[str], message: str) -> None:
+    if not actor.is_system and not may_act_as_any(actor.grants, roles, None):
+        raise Forbidden(message)

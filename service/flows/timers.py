@@ -111,14 +111,15 @@ def _consequences(svc: Services, uow, inst, timer: Timer, now: datetime) -> None
     if task is None or task.status != "open":
         return
     if timer.kind == "remind":
-        notify.enqueue(svc, uow, uow.users_with(task.role, task.branch), f"【提醒】{task.name}即将到期",
+        notify.enqueue(svc, uow, _holders(uow, task), f"【提醒】{task.name}即将到期",
                        f"{inst.title}：任务「{task.name}」将于 {_local(task.due_at)} 到期，请及时办理。",
                        instance_id=inst.id, task_id=task.id, at=now)
         return
     if timer.kind != "escalate":
         return
     bundle = instances.bundle_of(svc, uow, inst)
-    target = instances.prop(bundle, timer.element, "escalate_to") or ("supervisor" if timer.level <= 1 else "committee")
+    target = _reachable(uow, instances.prop(bundle, timer.element, "escalate_to")
+                        or ("supervisor" if timer.level <= 1 else "committee"))
     task.escalation_level = max(task.escalation_level, timer.level)
     label = "一级" if timer.level <= 1 else "二级"
     esc = InboxTask(id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{task.id}/escalation/{timer.level}")),
@@ -132,6 +133,28 @@ def _consequences(svc: Services, uow, inst, timer: Timer, now: datetime) -> None
     instances.record(uow, inst, instances.Step("escalation", instances.SYSTEM,
                                                {"task_id": task.id, "level": timer.level, "to": target},
                                                timer.element, timer.name), now)
+
+
+#: who is next when nobody active holds an escalation's target role: the line of oversight upwards
+_OVERSIGHT = ("supervisor", "committee", "admin")
+
+
+def _reachable(uow, target: str) -> str:
+    """``target``, or the next role up the line of oversight that an active person holds: an escalation
+    always lands with someone who can see it (escalations are company-wide rows)."""
+    line = _OVERSIGHT[_OVERSIGHT.index(target):] if target in _OVERSIGHT else (target,) + _OVERSIGHT
+    for role in line:
+        if uow.has_active_holder(role, None):
+            return role
+    return target
+
+
+def _holders(uow, task: InboxTask) -> list:
+    """Who a reminder of ``task`` goes to: its assignee, else the active holders of its role and branch."""
+    if task.assignee:
+        user = uow.active_user(task.assignee)
+        return [user] if user is not None else []
+    return uow.users_with(task.role, task.branch)
 
 
 def _local(at: datetime | None) -> str:

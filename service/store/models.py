@@ -156,6 +156,7 @@ class InboxTask(Base):
         Index("ix_inbox_scope", "status", "role", "branch", "due_sort", "created_at", "id"),
         Index("ix_inbox_role", "status", "role", "due_sort", "created_at", "id"),
         Index("ix_inbox_instance", "instance_id", "status"),
+        Index("ix_inbox_assignee", "status", "assignee", "due_sort", "created_at", "id"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id"))
@@ -174,6 +175,8 @@ class InboxTask(Base):
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     ref_task_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)
     claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: a personal task: only this person acts on it (and it is in their inbox whatever their roles)
+    assignee: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     closed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)

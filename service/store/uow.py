@@ -101,6 +101,12 @@ def _save_of(keys: tuple[str, ...]):
     return _SAVES[keys]
 
 
+def _holder_exists(role, branch):
+    """EXISTS an active user with a grant of ``role`` on ``branch`` or company-wide (columns or literals)."""
+    return (exists().where(RoleGrant.user_id == User.id, User.active.is_(True), RoleGrant.role == role,
+                           or_(RoleGrant.branch.is_(None), RoleGrant.branch == branch)))
+
+
 def _disjoint_scopes(grants: tuple[Grant, ...]) -> list[tuple[str, str | None]]:
     """(role, branch) ranges that cover the grants without overlap: a company-wide grant of a role
     makes branch grants of the same role redundant."""
@@ -242,6 +248,11 @@ class UnitOfWork:
     def token(self, token_hash: str) -> Token | None:
         """The token row of ``token_hash``."""
         return self.session.get(Token, token_hash)
+
+    def revoke_tokens_of(self, user_id: int, at: datetime) -> None:
+        """Revoke every live token of a user."""
+        self.session.execute(update(Token).where(Token.user_id == user_id, Token.revoked_at.is_(None))
+                             .values(revoked_at=at).execution_options(synchronize_session=False))
 
     def principal(self, token_hash: str) -> list[tuple]:
         """One query for a bearer token: rows of (expires_at, revoked_at, username, active, role, branch, source)."""
@@ -430,21 +441,28 @@ class UnitOfWork:
         """Open inbox rows of an instance."""
         return list(self.session.scalars(_OPEN_TASKS_OF, {"instance_id": instance_id}))
 
-    def inbox(self, grants: tuple[Grant, ...], *, process: str | None = None, branch: str | None = None,
-              overdue_at: datetime | None = None, limit: int = 50, offset: int = 0) -> tuple[list[InboxTask], int]:
-        """Open tasks the grants cover, earliest due first (no due date last), with the total.
+    def inbox(self, grants: tuple[Grant, ...], *, username: str | None = None, process: str | None = None,
+              branch: str | None = None, overdue_at: datetime | None = None, limit: int = 50,
+              offset: int = 0) -> tuple[list[InboxTask], int]:
+        """Open tasks the grants cover and nobody else was assigned, plus the tasks assigned to ``username``,
+        earliest due first (no due date last), with the total.
 
-        Each grant is one range of an index already sorted in page order, so a page costs
-        ``offset + limit`` rows per grant and the total one index count per grant, however many
+        Each grant (and the personal tasks) is one range of an index already sorted in page order, so a
+        page costs ``offset + limit`` rows per range and the total one index count per range, however many
         open tasks the database holds (an OR over grants would scan and sort them all)."""
-        scopes = _disjoint_scopes(grants)
+        scopes: list = _disjoint_scopes(grants)
+        if username is not None:
+            scopes.append(("", username))  # the personal range
         if not scopes:
             return [], 0
         order = (InboxTask.due_sort, InboxTask.created_at, InboxTask.id)
 
         def where(role: str, scope_branch: str | None) -> list:
-            conds = [InboxTask.status == "open", InboxTask.role == role]
-            if scope_branch is not None:
+            if role == "":  # tasks assigned to this person
+                conds = [InboxTask.status == "open", InboxTask.assignee == scope_branch]
+            else:
+                conds = [InboxTask.status == "open", InboxTask.role == role, InboxTask.assignee.is_(None)]
+            if role and scope_branch is not None:
                 conds.append(InboxTask.branch == scope_branch)
             if branch:
                 conds.append(InboxTask.branch == branch)
@@ -463,6 +481,24 @@ class UnitOfWork:
             select(InboxTask).join(ids, ids.c.id == InboxTask.id)
             .order_by(ids.c.due_sort, ids.c.created_at, ids.c.id).limit(limit).offset(offset))
         return list(rows), total
+
+    def has_active_holder(self, role: str, branch: str | None) -> bool:
+        """Does an active user hold ``role`` on ``branch`` (or company-wide)?"""
+        return bool(self.session.scalar(select(_holder_exists(literal(role), literal(branch, String)))))
+
+    def active_user(self, username: str) -> User | None:
+        """The user ``username`` if the account is active."""
+        return self.session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+
+    def stranded(self, limit: int = 500) -> list[tuple[InboxTask, Instance]]:
+        """Open tasks no active person can act on: unassigned with no active holder of their role and branch,
+        or assigned to a disabled or unknown account; oldest due first."""
+        assignee_active = exists().where(User.username == InboxTask.assignee, User.active.is_(True))
+        cond = or_(and_(InboxTask.assignee.is_(None), ~_holder_exists(InboxTask.role, InboxTask.branch)),
+                   and_(InboxTask.assignee.is_not(None), ~assignee_active))
+        return [(t, i) for t, i in self.session.execute(
+            select(InboxTask, Instance).join(Instance, Instance.id == InboxTask.instance_id)
+            .where(InboxTask.status == "open", cond).order_by(InboxTask.due_sort, InboxTask.id).limit(limit))]
 
     # -- timers -------------------------------------------------------------------------
 
