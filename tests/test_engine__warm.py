@@ -8,7 +8,7 @@ from __future__ import annotations
 from conftest import DEMO_PASSWORD, Api, build_app, make_config
 from service.app import build_services, create_app
 from service.config import Config
-from service.flows import instances
+from service.flows import event_types, instances
 from service.flows.demo import load_demo
 from test_pairing__lifecycle import HELPER, SEC, SUP, open_pairing
 
@@ -61,9 +61,8 @@ def test_a_step_that_is_rolled_back_leaves_nothing_warm(tmp_path):
     task = api.task(HELPER, "sign_helper", iid)
     with svc.uow() as uow:  # the step runs, then the transaction ends without a commit
         inst = uow.instance(iid)
-        step = instances.Step("complete", instances.SYSTEM, {"task_id": task["id"], "data": {"signed": True}})
-        instances.apply(svc, uow, inst, step,
-                        lambda wf, seed: svc.engine.complete(wf, task["id"], {"signed": True}, svc.clock.now(), seed))
+        step = instances.Step(event_types.Complete(task["id"], {"signed": True}), instances.SYSTEM)
+        instances.apply(svc, uow, inst, step)
     assert len(svc.workflows) == 0
     # the task is still open, and completing it acts on the stored state, not on the stepped workflow
     assert open_elements(api, iid) == ["sign_helper", "sign_secretary"]

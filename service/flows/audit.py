@@ -21,7 +21,7 @@ from ..engine.scripts import DeadlinePolicy
 from ..engine.specs import SpecBundle, bundle_sha
 from ..store.models import Instance
 from ..store.uow import UnitOfWork
-from . import checkpoints, events, instances
+from . import checkpoints, event_types, events, instances
 from .actors import Actor
 from .context import Services
 
@@ -167,26 +167,23 @@ class Replayer:
             seq = ev["seq"]
             if upto is not None and seq > upto:
                 break
-            if ev["type"] not in events.STATE_EVENTS:
+            kind = event_types.of(ev["type"])
+            if kind is None:
+                raise ReplayError("type", f"event {seq} has an unknown type {ev['type']!r}", seq)
+            if not kind.changes_state:
                 continue
             data, at, seed = ev["data"] or {}, datetime.fromisoformat(ev["at"]), seed_for(instance_id, seq)
             try:
                 self.use_context(data.get("ctx"))
-                if ev["type"] == "start":
-                    wf = self.engine.start(bundle, data["variables"], at, seed)
+                event = kind.from_data(data)  # the same type the live path applied
+                if isinstance(event, event_types.Start):
+                    wf = event.create(self.engine, bundle, at, seed)
                 else:
                     if wf is None:
                         raise ReplayError("type", "the log does not begin with a start event")
                     if faithful:
                         wf = self.engine.load(bundle, state)  # the live path: load, step, dump
-                    if ev["type"] == "complete":
-                        self.engine.complete(wf, data["task_id"], data["data"], at, seed)
-                    elif ev["type"] == "timer":
-                        self.engine.fire_timers(wf, at, seed)
-                    elif ev["type"] == "message":
-                        self.engine.deliver(wf, data["message"], data["payload"], at, seed)
-                    elif ev["type"] == "rearm":
-                        self.engine.rearm(wf, at, seed)
+                    event.apply(self.engine, wf, at, seed)
                 if faithful:
                     state = self.engine.dump(wf)
             except ReplayError as exc:

@@ -10,7 +10,7 @@ from ..domain.permissions import LOAD_CALENDAR
 from ..domain.roles import may_act_as_any
 from ..store.models import CalendarYear
 from ..store.uow import UnitOfWork
-from . import instances
+from . import event_types, instances
 from .actors import Actor
 from .context import Services
 
@@ -85,15 +85,10 @@ def rearm_provisional(svc: Services, actor: Actor, schedule: dict | None = None)
             if inst is None or inst.status != "running":
                 continue
             now = svc.clock.now()
-            moved: list[str] = []
-            step = instances.Step("rearm", actor, {"reason": "calendar year loaded", "calendar": schedule},
-                                  None, "工作日历更新，重算期限")
-
-            def action(wf, seed):
-                moved.extend(svc.engine.rearm(wf, now, seed))
-
+            step = instances.Step(event_types.Rearm("calendar year loaded", schedule), actor, None,
+                                  "工作日历更新，重算期限")
             before = uow.sync_marks(inst.id)[0]  # pending timers: id -> (due_at, provisional)
-            instances.apply(svc, uow, inst, step, action, now)
+            instances.apply(svc, uow, inst, step, now)
             after = uow.sync_marks(inst.id)[0]
             if before == after:
                 continue  # nothing moved: leave no event (closing the unit of work rolls back)

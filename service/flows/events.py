@@ -9,8 +9,6 @@ from ..store.models import Event, Instance
 from ..store.uow import UnitOfWork
 
 GENESIS = "0" * 64
-#: event types that change workflow state and are re-applied by replay
-STATE_EVENTS = ("start", "complete", "timer", "message", "rearm")
 
 
 def canonical(event: dict) -> bytes:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
 from ..domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..domain.roles import BRANCHES, ROLE_LABELS, may_act
@@ -13,7 +12,7 @@ from ..engine.runner import Snapshot
 from ..engine.specs import SpecBundle
 from ..store.models import InboxTask, Instance, Spec, Timer
 from ..store.uow import UnitOfWork
-from . import events, forms
+from . import event_types, events, forms
 from .actors import Actor
 from .context import Services
 
@@ -83,7 +82,8 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
                     status="running", head=events.GENESIS, branch=values.get("branch"), title=_title(bundle, values),
                     parent_id=parent.id if parent else None, parent_wait=parent_wait, summary={},
                     started_by=actor.name, created_at=now, updated_at=now, dedup_key=dedup_key)
-    wf = svc.engine.start(bundle, values, now, seed_for(inst.id, 1))
+    begun = event_types.Start(process, bundle.sha256, values, parent.id if parent is not None else None)
+    wf = begun.create(svc.engine, bundle, now, seed_for(inst.id, 1))
     inst.state = svc.engine.dump(wf)
     _keep_warm(svc, uow, inst, wf)
     uow.add(inst)
@@ -93,11 +93,9 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
         if dedup_key is None:
             raise
         raise Conflict(duplicate or f"{dedup_key} exists already") from None
-    ev_data = {"process": process, "spec": bundle.sha256, "variables": values, "ctx": svc.deadline_context()}
-    if parent is not None:
-        ev_data["parent"] = parent.id
-    events.append(uow, inst, 1, type="start", actor=actor.name, role=actor.acting_role,
-                  at=now, element=None, element_name=process_name(bundle), data=ev_data)
+    events.append(uow, inst, 1, type=begun.type, actor=actor.name, role=actor.acting_role,
+                  at=now, element=None, element_name=process_name(bundle),
+                  data=dict(begun.data(), ctx=svc.deadline_context()))
     _sync(svc, uow, inst, bundle, wf, now, closed_by=actor.name)
     uow.flush()
     if parent is None:
@@ -122,29 +120,27 @@ def _check_refs(uow: UnitOfWork, refs: dict, values: dict) -> None:
 
 @dataclass
 class Step:
-    """One state-changing event about to be applied to an instance."""
+    """One event about to be recorded on an instance: what happened (a typed event), who did it, where."""
 
-    type: str
+    event: event_types.EventType
     actor: Actor
-    data: dict
     element: str | None = None
     element_name: str | None = None
     role: str | None = None
 
 
-def apply(svc: Services, uow: UnitOfWork, inst: Instance, step: Step,
-          action: Callable[[object, int], None], at: datetime | None = None) -> Snapshot:
-    """Load ``inst`` (or take its warm workflow), run ``action(workflow, seed)``, append the event, persist
-    and sync; staged."""
+def apply(svc: Services, uow: UnitOfWork, inst: Instance, step: Step, at: datetime | None = None) -> Snapshot:
+    """Load ``inst`` (or take its warm workflow), apply ``step.event`` to it, append the event, persist and
+    sync; staged."""
     bundle = bundle_of(svc, uow, inst)
     wf = svc.workflows.take(inst.id, inst.spec_sha, inst.state) or svc.engine.load(bundle, inst.state)
     seq = inst.version + 1
     at = at or svc.clock.now()
-    action(wf, seed_for(inst.id, seq))
-    events.append(uow, inst, seq, type=step.type,
+    step.event.apply(svc.engine, wf, at, seed_for(inst.id, seq))
+    events.append(uow, inst, seq, type=step.event.type,
                   actor=step.actor.name, role=step.role or step.actor.acting_role, at=at,
                   element=step.element, element_name=step.element_name,
-                  data=dict(step.data, ctx=svc.deadline_context()))
+                  data=dict(step.event.data(), ctx=svc.deadline_context()))
     inst.state = svc.engine.dump(wf)
     inst.version = seq
     inst.updated_at = at
@@ -161,11 +157,12 @@ def _keep_warm(svc: Services, uow: UnitOfWork, inst: Instance, wf) -> None:
 
 
 def record(uow: UnitOfWork, inst: Instance, step: Step, at: datetime) -> None:
-    """Append a non-state event (claim, reminder, escalation notice); bumps the version like any event."""
+    """Append an event that changes no workflow state (claim, escalation, assignment); bumps the version
+    like any event."""
     seq = inst.version + 1
-    events.append(uow, inst, seq, type=step.type,
+    events.append(uow, inst, seq, type=step.event.type,
                   actor=step.actor.name, role=step.role or step.actor.acting_role, at=at,
-                  element=step.element, element_name=step.element_name, data=step.data)
+                  element=step.element, element_name=step.element_name, data=step.event.data())
     inst.version = seq
     inst.updated_at = at
 
@@ -265,9 +262,9 @@ def _notify_parent(svc: Services, uow: UnitOfWork, child: Instance, at: datetime
     parent = uow.instance(child.parent_id, for_update=True)  # writers lock child, then parent: never the reverse
     message = f"{child.process_id}_done"
     payload = {"child": child.id}
-    step = Step("message", SYSTEM, {"message": message, "payload": payload, "child": child.id},
-                element=None, element_name=child.title)
-    apply(svc, uow, parent, step, lambda wf, seed: svc.engine.deliver(wf, message, payload, at, seed), at)
+    step = Step(event_types.DeliverMessage(message, payload, child.id), SYSTEM, element=None,
+                element_name=child.title)
+    apply(svc, uow, parent, step, at)
 
 
 def open_children(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, element: str,

@@ -9,7 +9,7 @@ from ..domain.permissions import ASSIGN_TASKS
 from ..domain.roles import BRANCHES, READ_ONLY_ROLES, ROLE_LABELS, may_act, may_act_as_any
 from ..store.models import InboxTask, Instance
 from ..store.uow import UnitOfWork
-from . import forms, instances
+from . import event_types, forms, instances
 from .actors import Actor
 from .context import Services
 
@@ -106,7 +106,7 @@ def claim(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> InboxTa
         return row
     now = svc.clock.now()
     row.claimed_by = actor.name
-    instances.record(uow, inst, instances.Step("claim", actor.with_role(row.role), {"task_id": row.id},
+    instances.record(uow, inst, instances.Step(event_types.Claim(row.id), actor.with_role(row.role),
                                                row.element, row.name), now)
     uow.commit()
     return row
@@ -123,8 +123,8 @@ def complete(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, data: o
         data = forms.validate(bundle.forms.get("escalation") or _ESCALATION_FORM, data)
         now = svc.clock.now()
         row.status, row.closed_at, row.closed_by = "completed", now, actor.name
-        instances.record(uow, inst, instances.Step("escalation_handled", actor.with_role(row.role),
-                                                   {"task_id": row.id, "data": data}, row.element, row.name), now)
+        instances.record(uow, inst, instances.Step(event_types.EscalationHandled(row.id, data),
+                                                   actor.with_role(row.role), row.element, row.name), now)
         uow.commit()
         return row
     form = form_of(bundle, row, inst)
@@ -133,10 +133,8 @@ def complete(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, data: o
         _check_attachments(uow, form, data, row)
     _check_gate(uow, bundle, row, inst, data)
     now = svc.clock.now()
-    step = instances.Step("complete", actor.with_role(row.role), {"task_id": row.id, "data": data},
-                          row.element, row.name)
-    instances.apply(svc, uow, inst, step,
-                    lambda wf, seed: svc.engine.complete(wf, row.id, data, now, seed), now)
+    step = instances.Step(event_types.Complete(row.id, data), actor.with_role(row.role), row.element, row.name)
+    instances.apply(svc, uow, inst, step, now)
     instances.open_children(svc, uow, inst, bundle, row.element, data)
     uow.commit()
     return row
@@ -193,8 +191,7 @@ def assign(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, assignee:
         return row
     now = svc.clock.now()
     previous, row.assignee, row.claimed_by = row.assignee, assignee, None
-    instances.record(uow, inst, instances.Step("assign", actor, {"task_id": row.id, "assignee": assignee,
-                                                                 "previous": previous, "reason": reason},
+    instances.record(uow, inst, instances.Step(event_types.Assign(row.id, assignee, previous, reason), actor,
                                                row.element, row.name), now)
     uow.commit()
     return row

@@ -12,7 +12,7 @@ from ..domain.roles import ROLE_LABELS, may_act_as_any
 from ..domain.calendar import CST
 from ..store.db import is_transient
 from ..store.models import InboxTask, Timer
-from . import instances, notify
+from . import event_types, instances, notify
 from .actors import Actor
 from .context import Services
 
@@ -96,9 +96,9 @@ def _fire_instance(svc: Services, uow, instance_id: str, now: datetime) -> list[
     uow.flush()  # the sync reads timer rows as stored
     fired = [{"timer": r.id, "element": r.element, "name": r.name, "kind": r.kind, "level": r.level,
               "due": r.due_at.isoformat(), "instance": inst.id} for r in rows]
-    step = instances.Step("timer", instances.SYSTEM, {"timers": [r.id for r in rows]},
+    step = instances.Step(event_types.FireTimers([r.id for r in rows]), instances.SYSTEM,
                           rows[0].element, "、".join(r.name for r in rows))
-    instances.apply(svc, uow, inst, step, lambda wf, seed: svc.engine.fire_timers(wf, now, seed), now)
+    instances.apply(svc, uow, inst, step, now)
     for r in rows:
         _consequences(svc, uow, inst, r, now)
     uow.commit()
@@ -130,9 +130,8 @@ def _consequences(svc: Services, uow, inst, timer: Timer, now: datetime) -> None
     notify.enqueue(svc, uow, uow.users_with(target, None), f"【{label}督办】{task.name}已逾期",
                    f"{inst.title}：{ROLE_LABELS.get(task.role, task.role)}的任务「{task.name}」"
                    f"已于 {_local(task.due_at)} 逾期未办，请督办。", instance_id=inst.id, task_id=task.id, at=now)
-    instances.record(uow, inst, instances.Step("escalation", instances.SYSTEM,
-                                               {"task_id": task.id, "level": timer.level, "to": target},
-                                               timer.element, timer.name), now)
+    instances.record(uow, inst, instances.Step(event_types.Escalation(task.id, timer.level, target),
+                                               instances.SYSTEM, timer.element, timer.name), now)
 
 
 #: who is next when nobody active holds an escalation's target role: the line of oversight upwards

@@ -1,0 +1,198 @@
+"""Every kind of event in an instance's history, as one type each: what it records, and what it does.
+
+The live path builds one of these, applies it to the workflow and appends it; replay reads the stored
+type and data back into the same class and applies it again. A new operation is one class here, and
+replay cannot drift from the live path (as cosmicpython's ``COMMAND_HANDLERS``, or SpiffWorkflow's
+converter registry).
+
+State events change the workflow (``changes_state``); the others (claim, escalation, assignment, …) are
+facts about the inbox that replay reads past.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
+from typing import Any, ClassVar
+
+#: event type → its class
+REGISTRY: dict[str, type["EventType"]] = {}
+
+
+def register(cls: type["EventType"]) -> type["EventType"]:
+    """Add an event class to the registry under its ``type``."""
+    if cls.type in REGISTRY:
+        raise RuntimeError(f"event type {cls.type} registered twice")
+    REGISTRY[cls.type] = cls
+    return cls
+
+
+@dataclass(frozen=True)
+class EventType:
+    """Base of all events: ``type`` names it in the log; ``data()`` is what the log keeps of it."""
+
+    type: ClassVar[str] = ""
+    changes_state: ClassVar[bool] = False
+
+    def data(self) -> dict:
+        """The event's recorded inputs (the ``data`` column)."""
+        return asdict(self)
+
+    @classmethod
+    def from_data(cls, data: dict) -> "EventType":
+        """The event a log entry's ``data`` records (other keys, such as the deadline context, are ignored)."""
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+
+    def apply(self, engine, workflow, at: datetime, seed: int) -> Any:
+        """Do to ``workflow`` what this event did (nothing, for events that do not change state)."""
+        return None
+
+
+def of(type_: str) -> type[EventType] | None:
+    """The class of a stored event type, or None for an unknown one."""
+    return REGISTRY.get(type_)
+
+
+def state_changing() -> tuple[str, ...]:
+    """The types replay re-applies."""
+    return tuple(t for t, cls in REGISTRY.items() if cls.changes_state)
+
+
+# -- state events -------------------------------------------------------------------------------
+
+
+@register
+@dataclass(frozen=True)
+class Start(EventType):
+    """An instance began: the process, the pinned spec, the start variables (and the parent, for a child)."""
+
+    type: ClassVar[str] = "start"
+    changes_state: ClassVar[bool] = True
+    process: str
+    spec: str
+    variables: dict
+    parent: str | None = None
+
+    def data(self) -> dict:
+        out = {"process": self.process, "spec": self.spec, "variables": self.variables}
+        if self.parent is not None:
+            out["parent"] = self.parent
+        return out
+
+    def create(self, engine, bundle, at: datetime, seed: int):
+        """The new workflow (a start has no workflow to apply to)."""
+        return engine.start(bundle, self.variables, at, seed)
+
+
+@register
+@dataclass(frozen=True)
+class Complete(EventType):
+    """A person submitted a task's form."""
+
+    type: ClassVar[str] = "complete"
+    changes_state: ClassVar[bool] = True
+    task_id: str
+    data_: dict
+
+    def data(self) -> dict:
+        return {"task_id": self.task_id, "data": self.data_}
+
+    @classmethod
+    def from_data(cls, data: dict) -> "Complete":
+        return cls(data["task_id"], data["data"])
+
+    def apply(self, engine, workflow, at, seed):
+        engine.complete(workflow, self.task_id, self.data_, at, seed)
+
+
+@register
+@dataclass(frozen=True)
+class FireTimers(EventType):
+    """The sweep fired the instance's due timers (all of them, in one engine step)."""
+
+    type: ClassVar[str] = "timer"
+    changes_state: ClassVar[bool] = True
+    timers: list
+
+    def apply(self, engine, workflow, at, seed):
+        engine.fire_timers(workflow, at, seed)
+
+
+@register
+@dataclass(frozen=True)
+class DeliverMessage(EventType):
+    """A message reached the instance (a child it waits on has ended)."""
+
+    type: ClassVar[str] = "message"
+    changes_state: ClassVar[bool] = True
+    message: str
+    payload: dict
+    child: str | None = None
+
+    def apply(self, engine, workflow, at, seed):
+        engine.deliver(workflow, self.message, self.payload, at, seed)
+
+
+@register
+@dataclass(frozen=True)
+class Rearm(EventType):
+    """Deadlines recomputed after an official calendar year was loaded; returns the timers that moved."""
+
+    type: ClassVar[str] = "rearm"
+    changes_state: ClassVar[bool] = True
+    reason: str
+    calendar: dict | None = None
+
+    def apply(self, engine, workflow, at, seed):
+        return engine.rearm(workflow, at, seed)
+
+
+# -- facts about the inbox -----------------------------------------------------------------------
+
+
+@register
+@dataclass(frozen=True)
+class Claim(EventType):
+    """A person claimed a shared task."""
+
+    type: ClassVar[str] = "claim"
+    task_id: str
+
+
+@register
+@dataclass(frozen=True)
+class Escalation(EventType):
+    """An overdue duty was escalated to a role (level 1: 党群部, level 2: 党委)."""
+
+    type: ClassVar[str] = "escalation"
+    task_id: str
+    level: int
+    to: str
+
+
+@register
+@dataclass(frozen=True)
+class EscalationHandled(EventType):
+    """The escalation's holder recorded their 督办意见."""
+
+    type: ClassVar[str] = "escalation_handled"
+    task_id: str
+    data_: dict
+
+    def data(self) -> dict:
+        return {"task_id": self.task_id, "data": self.data_}
+
+    @classmethod
+    def from_data(cls, data: dict) -> "EscalationHandled":
+        return cls(data["task_id"], data["data"])
+
+
+@register
+@dataclass(frozen=True)
+class Assign(EventType):
+    """A task was made personal to a named person (an admin or the supervisor, with a reason)."""
+
+    type: ClassVar[str] = "assign"
+    task_id: str
+    assignee: str
+    previous: str | None
+    reason: str
