@@ -21,7 +21,7 @@ from ..engine.scripts import DeadlinePolicy
 from ..engine.specs import SpecBundle, bundle_sha
 from ..store.models import Instance
 from ..store.uow import UnitOfWork
-from . import checkpoints, event_types, events, instances
+from . import checkpoints, event_types, events, instances, projections
 from .actors import Actor
 from .context import Services
 
@@ -234,7 +234,7 @@ def state_at(svc: Services, uow: UnitOfWork, actor: Actor, instance_id: str, seq
     except ReplayError as exc:
         raise BranchflowError(f"history of {instance_id} does not replay at event {exc.seq}: {exc.message}") from None
     snap = replayer.engine.snapshot(wf)
-    due = instances.due_dates(bundle, snap)
+    due = projections.due_dates(bundle, snap)
     claims = {e["data"].get("task_id"): e["actor"] for e in rec.events[:seq] if e["type"] == "claim"}
     ev = rec.events[seq - 1]
     return {

@@ -10,9 +10,9 @@ from ..domain.roles import BRANCHES, ROLE_LABELS, may_act
 from ..engine.determinism import seed_for
 from ..engine.runner import Snapshot
 from ..engine.specs import SpecBundle
-from ..store.models import InboxTask, Instance, Spec, Timer
+from ..store.models import Instance, Spec
 from ..store.uow import UnitOfWork
-from . import event_types, events, forms
+from . import event_types, events, forms, projections
 from .actors import Actor
 from .context import Services
 
@@ -96,7 +96,7 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
     events.append(uow, inst, 1, type=begun.type, actor=actor.name, role=actor.acting_role,
                   at=now, element=None, element_name=process_name(bundle),
                   data=dict(begun.data(), ctx=svc.deadline_context()))
-    _sync(svc, uow, inst, bundle, wf, now, closed_by=actor.name)
+    projections.project(svc, uow, inst, bundle, wf, now, closed_by=actor.name)
     uow.flush()
     if parent is None:
         _check_reachable(uow, inst)
@@ -144,7 +144,7 @@ def apply(svc: Services, uow: UnitOfWork, inst: Instance, step: Step, at: dateti
     inst.state = svc.engine.dump(wf)
     inst.version = seq
     inst.updated_at = at
-    snap = _sync(svc, uow, inst, bundle, wf, at, closed_by=step.actor.name)
+    snap = projections.project(svc, uow, inst, bundle, wf, at, closed_by=step.actor.name)
     uow.save_instance(inst)
     _keep_warm(svc, uow, inst, wf)
     return snap
@@ -167,75 +167,6 @@ def record(uow: UnitOfWork, inst: Instance, step: Step, at: datetime) -> None:
     inst.updated_at = at
 
 
-def _sync(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, wf, at: datetime,
-          closed_by: str) -> Snapshot:
-    """Bring the instance's inbox rows and timer rows in line with the workflow, in the same transaction.
-
-    Reads and writes are Core statements on the rows as stored (the hot path of every completion);
-    callers flush any mapped timer or inbox row they changed before."""
-    snap = svc.engine.snapshot(wf)
-    if inst.summary != snap.data:  # most steps leave the data as it was: skip rewriting it
-        inst.summary = snap.data
-    # a new instance has no rows yet
-    pending, open_list = ({}, []) if inst.version == 1 else uow.sync_marks(inst.id)
-    open_rows = {r.id: r for r in open_list}
-    # timers first: task due dates come from their escalation timers
-    live = {t.task_id for t in snap.timers}
-    uow.update_rows(Timer, [tid for tid in pending if tid not in live], status="cancelled")
-    due_of = due_dates(bundle, snap)
-    new_rows: list = []
-    for t in snap.timers:
-        if t.task_id not in pending:
-            new_rows.append(Timer(id=t.task_id, instance_id=inst.id, element=t.element, name=t.name, kind=t.kind,
-                                  level=_level(bundle, t), attached_to=t.attached_to, rule=t.rule,
-                                  provisional=t.provisional, due_at=t.due, status="pending"))
-        elif pending[t.task_id] != (t.due, t.provisional):
-            uow.update_rows(Timer, [t.task_id], due_at=t.due, provisional=t.provisional)
-    # inbox rows
-    ready = {t.id: t for t in snap.open_tasks}
-    done = [rid for rid, row in open_rows.items() if row.kind == "user" and rid not in ready]
-    uow.update_rows(InboxTask, done, status="completed", closed_at=at, closed_by=closed_by)
-    uow.update_rows(InboxTask, [rid for rid, row in open_rows.items()
-                                if row.kind == "escalation" and row.ref_task_id in done],
-                    status="closed", closed_at=at, closed_by="system")
-    for tid, t in ready.items():
-        due, provisional = due_of.get(tid, (None, False))
-        if tid in open_rows:
-            # a fired deadline keeps its due time: the task is overdue, not undated
-            if tid in due_of and (open_rows[tid].due_at, open_rows[tid].provisional) != (due, provisional):
-                uow.update_rows(InboxTask, [tid], due_at=due, provisional=provisional)
-            continue
-        new_rows.append(InboxTask(id=tid, instance_id=inst.id, process_id=inst.process_id, kind="user",
-                                  element=t.element, name=t.name, role=_acting_role(uow, bundle, t, inst.branch),
-                                  branch=inst.branch,
-                                  form=t.form if t.form in bundle.forms else None, status="open", due_at=due,
-                                  provisional=provisional, created_at=at))
-    uow.insert(*new_rows)
-    # children: one child instance per message wait that names a child process
-    for wait in snap.waits:
-        if wait.child_process and uow.child_for_wait(inst.id, wait.task_id) is None:
-            inputs = prop_list(bundle, wait.element, "child_inputs")
-            data = svc.engine.task_data(wf, wait.task_id)
-            start(svc, uow, SYSTEM, wait.child_process, {k: data[k] for k in inputs if k in data},
-                  parent=inst, parent_wait=wait.task_id)
-    if snap.completed and inst.status == "running":
-        inst.status = "completed"
-        inst.outcome = snap.data.get("outcome")
-        uow.drop_grants_of(inst.id)  # roles granted for this instance (an inspection team's) end with it
-        if inst.parent_wait:  # a child some wait of the parent joins on (not a ticket opened on the side)
-            _notify_parent(svc, uow, inst, at)
-    return snap
-
-
-def _acting_role(uow: UnitOfWork, bundle: SpecBundle, task, branch: str | None) -> str:
-    """The role a new task is offered to: its lane's, or the element's ``fallback_role`` when nobody active
-    holds the lane's role in the branch (a branch without a helper: 党群部 coordinates its requests)."""
-    fallback = prop(bundle, task.element, "fallback_role")
-    if fallback and not uow.has_active_holder(task.role, branch):
-        return fallback
-    return task.role
-
-
 def _check_reachable(uow: UnitOfWork, inst: Instance) -> None:
     """Refuse a start whose first tasks nobody active could act on (they would sit in no inbox)."""
     missing = [row for row in uow.open_tasks_of(inst.id)
@@ -247,41 +178,6 @@ def _check_reachable(uow: UnitOfWork, inst: Instance) -> None:
             f"nobody active holds the role {row.role} ({ROLE_LABELS.get(row.role, row.role)}) in {where}, so "
             f"「{row.name}」 would reach no one: ask an admin to grant the role, or the supervisor (党群部) to act",
             field="variables.branch" if row.branch else "process")
-
-
-def _level(bundle: SpecBundle, timer) -> int:
-    return int(timer.kind == "escalate" and prop(bundle, timer.element, "level") or 0)
-
-
-def due_dates(bundle: SpecBundle, snap: Snapshot) -> dict[str, tuple[datetime, bool]]:
-    """Task id → (due, provisional): a duty is due when its first-level escalation timer fires."""
-    return {t.attached_to: (t.due, t.provisional) for t in snap.timers if t.attached_to and _level(bundle, t) == 1}
-
-
-def _notify_parent(svc: Services, uow: UnitOfWork, child: Instance, at: datetime) -> None:
-    parent = uow.instance(child.parent_id, for_update=True)  # writers lock child, then parent: never the reverse
-    message = f"{child.process_id}_done"
-    payload = {"child": child.id}
-    step = Step(event_types.DeliverMessage(message, payload, child.id), SYSTEM, element=None,
-                element_name=child.title)
-    apply(svc, uow, parent, step, at)
-
-
-def open_children(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, element: str,
-                  data: dict) -> list[Instance]:
-    """Start one ``opens_process`` instance per item of ``data[opens_each]`` after task ``element`` completed
-    (each problem of an inspection's feedback opens its rectification ticket); staged.
-
-    Each child gets the item's fields, the parent's branch, ``source`` (``opens_source``) and
-    ``source_instance``, and the fields of ``data`` that ``opens_inherit`` lists."""
-    process = prop(bundle, element, "opens_process")
-    if not process:
-        return []
-    inherit = prop_list(bundle, element, "opens_inherit")
-    common = {"branch": inst.branch, "source": prop(bundle, element, "opens_source") or inst.process_id,
-              "source_instance": inst.id, **{k: data[k] for k in inherit if k in data}}
-    items = data.get(prop(bundle, element, "opens_each") or "", [])
-    return [start(svc, uow, SYSTEM, process, dict(item, **common), parent=inst) for item in items]
 
 
 def prop(bundle: SpecBundle, element: str, name: str):

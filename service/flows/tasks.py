@@ -9,7 +9,7 @@ from ..domain.permissions import ASSIGN_TASKS
 from ..domain.roles import BRANCHES, READ_ONLY_ROLES, ROLE_LABELS, may_act, may_act_as_any
 from ..store.models import InboxTask, Instance
 from ..store.uow import UnitOfWork
-from . import event_types, forms, instances
+from . import children, escalations, event_types, forms, instances
 from .actors import Actor
 from .context import Services
 
@@ -120,13 +120,7 @@ def complete(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, data: o
         raise Conflict(f"stale version {expected_version}: the instance is at version {inst.version}")
     bundle = instances.bundle_of(svc, uow, inst)
     if row.kind == "escalation":
-        data = forms.validate(bundle.forms.get("escalation") or _ESCALATION_FORM, data)
-        now = svc.clock.now()
-        row.status, row.closed_at, row.closed_by = "completed", now, actor.name
-        instances.record(uow, inst, instances.Step(event_types.EscalationHandled(row.id, data),
-                                                   actor.with_role(row.role), row.element, row.name), now)
-        uow.commit()
-        return row
+        return escalations.handle(svc, uow, actor, row, inst, bundle, data)
     form = form_of(bundle, row, inst)
     data = forms.validate(form, data)
     if form is not None and form.get("x-attachments"):
@@ -135,17 +129,9 @@ def complete(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, data: o
     now = svc.clock.now()
     step = instances.Step(event_types.Complete(row.id, data), actor.with_role(row.role), row.element, row.name)
     instances.apply(svc, uow, inst, step, now)
-    instances.open_children(svc, uow, inst, bundle, row.element, data)
+    children.open_from_task(svc, uow, inst, bundle, row.element, data)
     uow.commit()
     return row
-
-
-_ESCALATION_FORM = {
-    "type": "object",
-    "title": "督办意见",
-    "properties": {"comment": {"type": "string", "title": "督办意见", "maxLength": 2000}},
-    "additionalProperties": False,
-}
 
 
 def is_overdue(row: InboxTask, now: datetime) -> bool:

@@ -2,17 +2,15 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..domain.errors import Forbidden, NotFound
 from ..domain.permissions import MANAGE_TIMERS
-from ..domain.roles import ROLE_LABELS, may_act_as_any
-from ..domain.calendar import CST
+from ..domain.roles import may_act_as_any
 from ..store.db import is_transient
 from ..store.models import InboxTask, Timer
-from . import event_types, instances, notify
+from . import escalations, event_types, instances, notify
 from .actors import Actor
 from .context import Services
 
@@ -115,37 +113,8 @@ def _consequences(svc: Services, uow, inst, timer: Timer, now: datetime) -> None
                        f"{inst.title}：任务「{task.name}」将于 {_local(task.due_at)} 到期，请及时办理。",
                        instance_id=inst.id, task_id=task.id, at=now)
         return
-    if timer.kind != "escalate":
-        return
-    bundle = instances.bundle_of(svc, uow, inst)
-    target = _reachable(uow, instances.prop(bundle, timer.element, "escalate_to")
-                        or ("supervisor" if timer.level <= 1 else "committee"))
-    task.escalation_level = max(task.escalation_level, timer.level)
-    label = "一级" if timer.level <= 1 else "二级"
-    esc = InboxTask(id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{task.id}/escalation/{timer.level}")),
-                    instance_id=inst.id, process_id=inst.process_id, kind="escalation", element=timer.element,
-                    name=f"督办（{label}）：{task.name}", role=target, branch=None, form=None, status="open",
-                    due_at=None, escalation_level=timer.level, ref_task_id=task.id, created_at=now)
-    uow.add(esc)
-    notify.enqueue(svc, uow, uow.users_with(target, None), f"【{label}督办】{task.name}已逾期",
-                   f"{inst.title}：{ROLE_LABELS.get(task.role, task.role)}的任务「{task.name}」"
-                   f"已于 {_local(task.due_at)} 逾期未办，请督办。", instance_id=inst.id, task_id=task.id, at=now)
-    instances.record(uow, inst, instances.Step(event_types.Escalation(task.id, timer.level, target),
-                                               instances.SYSTEM, timer.element, timer.name), now)
-
-
-#: who is next when nobody active holds an escalation's target role: the line of oversight upwards
-_OVERSIGHT = ("supervisor", "committee", "admin")
-
-
-def _reachable(uow, target: str) -> str:
-    """``target``, or the next role up the line of oversight that an active person holds: an escalation
-    always lands with someone who can see it (escalations are company-wide rows)."""
-    line = _OVERSIGHT[_OVERSIGHT.index(target):] if target in _OVERSIGHT else (target,) + _OVERSIGHT
-    for role in line:
-        if uow.has_active_holder(role, None):
-            return role
-    return target
+    if timer.kind == "escalate":
+        escalations.escalate(svc, uow, inst, task, timer, now)
 
 
 def _holders(uow, task: InboxTask) -> list:
@@ -158,7 +127,7 @@ def _holders(uow, task: InboxTask) -> list:
 
 def _local(at: datetime | None) -> str:
     """A due instant as people in China read it."""
-    return at.astimezone(CST).strftime("%Y-%m-%d %H:%M") if at else "-"
+    return escalations.local_time(at)
 
 
 def _mark_failed(svc: Services, instance_id: str, now: datetime, exc: Exception) -> list[str]:

@@ -1,0 +1,82 @@
+"""Escalations, all in one place: raised when a duty's deadline timer fires, closed when the duty is done,
+handled when their holder records a 督办意见.
+
+An escalation is an inbox row of kind ``escalation`` for a company-wide role (level 1: 党群部, level 2: 党委,
+or the diagram's ``escalate_to``), referring to the overdue task; it always lands with a role an active
+person holds, going up the line of oversight when nobody holds the target.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from ..domain.calendar import CST
+from ..domain.roles import ROLE_LABELS
+from ..store.models import InboxTask, Instance, Timer
+from ..store.uow import UnitOfWork
+from . import event_types, forms, instances, notify
+from .actors import Actor
+from .context import Services
+
+#: who is next when nobody active holds an escalation's target role: the line of oversight upwards
+OVERSIGHT = ("supervisor", "committee", "admin")
+
+#: the 督办意见 an escalation's holder records (a process may ship its own ``escalation`` form)
+FORM = {
+    "type": "object",
+    "title": "督办意见",
+    "properties": {"comment": {"type": "string", "title": "督办意见", "maxLength": 2000}},
+    "additionalProperties": False,
+}
+
+
+def local_time(at: datetime | None) -> str:
+    """An instant as people in China read it."""
+    return at.astimezone(CST).strftime("%Y-%m-%d %H:%M") if at else "-"
+
+
+def reachable(uow: UnitOfWork, target: str) -> str:
+    """``target``, or the next role up the line of oversight that an active person holds."""
+    line = OVERSIGHT[OVERSIGHT.index(target):] if target in OVERSIGHT else (target,) + OVERSIGHT
+    for role in line:
+        if uow.has_active_holder(role, None):
+            return role
+    return target
+
+
+def escalate(svc: Services, uow: UnitOfWork, inst: Instance, task: InboxTask, timer: Timer, now: datetime) -> None:
+    """Raise the escalation a fired deadline timer means: flag the task, open the escalation row, tell the
+    holders, and record it in the history."""
+    bundle = instances.bundle_of(svc, uow, inst)
+    target = reachable(uow, instances.prop(bundle, timer.element, "escalate_to")
+                       or ("supervisor" if timer.level <= 1 else "committee"))
+    task.escalation_level = max(task.escalation_level, timer.level)
+    label = "一级" if timer.level <= 1 else "二级"
+    uow.add(InboxTask(id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{task.id}/escalation/{timer.level}")),
+                      instance_id=inst.id, process_id=inst.process_id, kind="escalation", element=timer.element,
+                      name=f"督办（{label}）：{task.name}", role=target, branch=None, form=None, status="open",
+                      due_at=None, escalation_level=timer.level, ref_task_id=task.id, created_at=now))
+    notify.enqueue(svc, uow, uow.users_with(target, None), f"【{label}督办】{task.name}已逾期",
+                   f"{inst.title}：{ROLE_LABELS.get(task.role, task.role)}的任务「{task.name}」"
+                   f"已于 {local_time(task.due_at)} 逾期未办，请督办。", instance_id=inst.id, task_id=task.id, at=now)
+    instances.record(uow, inst, instances.Step(event_types.Escalation(task.id, timer.level, target),
+                                               instances.SYSTEM, timer.element, timer.name), now)
+
+
+def close_for_done(uow: UnitOfWork, open_rows: dict, done: list[str], at: datetime) -> None:
+    """Close the open escalations of tasks that were just completed."""
+    uow.update_rows(InboxTask, [rid for rid, row in open_rows.items()
+                                if row.kind == "escalation" and row.ref_task_id in done],
+                    status="closed", closed_at=at, closed_by="system")
+
+
+def handle(svc: Services, uow: UnitOfWork, actor: Actor, row: InboxTask, inst: Instance, bundle,
+           data: object) -> InboxTask:
+    """The escalation's holder records their 督办意见: the escalation is done (the overdue task stays open)."""
+    data = forms.validate(bundle.forms.get("escalation") or FORM, data)
+    now = svc.clock.now()
+    row.status, row.closed_at, row.closed_by = "completed", now, actor.name
+    instances.record(uow, inst, instances.Step(event_types.EscalationHandled(row.id, data),
+                                               actor.with_role(row.role), row.element, row.name), now)
+    uow.commit()
+    return row

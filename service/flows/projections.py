@@ -1,0 +1,103 @@
+"""Projections: after every step, the rows the service reads instead of the workflow state, brought in
+line with it in the same transaction — the instance's data, its timer rows, its inbox rows, the children
+its waits join on, and its completion.
+
+Reads and writes are Core statements on the rows as stored (the hot path of every completion); callers
+flush any mapped timer or inbox row they changed before.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..engine.runner import Snapshot
+from ..engine.specs import SpecBundle
+from ..store.models import InboxTask, Instance, Timer
+from ..store.uow import UnitOfWork
+from . import children, escalations, instances
+from .context import Services
+
+
+def project(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, wf, at: datetime,
+            closed_by: str) -> Snapshot:
+    """Bring every projection of ``inst`` in line with workflow ``wf``; the snapshot it read."""
+    snap = svc.engine.snapshot(wf)
+    if inst.summary != snap.data:  # most steps leave the data as it was: skip rewriting it
+        inst.summary = snap.data
+    # a new instance has no rows yet
+    pending, open_list = ({}, []) if inst.version == 1 else uow.sync_marks(inst.id)
+    # timers first: task due dates come from their escalation timers
+    new_rows = timer_rows(uow, inst, bundle, snap, pending)
+    new_rows += inbox_rows(uow, inst, bundle, snap, {r.id: r for r in open_list}, at, closed_by)
+    uow.insert(*new_rows)
+    children.start_waited(svc, uow, inst, bundle, wf, snap)
+    completion(svc, uow, inst, snap, at)
+    return snap
+
+
+def timer_rows(uow: UnitOfWork, inst: Instance, bundle: SpecBundle, snap: Snapshot, pending: dict) -> list[Timer]:
+    """Cancel timer rows the workflow no longer waits on, move changed due times; the new rows to insert."""
+    live = {t.task_id for t in snap.timers}
+    uow.update_rows(Timer, [tid for tid in pending if tid not in live], status="cancelled")
+    new_rows = []
+    for t in snap.timers:
+        if t.task_id not in pending:
+            new_rows.append(Timer(id=t.task_id, instance_id=inst.id, element=t.element, name=t.name, kind=t.kind,
+                                  level=level(bundle, t), attached_to=t.attached_to, rule=t.rule,
+                                  provisional=t.provisional, due_at=t.due, status="pending"))
+        elif pending[t.task_id] != (t.due, t.provisional):
+            uow.update_rows(Timer, [t.task_id], due_at=t.due, provisional=t.provisional)
+    return new_rows
+
+
+def inbox_rows(uow: UnitOfWork, inst: Instance, bundle: SpecBundle, snap: Snapshot, open_rows: dict,
+               at: datetime, closed_by: str) -> list[InboxTask]:
+    """Complete the rows of tasks that are done (and close their escalations), move changed due dates;
+    the rows of newly ready tasks to insert."""
+    due_of = due_dates(bundle, snap)
+    ready = {t.id: t for t in snap.open_tasks}
+    done = [rid for rid, row in open_rows.items() if row.kind == "user" and rid not in ready]
+    uow.update_rows(InboxTask, done, status="completed", closed_at=at, closed_by=closed_by)
+    escalations.close_for_done(uow, open_rows, done, at)
+    new_rows = []
+    for tid, t in ready.items():
+        due, provisional = due_of.get(tid, (None, False))
+        if tid in open_rows:
+            # a fired deadline keeps its due time: the task is overdue, not undated
+            if tid in due_of and (open_rows[tid].due_at, open_rows[tid].provisional) != (due, provisional):
+                uow.update_rows(InboxTask, [tid], due_at=due, provisional=provisional)
+            continue
+        new_rows.append(InboxTask(id=tid, instance_id=inst.id, process_id=inst.process_id, kind="user",
+                                  element=t.element, name=t.name, role=acting_role(uow, bundle, t, inst.branch),
+                                  branch=inst.branch, form=t.form if t.form in bundle.forms else None,
+                                  status="open", due_at=due, provisional=provisional, created_at=at))
+    return new_rows
+
+
+def completion(svc: Services, uow: UnitOfWork, inst: Instance, snap: Snapshot, at: datetime) -> None:
+    """An instance whose workflow ended: its status and outcome, the roles it lent end, a joined child tells
+    its parent."""
+    if snap.completed and inst.status == "running":
+        inst.status = "completed"
+        inst.outcome = snap.data.get("outcome")
+        uow.drop_grants_of(inst.id)  # roles granted for this instance (an inspection team's) end with it
+        if inst.parent_wait:  # a child some wait of the parent joins on (not a ticket opened on the side)
+            children.notify_parent(svc, uow, inst, at)
+
+
+def acting_role(uow: UnitOfWork, bundle: SpecBundle, task, branch: str | None) -> str:
+    """The role a new task is offered to: its lane's, or the element's ``fallback_role`` when nobody active
+    holds the lane's role in the branch (a branch without a helper: 党群部 coordinates its requests)."""
+    fallback = instances.prop(bundle, task.element, "fallback_role")
+    if fallback and not uow.has_active_holder(task.role, branch):
+        return fallback
+    return task.role
+
+
+def level(bundle: SpecBundle, timer) -> int:
+    """A timer's escalation level (0: a reminder)."""
+    return int(timer.kind == "escalate" and instances.prop(bundle, timer.element, "level") or 0)
+
+
+def due_dates(bundle: SpecBundle, snap: Snapshot) -> dict[str, tuple[datetime, bool]]:
+    """Task id → (due, provisional): a duty is due when its first-level escalation timer fires."""
+    return {t.attached_to: (t.due, t.provisional) for t in snap.timers if t.attached_to and level(bundle, t) == 1}
