@@ -22,7 +22,8 @@ def duty_timers(task: str, rule: str, what: str, first: str = "supervisor",
                 rule_expr: str | None = None) -> tuple[list[Boundary], list[El], list[Flow]]:
     """Reminder, overdue + first-level escalation (supervisor by default), committee escalation on one duty task.
 
-    ``rule_expr`` is an expression giving the rule at run time (a ticket's own date: ``"by:" + rectify_by``)."""
+    ``what`` names the duty for readers of this file; ``rule_expr`` is an expression giving the rule at run
+    time (a ticket's own date: ``"by:" + rectify_by``)."""
     arg = rule_expr or f'"{rule}"'
     specs = [
         ("remind", "到期前提醒", f"reminder({arg})", {"kind": "remind"}),
@@ -32,7 +33,6 @@ def duty_timers(task: str, rule: str, what: str, first: str = "supervisor",
     bounds, ends, flows = [], [], []
     for slot, (suffix, name, expr, props) in enumerate(specs):
         bid = f"{task}_{suffix}"
-        props = dict(props, duty=what)
         bounds.append(Boundary(bid, name, task, expr, props, slot))
         ends.append(None)
         flows.append(Flow(f"f_{bid}", bid, f"{bid}_end"))
@@ -234,7 +234,7 @@ def peer_inspection():
         El("check_records", "userTask", "查资料", "inspector", 2),
         El("site_visit", "userTask", "看现场", "inspector", 3),
         El("interview_members", "userTask", "访党员", "inspector", 4),
-        El("scoring", "userTask", "填写互查评分表", "inspector", 5, props={"form_items": "checklist"}),
+        El("scoring", "userTask", "填写互查评分表", "inspector", 5),
         El("score", "scriptTask", "计算互查得分", "inspector", 6,
            script="score_pct = checklist_score(scores, checklist['items'])"),
         El("feedback", "userTask", "现场反馈（优点、问题、整改建议、整改时限）", "inspector", 7,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from uuid import UUID
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
@@ -22,7 +22,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from ..domain.errors import BranchflowError, Conflict, NotFound
 from ..domain.roles import role_for_lane
-from . import determinism
+from . import determinism, elements
 from .scripts import BranchflowScriptEngine, DeadlinePolicy
 from .specs import SpecBundle
 
@@ -77,7 +77,6 @@ class OpenTask:
     name: str
     role: str
     form: str | None
-    properties: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -113,11 +112,6 @@ class Snapshot:
     waits: list[MessageWait]
     completed: bool
     data: dict
-
-
-def _props(task_spec) -> dict:
-    ext = getattr(task_spec, "extensions", None) or {}
-    return dict(ext.get("properties", {}) or {})
 
 
 class Engine:
@@ -232,24 +226,16 @@ class Engine:
         for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
             spec = task.task_spec
             if task.state == TaskState.READY and spec.manual:
-                props = _props(spec)
-                open_tasks.append(
-                    OpenTask(
-                        id=str(task.id),
-                        element=spec.bpmn_id,
-                        name=spec.bpmn_name or spec.bpmn_id,
-                        role=role_for_lane(spec.lane),
-                        form=props.get("form", spec.bpmn_id),
-                        properties=props,
-                    )
-                )
+                open_tasks.append(OpenTask(id=str(task.id), element=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
+                                           role=role_for_lane(spec.lane), form=spec.bpmn_id))
             elif task.state == TaskState.WAITING and isinstance(spec, CatchingEvent):
                 definition = spec.event_definition
                 if isinstance(definition, TimerEventDefinition):
                     timers.append(self._pending_timer(task))
                 elif isinstance(definition, MessageEventDefinition):
                     waits.append(
-                        MessageWait(str(task.id), spec.bpmn_id, definition.name, _props(spec).get("child_process"))
+                        MessageWait(str(task.id), spec.bpmn_id, definition.name,
+                                    elements.read(spec, accept_retired=True).child_process)
                     )
         data = dict(workflow.last_task.data) if workflow.last_task is not None else {}
         return Snapshot(open_tasks, timers, waits, workflow.is_completed(), data)
@@ -270,7 +256,7 @@ class Engine:
             element=spec.bpmn_id,
             name=spec.bpmn_name or spec.bpmn_id,
             due=due,
-            kind=_props(spec).get("kind") or info.get("kind", "timer"),
+            kind=elements.read(spec, accept_retired=True).kind or info.get("kind", "timer"),
             attached_to=attached,
             provisional=bool(info.get("provisional")),
             rule=info.get("rule"),

@@ -10,6 +10,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from ..domain.errors import BranchflowError
+from . import elements
 
 
 class SpecError(BranchflowError):
@@ -29,6 +30,12 @@ class SpecBundle:
     sha256: str = ""
     spec: object = field(default=None, repr=False)
     subprocess_specs: dict = field(default_factory=dict, repr=False)
+    #: element id → its typed diagram properties (``engine.elements``), read once at parse time
+    elements: dict = field(default_factory=dict, repr=False)
+
+    def element(self, element_id: str) -> elements.Element:
+        """The typed properties of a diagram element (all empty when it sets none)."""
+        return self.elements.get(element_id, elements.NONE)
 
     def canonical(self) -> bytes:
         """The bytes the sha256 covers: BPMN text and forms, key-sorted JSON."""
@@ -45,8 +52,9 @@ def bundle_sha(process_id: str, bpmn_xml: str, forms: dict[str, dict]) -> str:
     return hashlib.sha256(SpecBundle(process_id, bpmn_xml, dict(sorted(forms.items()))).canonical()).hexdigest()
 
 
-def parse_bundle(process_id: str, bpmn_xml: str, forms: dict[str, dict]) -> SpecBundle:
-    """Parse ``bpmn_xml`` and return a complete bundle; raises SpecError on invalid BPMN."""
+def parse_bundle(process_id: str, bpmn_xml: str, forms: dict[str, dict], pinned: bool = False) -> SpecBundle:
+    """Parse ``bpmn_xml`` and return a complete bundle; raises SpecError on invalid BPMN or an unknown
+    element property (``pinned``: a bundle an instance already runs, which may carry retired ones)."""
     bundle = SpecBundle(process_id, bpmn_xml, dict(sorted(forms.items())))
     bundle.sha256 = hashlib.sha256(bundle.canonical()).hexdigest()
     parser = SpiffBpmnParser()
@@ -54,6 +62,7 @@ def parse_bundle(process_id: str, bpmn_xml: str, forms: dict[str, dict]) -> Spec
         parser.add_bpmn_str(bpmn_xml.encode(), filename=f"{process_id}.bpmn")
         bundle.spec = parser.get_spec(process_id)
         bundle.subprocess_specs = parser.get_subprocess_specs(process_id)
+        bundle.elements = elements.read_all(bundle.spec.task_specs.values(), accept_retired=pinned)
     except (ValidationException, ValueError, KeyError) as exc:
         raise SpecError(f"cannot load process {process_id}: {exc}") from exc
     return bundle

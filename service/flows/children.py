@@ -17,7 +17,7 @@ def start_waited(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBun
     fields of the waiting task's data that ``child_inputs`` lists."""
     for wait in snap.waits:
         if wait.child_process and uow.child_for_wait(inst.id, wait.task_id) is None:
-            inputs = instances.prop_list(bundle, wait.element, "child_inputs")
+            inputs = bundle.element(wait.element).child_inputs
             data = svc.engine.task_data(wf, wait.task_id)
             instances.start(svc, uow, instances.SYSTEM, wait.child_process, {k: data[k] for k in inputs if k in data},
                             parent=inst, parent_wait=wait.task_id)
@@ -39,12 +39,11 @@ def open_from_task(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecB
 
     Each child gets the item's fields, the parent's branch, ``source`` (``opens_source``) and
     ``source_instance``, and the fields of ``data`` that ``opens_inherit`` lists."""
-    process = instances.prop(bundle, element, "opens_process")
-    if not process:
+    props = bundle.element(element)
+    if not props.opens_process:
         return []
-    inherit = instances.prop_list(bundle, element, "opens_inherit")
-    common = {"branch": inst.branch, "source": instances.prop(bundle, element, "opens_source") or inst.process_id,
-              "source_instance": inst.id, **{k: data[k] for k in inherit if k in data}}
-    items = data.get(instances.prop(bundle, element, "opens_each") or "", [])
-    return [instances.start(svc, uow, instances.SYSTEM, process, dict(item, **common), parent=inst)
+    common = {"branch": inst.branch, "source": props.opens_source or inst.process_id,
+              "source_instance": inst.id, **{k: data[k] for k in props.opens_inherit if k in data}}
+    items = data.get(props.opens_each or "", [])
+    return [instances.start(svc, uow, instances.SYSTEM, props.opens_process, dict(item, **common), parent=inst)
             for item in items]

@@ -126,7 +126,7 @@ class Services:
             bundle = self._bundles.get(sha)
         if bundle is None:
             process_id, xml, forms = loader()
-            bundle = parse_bundle(process_id, xml, forms)
+            bundle = parse_bundle(process_id, xml, forms, pinned=True)
             if bundle.sha256 != sha:
                 from ..domain.errors import BranchflowError
 

@@ -48,7 +48,7 @@ def escalate(svc: Services, uow: UnitOfWork, inst: Instance, task: InboxTask, ti
     """Raise the escalation a fired deadline timer means: flag the task, open the escalation row, tell the
     holders, and record it in the history."""
     bundle = instances.bundle_of(svc, uow, inst)
-    target = reachable(uow, instances.prop(bundle, timer.element, "escalate_to")
+    target = reachable(uow, bundle.element(timer.element).escalate_to
                        or ("supervisor" if timer.level <= 1 else "committee"))
     task.escalation_level = max(task.escalation_level, timer.level)
     label = "一级" if timer.level <= 1 else "二级"

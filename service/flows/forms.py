@@ -10,7 +10,7 @@ from jsonschema.exceptions import SchemaError
 from ..domain.errors import TooLarge, ValidationFailed
 
 #: keys of a form file that are not JSON Schema but hints for the service and UIs
-NON_SCHEMA_KEYS = ("ui", "x-start-roles", "x-start-via", "x-defaults", "x-title-template", "x-instance-refs",
+NON_SCHEMA_KEYS = ("ui", "x-start-roles", "x-start-via", "x-defaults", "x-instance-refs",
                    "x-items-from", "x-attachments")
 MAX_FORM_BYTES = 256 * 1024
 

@@ -180,18 +180,6 @@ def _check_reachable(uow: UnitOfWork, inst: Instance) -> None:
             field="variables.branch" if row.branch else "process")
 
 
-def prop(bundle: SpecBundle, element: str, name: str):
-    """A ``spiffworkflow:property`` of a diagram element (None when absent)."""
-    spec = bundle.spec.task_specs.get(element)
-    ext = getattr(spec, "extensions", None) or {}
-    return (ext.get("properties") or {}).get(name)
-
-
-def prop_list(bundle: SpecBundle, element: str, name: str) -> list[str]:
-    """A comma-separated ``spiffworkflow:property`` as a list of names (empty when absent)."""
-    return [k.strip() for k in (prop(bundle, element, name) or "").split(",") if k.strip()]
-
-
 def get(uow: UnitOfWork, actor: Actor, instance_id: str) -> Instance:
     """The instance, if the actor may see it (company-wide roles see all, branch roles their branch)."""
     inst = uow.instance(instance_id)

@@ -13,7 +13,7 @@ from ..engine.runner import Snapshot
 from ..engine.specs import SpecBundle
 from ..store.models import InboxTask, Instance, Timer
 from ..store.uow import UnitOfWork
-from . import children, escalations, instances
+from . import children, escalations
 from .context import Services
 
 
@@ -87,7 +87,7 @@ def completion(svc: Services, uow: UnitOfWork, inst: Instance, snap: Snapshot, a
 def acting_role(uow: UnitOfWork, bundle: SpecBundle, task, branch: str | None) -> str:
     """The role a new task is offered to: its lane's, or the element's ``fallback_role`` when nobody active
     holds the lane's role in the branch (a branch without a helper: 党群部 coordinates its requests)."""
-    fallback = instances.prop(bundle, task.element, "fallback_role")
+    fallback = bundle.element(task.element).fallback_role
     if fallback and not uow.has_active_holder(task.role, branch):
         return fallback
     return task.role
@@ -95,7 +95,7 @@ def acting_role(uow: UnitOfWork, bundle: SpecBundle, task, branch: str | None) -
 
 def level(bundle: SpecBundle, timer) -> int:
     """A timer's escalation level (0: a reminder)."""
-    return int(timer.kind == "escalate" and instances.prop(bundle, timer.element, "level") or 0)
+    return bundle.element(timer.element).level if timer.kind == "escalate" else 0
 
 
 def due_dates(bundle: SpecBundle, snap: Snapshot) -> dict[str, tuple[datetime, bool]]:

@@ -88,9 +88,10 @@ def _check_attachments(uow: UnitOfWork, form: dict | None, data: dict, row: Inbo
 def _check_gate(uow: UnitOfWork, bundle, row: InboxTask, inst: Instance, data: dict) -> None:
     """A task with ``gate=children_closed`` may set ``gate_field`` true only when every child it opened
     (an inspection's rectification tickets) has ended."""
-    if instances.prop(bundle, row.element, "gate") != "children_closed":
+    props = bundle.element(row.element)
+    if props.gate != "children_closed":
         return
-    field = instances.prop(bundle, row.element, "gate_field") or "passed"
+    field = props.gate_field
     if data.get(field) is True:
         still_open = [c for c in uow.children_of(inst.id) if c.status == "running"]
         if still_open:
