@@ -62,7 +62,7 @@ def measure_month(api, child, reps):
     for _ in range(reps):
         task = api.task("supervisor", "spot_check", child)
         with svc.uow() as uow:
-            inst = uow.instance(child)
+            inst = uow.instances.get(child)
             bundle = flows_instances.bundle_of(svc, uow, inst)
             state, version = inst.state, inst.version
         now = svc.clock.now()
@@ -128,7 +128,7 @@ def main(reps: int = 8):
     m1, m12 = statistics.median(http1), statistics.median(http12)
     print(f"month 1 completion median {ms(m1)}; month 12 {ms(m12)}; ratio {m12 / m1:.2f}x (target <= 1.5x)")
     with api.svc.uow() as uow:
-        parent = uow.instance(iid)
+        parent = uow.instances.get(iid)
         print(f"parent state after 12 months: {len(parent.state)} bytes; month child states are independent")
 
 

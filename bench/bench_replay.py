@@ -65,7 +65,7 @@ def build(folder: Path, count: int, steps: int):
     with svc.uow() as uow:
         load_demo(svc, uow, DEMO_PASSWORD)
     with svc.uow() as uow:
-        sup = Actor("supervisor", uow.grants_of(uow.user_by_name("supervisor")))  # also the helper of jg2
+        sup = Actor("supervisor", uow.identity.grants_of(uow.identity.user("supervisor")))  # also the helper of jg2
     ids = []
     for _ in range(count):
         with svc.uow() as uow:
@@ -74,7 +74,7 @@ def build(folder: Path, count: int, steps: int):
             ids.append(inst.id)
         for k in range(steps):
             with svc.uow() as uow:
-                row = [r for r in uow.open_tasks_of(ids[-1]) if r.kind == "user"][0]
+                row = [r for r in uow.inbox.open_of(ids[-1]) if r.kind == "user"][0]
             with svc.uow() as uow:
                 tasks.complete(svc, uow, sup, row.id, {"indicator": "台账齐全率", "value": k})
     return svc, ids
@@ -102,7 +102,7 @@ def main() -> None:
     (root / "one").mkdir()
     SVC, (iid,) = build(root / "one", 1, STEPS)
     with SVC.uow() as uow:
-        rec = audit.record_of(uow, uow.instance(iid))
+        rec = audit.record_of(uow, uow.instances.get(iid))
     bundle = audit.bundle_of_record(SVC, rec)
     assert len(rec.events) == STEPS + 1
     replays, bares = [], []

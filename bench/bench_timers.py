@@ -54,7 +54,7 @@ def base_db(folder: Path) -> None:
 
 def svc_grants(svc, username):
     with svc.uow() as uow:
-        return uow.grants_of(uow.user_by_name(username))
+        return uow.identity.grants_of(uow.identity.user(username))
 
 
 def filler_instance(conn, now, spec_sha) -> str:

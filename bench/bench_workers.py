@@ -38,7 +38,7 @@ def prepare(n: int):
         with svc.uow() as uow:
             inst = flows_instances.start(svc, uow, Actor.system(), "pairing", dict(START))
             uow.commit()
-            rows = {r.element: r.id for r in uow.open_tasks_of(inst.id)}
+            rows = {r.element: r.id for r in uow.inbox.open_of(inst.id)}
         work[i % CLIENTS] += [(rows["sign_helper"], "supervisor"), (rows["sign_secretary"], "sec_jg2")]
     svc.db_engine.dispose()
     return cfg.database_url, work

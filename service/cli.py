@@ -175,10 +175,10 @@ def tasks_assign(task_id: str, assignee: str, reason: str, by: str) -> None:
     svc = _services()
     try:
         with svc.uow() as uow:
-            user = uow.active_user(by)
+            user = uow.identity.active_user(by)
             if user is None:
                 raise click.ClickException(f"no active user {by}")
-            flows_tasks.assign(svc, uow, Actor(by, uow.grants_of(user)), task_id, assignee, reason)
+            flows_tasks.assign(svc, uow, Actor(by, uow.identity.grants_of(user)), task_id, assignee, reason)
     except BranchflowError as exc:
         raise click.ClickException(f"{exc.errors[0]['field'] + ': ' if exc.errors else ''}{exc.message}")
     click.echo(f"assigned {task_id} to {assignee}")

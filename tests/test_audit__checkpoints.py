@@ -34,7 +34,7 @@ def forge(api, iid: str, seq: int, actor: str) -> None:
     """Rewrite event ``seq``'s actor and recompute every later hash and the chain head, as a database
     writer who knows the hash function would."""
     with api.svc.uow() as uow:
-        rows = [dict(events.content_of(e)) for e in uow.events(iid)]
+        rows = [dict(events.content_of(e)) for e in uow.events.of(iid)]
     rows[seq - 1]["actor"] = actor
     prev, hashes = events.GENESIS, []
     for content in rows:
@@ -120,7 +120,7 @@ def test_an_export_carries_its_inclusion_proof_checked_offline(api, pairing, sig
 def test_auditors_receive_and_can_pull_the_checkpoints(api, pairing, signed):
     line = checkpoints.make(api.svc)
     with api.svc.uow() as uow:
-        messages = [m for m in uow.outbox() if m.recipient == AUDITOR]
+        messages = [m for m in uow.outbox.listed() if m.recipient == AUDITOR]
     assert messages and json.loads(messages[0].body)["root"] == line["root"]
     pulled = api.get("/api/audit/checkpoints", AUDITOR).get_json()["items"]
     assert [p["signature"] for p in pulled] == [line["signature"]]

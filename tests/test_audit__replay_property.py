@@ -67,7 +67,7 @@ def open_tasks(api: Api, roots: list[str]) -> list[dict]:
 
 def stored_states(api: Api) -> dict[tuple[str, int], str]:
     with api.svc.uow() as uow:
-        return {(i.id, i.version): i.state for i in uow.instances(limit=1000)[0]}
+        return {(i.id, i.version): i.state for i in uow.queries.instance_page(limit=1000)[0]}
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -105,7 +105,7 @@ def test_replay_reproduces_every_stored_state(data):
     # every state ever stored is what replay gives right after that event
     records = {}
     with api.svc.uow() as uow:
-        for inst in uow.instances(limit=1000)[0]:
+        for inst in uow.queries.instance_page(limit=1000)[0]:
             records[inst.id] = audit.record_of(uow, inst)
     for (iid, version), state in seen.items():
         rec = records[iid]

@@ -55,7 +55,7 @@ def test_loading_the_year_rearms_provisional_deadlines(api):
     assert {"year": 2027, "source": "测试用日程（非官方）", "loaded": True} in api.get("/api/calendar/years", SUP).get_json()
     # the re-arm is in the instance's history with the schedule that caused it
     with api.svc.uow() as uow:
-        rearm = [e for e in uow.events(iid) if e.type == "rearm"]
+        rearm = [e for e in uow.events.of(iid) if e.type == "rearm"]
     assert len(rearm) == 1 and rearm[0].actor == "admin" and rearm[0].data["calendar"]["holidays"] == TEST_2027["holidays"]
     # the old due instant no longer reminds or escalates; the new ones do
     api.travel(T("2027-01-05T18:00:01+08:00"))
@@ -75,7 +75,7 @@ def test_loading_again_moves_nothing_and_logs_nothing(api):
     r = api.post("/api/calendar/years", "admin", json=TEST_2027)
     assert r.status_code == 200 and r.get_json()["rearmed"] == []
     with api.svc.uow() as uow:
-        assert [e.type for e in uow.events(iid)].count("rearm") == 1
+        assert [e.type for e in uow.events.of(iid)].count("rearm") == 1
 
 
 def test_a_restarted_service_keeps_the_loaded_year(api, tmp_path):

@@ -60,7 +60,7 @@ def test_a_step_that_is_rolled_back_leaves_nothing_warm(tmp_path):
     svc = api.svc
     task = api.task(HELPER, "sign_helper", iid)
     with svc.uow() as uow:  # the step runs, then the transaction ends without a commit
-        inst = uow.instance(iid)
+        inst = uow.instances.get(iid)
         step = instances.Step(event_types.Complete(task["id"], {"signed": True}), instances.SYSTEM)
         instances.apply(svc, uow, inst, step)
     assert len(svc.workflows) == 0

@@ -79,7 +79,7 @@ def subject(msg) -> str:
 
 def statuses(api) -> list[tuple[str, str]]:
     with api.svc.uow() as uow:
-        return [(o.channel, o.status) for o in uow.outbox()]
+        return [(o.channel, o.status) for o in uow.outbox.listed()]
 
 
 def test_reminder_and_escalation_arrive_by_email(api, smtp):
@@ -115,7 +115,7 @@ def test_smtp_down_retries_with_backoff_then_gives_up(api):
     assert len(drain(api.svc, now + timedelta(minutes=1)).retry) == 1
     assert len(drain(api.svc, now + timedelta(minutes=4)).failed) == 1
     with api.svc.uow() as uow:
-        row, = uow.outbox()
+        row, = uow.outbox.listed()
     assert row.status == "failed" and row.attempts == 3 and "SMTP 127.0.0.1" in row.error
 
 
@@ -158,7 +158,7 @@ def test_a_drain_that_crashed_mid_send_is_taken_over(api, smtp):
     fire_due(api.svc)
     now = api.svc.clock.now()
     with api.svc.uow() as uow:  # a drain claimed the message and died before recording anything
-        assert len(uow.claim_outbox(now, ["email"], "dead-drain", 10, now)) == 1
+        assert len(uow.outbox.claim(now, ["email"], "dead-drain", 10, now)) == 1
         uow.commit()
     api.svc.channels["email"] = EmailChannel(controller.hostname, controller.port)
     assert drain(api.svc, now + timedelta(minutes=1)).sent == []

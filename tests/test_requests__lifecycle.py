@@ -86,4 +86,4 @@ def test_requests_are_scoped_to_the_branch_and_its_pairing(api):
     start(api, "resource_request", dict(REQUEST, branch="jg2"), expect=403)
     start(api, "guidance_feedback", FEEDBACK, user=HELPER_SB, expect=403)
     with api.svc.uow() as uow:
-        assert uow.instances(process="resource_request")[1] == 0
+        assert uow.queries.instance_page(process="resource_request")[1] == 0

@@ -36,7 +36,7 @@ def names(rows) -> list[str]:
 
 def inbox(api, grants, **kw):
     with api.svc.uow() as uow:
-        rows, total = uow.inbox(tuple(grants), **kw)
+        rows, total = uow.queries.inbox_page(tuple(grants), **kw)
         return [r for r in rows if r.id.startswith("t-")], total
 
 
@@ -46,7 +46,7 @@ def test_order_scope_and_totals(api):
     rows, total = inbox(api, grants)
     assert names(rows) == ["h4", "s1", "h1", "h2", "s2"]  # by due date, undated last (by creation)
     with api.svc.uow() as uow:
-        assert total == len(uow.inbox(tuple(grants), limit=200)[0])  # every visible open task, counted once
+        assert total == len(uow.queries.inbox_page(tuple(grants), limit=200)[0])  # every visible open task, counted once
     # a company-wide grant of a role covers its branch grants: nothing is counted twice
     rows, total_wide = inbox(api, [Grant("helper"), Grant("helper", "jg2")], limit=200)
     assert names(rows) == ["h3", "h4", "h1", "h2"] and total_wide == len(rows) + _others(api, "helper")
@@ -55,7 +55,7 @@ def test_order_scope_and_totals(api):
 def _others(api, role) -> int:
     """Open tasks of ``role`` that the pairing itself created (not seeded here)."""
     with api.svc.uow() as uow:
-        return len([r for r in uow.inbox((Grant(role),), limit=200)[0] if not r.id.startswith("t-")])
+        return len([r for r in uow.queries.inbox_page((Grant(role),), limit=200)[0] if not r.id.startswith("t-")])
 
 
 def test_pages_are_stable_and_filters_apply(api):

@@ -21,7 +21,7 @@ def test_a_concurrent_writer_makes_the_completion_a_conflict_and_nothing_of_it_i
     svc = api.svc
     with svc.uow() as uow:
         actor = _actor_of(api, uow, HELPER)
-        loaded = uow.task_with_instance(task["id"])  # held, as the use case holds what it loaded
+        loaded = uow.inbox.with_instance(task["id"])  # held, as the use case holds what it loaded
         assert loaded[1].version == before["version"]
         # another writer moves the instance on after we loaded it (as a second worker would)
         uow.session.connection().execute(text("UPDATE instances SET version = version + 1 WHERE id = :id"), {"id": iid})

@@ -45,7 +45,7 @@ def test_a_start_whose_first_task_reaches_nobody_is_refused_naming_the_role(api,
     error = r.get_json()["error"]["errors"][0]
     assert error["field"] == "variables.branch" and "secretary" in error["message"] and "设备党支部" in error["message"]
     with api.svc.uow() as uow:
-        assert uow.instances(process="rectification")[1] == 0  # nothing was started
+        assert uow.queries.instance_page(process="rectification")[1] == 0  # nothing was started
     assert run(api, tmp_path, "users", "enable", "sec_sb").exit_code == 0
     file_ticket(api, user="supervisor")
 

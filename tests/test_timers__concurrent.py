@@ -91,7 +91,7 @@ def test_a_sweep_killed_while_firing_leaves_its_timers_due(api, tmp_path):
     watcher.dispose()
     holder.dispose()
     with api.svc.uow() as uow:
-        assert {t.status for t in uow.due_timers_of(iid, DUE)} == {"pending"}  # nothing half-fired
+        assert {t.status for t in uow.timers.due_of(iid, DUE)} == {"pending"}  # nothing half-fired
     result = fire_due(api.svc, DUE)
     assert sorted(f["kind"] for f in result.fired) == ["escalate", "remind"]
     assert fire_due(api.svc, DUE).fired == []

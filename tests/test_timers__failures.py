@@ -31,7 +31,7 @@ def _statuses(api, iid) -> dict:
 def test_broken_instance_parks_timers_failed_admin_requeues_and_next_sweep_fires(api):
     broken, healthy = to_supply_tools(api), to_supply_tools(api)
     with api.svc.uow() as uow:
-        inst = uow.instance(broken)
+        inst = uow.instances.get(broken)
         good_state, inst.state = inst.state, "{not json"
         uow.commit()
     api.travel(DUE)
@@ -50,7 +50,7 @@ def test_broken_instance_parks_timers_failed_admin_requeues_and_next_sweep_fires
     assert fire_due(api.svc).fired == []
 
     with api.svc.uow() as uow:
-        uow.instance(broken).state = good_state
+        uow.instances.get(broken).state = good_state
         uow.commit()
     r = api.post("/api/timers/requeue", "admin", json={"ids": ["no-such-timer"]})
     assert r.status_code == 404 and r.get_json()["error"]["errors"][0]["field"] == "ids"
@@ -69,7 +69,7 @@ def test_parking_leaves_rows_another_transaction_fired_or_cancelled(api):
         rows = list(uow.session.scalars(select(Timer).where(Timer.instance_id == iid).order_by(Timer.due_at)))
         uow.update_rows(Timer, [rows[0].id], status="fired")
         uow.update_rows(Timer, [rows[1].id], status="cancelled")
-        parked = uow.park_failed_timers([r.id for r in rows], "boom")
+        parked = uow.timers.park_failed([r.id for r in rows], "boom")
         uow.commit()
     assert parked == sorted(r.id for r in rows[2:])
     with api.svc.uow() as uow:
@@ -103,7 +103,7 @@ def test_instance_held_by_another_transaction_is_left_pending_not_failed(api):
 def test_cli_lists_and_requeues_failed_timers(api):
     iid = to_supply_tools(api)
     with api.svc.uow() as uow:
-        inst = uow.instance(iid)
+        inst = uow.instances.get(iid)
         good_state, inst.state = inst.state, "{not json"
         uow.commit()
     assert fire_due(api.svc, DUE).failed
@@ -119,7 +119,7 @@ def test_cli_lists_and_requeues_failed_timers(api):
     assert {json.loads(line)["instance_id"] for line in listed.stdout.splitlines()} == {iid}
     assert run("requeue").returncode != 0  # neither ids nor --all
     with api.svc.uow() as uow:
-        uow.instance(iid).state = good_state
+        uow.instances.get(iid).state = good_state
         uow.commit()
     requeued = run("requeue", "--all")
     assert requeued.returncode == 0 and "re-queued 2" in requeued.stdout

@@ -18,7 +18,7 @@ class Checklists(MethodView):
     @blp.response(200, ChecklistOut(many=True))
     def get(self):
         """Every version of the 互查量化清单, newest first."""
-        return [inspections.checklist_view(c) for c in request_uow().checklists()]
+        return [inspections.checklist_view(c) for c in request_uow().checklists.all()]
 
     @blp.arguments(ChecklistIn)
     @blp.response(201, ChecklistOut)

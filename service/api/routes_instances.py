@@ -16,8 +16,8 @@ def instance_detail(svc, uow, inst) -> dict:
     """An instance with its open tasks and child instances."""
     now = svc.clock.now()
     view = {c: getattr(inst, c) for c in inst.__table__.columns.keys() if c != "state"}
-    view["open_tasks"] = [task_view(r, now) for r in uow.open_tasks_of(inst.id)]
-    view["children"] = uow.children_of(inst.id)
+    view["open_tasks"] = [task_view(r, now) for r in uow.inbox.open_of(inst.id)]
+    view["children"] = uow.instances.children_of(inst.id)
     return view
 
 
@@ -38,7 +38,7 @@ class Instances(MethodView):
         """Instances I may see (company roles: all; branch roles: their branches), newest first."""
         who = actor()
         scope = None if who.company_wide else who.home_branches()
-        rows, total = request_uow().instances(process=q.get("process"), branch=q.get("branch"), status=q.get("status"),
+        rows, total = request_uow().queries.instance_page(process=q.get("process"), branch=q.get("branch"), status=q.get("status"),
                                               branches=scope, limit=q["per_page"],
                                               offset=(q["page"] - 1) * q["per_page"])
         return {"items": rows, "total": total, "page": q["page"], "per_page": q["per_page"]}

@@ -60,7 +60,7 @@ def _safe_name(filename: str | None, kind: str) -> str:
 def upload(svc: Services, uow: UnitOfWork, actor: Actor, branch: str | None, filename: str | None,
            stream) -> Attachment:
     """Store an evidence file for ``branch``; the caller must file work for that branch."""
-    if branch is None or "\x00" in branch or uow.branch(branch) is None:
+    if branch is None or "\x00" in branch or uow.identity.branch(branch) is None:
         raise ValidationFailed(f"unknown branch {branch!r}", field="branch")
     if not may_act_as_any(actor.grants, FILE_EVIDENCE, branch):
         raise Forbidden(f"you do not file evidence for branch {branch}")
@@ -109,7 +109,7 @@ def _path(svc: Services, sha: str) -> Path:
 
 def fetch(svc: Services, uow: UnitOfWork, actor: Actor, attachment_id: str) -> tuple[Attachment, Path]:
     """An attachment and its file, if the actor sees its branch."""
-    row = uow.attachment(attachment_id)
+    row = uow.attachments.get(attachment_id)
     if row is None or not actor.sees_branch(row.branch):
         raise NotFound(f"no attachment {attachment_id}")
     path = _path(svc, row.sha256)

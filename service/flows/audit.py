@@ -70,15 +70,15 @@ class AuditRecord:
 
 def record_of(uow: UnitOfWork, inst: Instance) -> AuditRecord:
     """The audit record of a stored instance."""
-    evs = [dict(events.content_of(e), prev_hash=e.prev_hash, hash=e.hash) for e in uow.events(inst.id)]
-    spec = uow.spec(inst.spec_sha)
+    evs = [dict(events.content_of(e), prev_hash=e.prev_hash, hash=e.hash) for e in uow.events.of(inst.id)]
+    spec = uow.instances.spec(inst.spec_sha)
     shas = sorted({sha for e in evs for sha in ((e["data"] or {}).get("ctx") or {}).get("years", {}).values()})
     return AuditRecord(
         instance={k: getattr(inst, k) for k in _INSTANCE_FIELDS},
         events=evs,
         spec=None if spec is None else {"sha256": spec.sha256, "process_id": spec.process_id,
                                         "bpmn_xml": spec.bpmn_xml, "forms": spec.forms},
-        schedules=uow.schedules(shas),
+        schedules=uow.calendar.schedules(shas),
     )
 
 
@@ -100,7 +100,7 @@ def history(uow: UnitOfWork, actor: Actor, instance_id: str) -> list[dict]:
     """Every event in order, with the Chinese name of the element and of the acting role."""
     inst = _visible(uow, actor, instance_id)
     return [dict(events.content_of(e), prev_hash=e.prev_hash, hash=e.hash,
-                 role_label=ROLE_LABELS.get(e.role) if e.role else None) for e in uow.events(inst.id)]
+                 role_label=ROLE_LABELS.get(e.role) if e.role else None) for e in uow.events.of(inst.id)]
 
 
 def export(uow: UnitOfWork, actor: Actor, instance_id: str) -> dict:
@@ -351,7 +351,7 @@ def verify_all(svc: Services):
     """Verify every stored instance (oldest first), each in its own read transaction; yields each report as
     soon as it is made."""
     with svc.uow() as uow:
-        ids = uow.all_instance_ids()
+        ids = uow.instances.all_ids()
     for instance_id in ids:
         with svc.uow() as uow:
-            yield verify_record(svc, record_of(uow, uow.instance(instance_id)))
+            yield verify_record(svc, record_of(uow, uow.instances.get(instance_id)))

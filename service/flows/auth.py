@@ -45,16 +45,16 @@ def login(svc: Services, uow: UnitOfWork, username: str, password: str) -> tuple
     workers share it."""
     now = svc.clock.now()
     name = username[:64]
-    attempts, locked_until = uow.count_login_attempt(name, now)
+    attempts, locked_until = uow.identity.count_login_attempt(name, now)
     limit = svc.settings.login_max_failures
     if locked_until is None and attempts > limit:  # parallel guesses beyond the limit: lock without checking
         locked_until = now + timedelta(minutes=svc.settings.login_lock_minutes)
-        uow.lock_login(name, locked_until)
+        uow.identity.lock_login(name, locked_until)
     uow.commit()
     if locked_until is not None and locked_until > now:
         wait = int((locked_until - now).total_seconds()) + 1
         raise TooManyAttempts(f"too many failed logins for {username}: try again in {wait} s", retry_after=wait)
-    user = uow.user_by_name(username)
+    user = uow.identity.user(username)
     ph = hasher(svc)
     try:
         if user is None or not user.active:
@@ -63,10 +63,10 @@ def login(svc: Services, uow: UnitOfWork, username: str, password: str) -> tuple
         ph.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         if attempts >= limit:
-            uow.lock_login(name, now + timedelta(minutes=svc.settings.login_lock_minutes))
+            uow.identity.lock_login(name, now + timedelta(minutes=svc.settings.login_lock_minutes))
             uow.commit()
         raise Unauthenticated("wrong username or password") from None
-    uow.forget_login_attempts(name)
+    uow.identity.forget_login_attempts(name)
     token = secrets.token_urlsafe(32)
     expires = now + timedelta(hours=svc.settings.token_ttl_hours)
     uow.add(Token(token_hash=_digest(token), user_id=user.id, issued_at=now, expires_at=expires))
@@ -78,7 +78,7 @@ def authenticate(svc: Services, uow: UnitOfWork, token: str | None) -> Actor:
     """The actor behind a bearer token, or Unauthenticated."""
     if not token:
         raise Unauthenticated("missing bearer token")
-    rows = uow.principal(_digest(token))
+    rows = uow.identity.principal(_digest(token))
     if not rows or rows[0][1] is not None:
         raise Unauthenticated("unknown or revoked token")
     expires_at, _revoked, username, active = rows[0][:4]
@@ -91,7 +91,7 @@ def authenticate(svc: Services, uow: UnitOfWork, token: str | None) -> Actor:
 
 def revoke(svc: Services, uow: UnitOfWork, token: str) -> None:
     """Revoke a token (logout)."""
-    row = uow.token(_digest(token))
+    row = uow.identity.token(_digest(token))
     if row is not None and row.revoked_at is None:
         row.revoked_at = svc.clock.now()
         uow.commit()
@@ -104,12 +104,12 @@ def add_user(svc: Services, uow: UnitOfWork, username: str, password: str, displ
         raise ValidationFailed("username: 1–64 letters, digits, - or _", field="username")
     if len(password) < 8:
         raise ValidationFailed("password must have at least 8 characters", field="password")
-    if uow.user_by_name(username) is not None:
+    if uow.identity.user(username) is not None:
         raise ValidationFailed(f"user {username} exists", field="username")
     for g in grants:
         if g.role not in ROLE_LABELS or g.role == "system":
             raise ValidationFailed(f"unknown role {g.role}", field="role")
-        if g.branch is not None and uow.branch(g.branch) is None:
+        if g.branch is not None and uow.identity.branch(g.branch) is None:
             raise ValidationFailed(f"unknown branch {g.branch}", field="branch")
     if email is not None and not _EMAIL.fullmatch(email):
         raise ValidationFailed(f"not an e-mail address: {email}", field="email")
@@ -125,11 +125,11 @@ def add_user(svc: Services, uow: UnitOfWork, username: str, password: str, displ
 
 def set_active(svc: Services, uow: UnitOfWork, username: str, active: bool) -> User:
     """Enable or disable an account; disabling revokes its tokens (its open personal tasks become stranded)."""
-    user = uow.user_by_name(username)
+    user = uow.identity.user(username)
     if user is None:
         raise NotFound(f"no user {username}", field="username")
     user.active = active
     if not active:
-        uow.revoke_tokens_of(user.id, svc.clock.now())
+        uow.identity.revoke_tokens_of(user.id, svc.clock.now())
     uow.commit()
     return user

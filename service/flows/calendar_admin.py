@@ -25,10 +25,10 @@ def refresh(svc: Services) -> None:
             schedule = YearSchedule.from_dict(json.loads(path.read_text(encoding="utf-8")))
             years[schedule.year] = schedule
     with svc.uow() as uow:
-        for row in uow.calendar_years():
+        for row in uow.calendar.years():
             years[row.year] = YearSchedule.from_dict(row.data)
         for schedule in years.values():  # audit: every schedule a deadline used stays retrievable
-            uow.keep_schedule(schedule.sha256(), schedule.year, schedule.to_dict(), svc.clock.now())
+            uow.calendar.keep_schedule(schedule.sha256(), schedule.year, schedule.to_dict(), svc.clock.now())
         uow.commit()
     svc.use_calendar_years(list(years.values()))
 
@@ -54,13 +54,13 @@ def load_year(svc: Services, uow: UnitOfWork, actor: Actor, data: object) -> dic
         schedule = YearSchedule.from_dict(data)
     except ScheduleError as exc:
         raise ValidationFailed(str(exc), field=exc.field) from None
-    row = uow.calendar_year(schedule.year)
+    row = uow.calendar.year(schedule.year)
     if row is None:
         uow.add(CalendarYear(year=schedule.year, data=schedule.to_dict(), loaded_at=svc.clock.now(),
                              loaded_by=actor.name))
     else:
         row.data, row.loaded_at, row.loaded_by = schedule.to_dict(), svc.clock.now(), actor.name
-    uow.keep_schedule(schedule.sha256(), schedule.year, schedule.to_dict(), svc.clock.now())
+    uow.calendar.keep_schedule(schedule.sha256(), schedule.year, schedule.to_dict(), svc.clock.now())
     uow.commit()
     svc.use_calendar_years(list(svc.calendar.loaded_years.values()) + [schedule])
     return {"year": schedule.year, "source": schedule.source,
@@ -78,18 +78,18 @@ def rearm_provisional(svc: Services, actor: Actor, schedule: dict | None = None)
     history shows which official notice changed the deadline."""
     changed = []
     with svc.uow() as uow:
-        ids = uow.provisional_timer_instances()
+        ids = uow.timers.provisional_instances()
     for instance_id in ids:
         with svc.uow() as uow:
-            inst = uow.instance(instance_id, for_update=True)
+            inst = uow.instances.get(instance_id, for_update=True)
             if inst is None or inst.status != "running":
                 continue
             now = svc.clock.now()
             step = instances.Step(event_types.Rearm("calendar year loaded", schedule), actor, None,
                                   "工作日历更新，重算期限")
-            before = uow.sync_marks(inst.id)[0]  # pending timers: id -> (due_at, provisional)
+            before = uow.instances.rows_to_project(inst.id)[0]  # pending timers: id -> (due_at, provisional)
             instances.apply(svc, uow, inst, step, now)
-            after = uow.sync_marks(inst.id)[0]
+            after = uow.instances.rows_to_project(inst.id)[0]
             if before == after:
                 continue  # nothing moved: leave no event (closing the unit of work rolls back)
             uow.commit()

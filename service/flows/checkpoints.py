@@ -115,13 +115,13 @@ def make(svc: Services, now: datetime | None = None) -> dict | None:
     key = load_private(svc.settings.audit_key)
     now = now or svc.clock.now()
     with svc.uow() as uow:
-        last = uow.last_checkpoint()
-        leaves = [list(row) for row in uow.chain_heads() if row[1] >= 1]
+        last = uow.checkpoints.last()
+        leaves = [list(row) for row in uow.instances.chain_heads() if row[1] >= 1]
         before = {i: (v, h) for i, v, h in (last.leaves if last else [])}
         if last is not None and leaves == last.leaves:
             line = None
         else:
-            delta = {i: [list(e) for e in uow.event_hashes(i, before.get(i, (0, None))[0], v)]
+            delta = {i: [list(e) for e in uow.events.hashes(i, before.get(i, (0, None))[0], v)]
                      for i, v, h in leaves if before.get(i) != (v, h)}
             line = {"format": FORMAT, "seq": (last.seq if last else 0) + 1, "at": now.isoformat(),
                     "size": len(leaves), "root": merkle.root([leaf_bytes(*leaf) for leaf in leaves]).hex(),
@@ -132,7 +132,7 @@ def make(svc: Services, now: datetime | None = None) -> dict | None:
             line["delta"] = delta
             uow.add(Checkpoint(seq=line["seq"], at=now, size=line["size"], root=line["root"], line=line,
                                leaves=leaves))
-            notify.enqueue(svc, uow, uow.users_with("auditor", None), f"【审计检查点】第{line['seq']}号",
+            notify.enqueue(svc, uow, uow.identity.users_with("auditor", None), f"【审计检查点】第{line['seq']}号",
                            json.dumps(line, ensure_ascii=False), instance_id=None, task_id=None, at=now)
             try:
                 uow.commit()
@@ -150,7 +150,7 @@ def hand_to_witness(svc: Services) -> int:
     path = Path(path)
     held = _last_seq(path)
     with svc.uow() as uow:
-        missing = uow.checkpoints(after=held)
+        missing = uow.checkpoints.after(after=held)
     if missing:
         with open(path, "a", encoding="utf-8") as out:
             for row in missing:
@@ -173,7 +173,7 @@ def _last_seq(path: Path) -> int:
 
 def listed(uow: UnitOfWork, after: int, limit: int) -> list[dict]:
     """Witness lines after ``after``, oldest first (an auditor may pull them instead of receiving them)."""
-    return [row.line for row in uow.checkpoints(after=after, limit=limit)]
+    return [row.line for row in uow.checkpoints.after(after=after, limit=limit)]
 
 
 # -- verifying ----------------------------------------------------------------------------------
@@ -239,7 +239,7 @@ def verify_witnessed(svc: Services, lines: list[dict], public: Ed25519PublicKey)
     if findings:
         return findings
     with svc.uow() as uow:
-        stored = uow.event_hash_map()
+        stored = uow.events.hash_map()
     first: dict[str, Finding] = {}
     for (instance_id, seq), (event_hash, checkpoint) in sorted(witnessed.items()):
         now = stored.get((instance_id, seq))
@@ -255,7 +255,7 @@ def verify_witnessed(svc: Services, lines: list[dict], public: Ed25519PublicKey)
 def inclusion_of(uow: UnitOfWork, instance_id: str) -> dict | None:
     """The newest checkpoint (signed fields and signature) and the inclusion proof of ``instance_id`` in it,
     for an export; None when no checkpoint covers the instance yet."""
-    last = uow.last_checkpoint()
+    last = uow.checkpoints.last()
     if last is None:
         return None
     index = next((n for n, leaf in enumerate(last.leaves) if leaf[0] == instance_id), None)

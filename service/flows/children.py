@@ -16,7 +16,7 @@ def start_waited(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBun
     """Start one child per message wait that names a child process and has none yet; the child gets the
     fields of the waiting task's data that ``child_inputs`` lists."""
     for wait in snap.waits:
-        if wait.child_process and uow.child_for_wait(inst.id, wait.task_id) is None:
+        if wait.child_process and uow.instances.child_for_wait(inst.id, wait.task_id) is None:
             inputs = bundle.element(wait.element).child_inputs
             data = svc.engine.task_data(wf, wait.task_id)
             instances.start(svc, uow, instances.SYSTEM, wait.child_process, {k: data[k] for k in inputs if k in data},
@@ -25,7 +25,7 @@ def start_waited(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBun
 
 def notify_parent(svc: Services, uow: UnitOfWork, child: Instance, at: datetime) -> None:
     """A joined child ended: deliver ``<process>_done`` to the wait of its parent that joins on it."""
-    parent = uow.instance(child.parent_id, for_update=True)  # writers lock child, then parent: never the reverse
+    parent = uow.instances.get(child.parent_id, for_update=True)  # writers lock child, then parent: never the reverse
     message = f"{child.process_id}_done"
     step = instances.Step(event_types.DeliverMessage(message, {"child": child.id}, child.id), instances.SYSTEM,
                           element=None, element_name=child.title)

@@ -29,12 +29,12 @@ DEMO_USERS = [
 def load_demo(svc: Services, uow: UnitOfWork, password: str | None = None) -> list[tuple[str, str, str]]:
     """Create branches and demo users (idempotent); return (username, display name, password) created."""
     for code, name in BRANCHES.items():
-        if uow.branch(code) is None:
+        if uow.identity.branch(code) is None:
             uow.add(Branch(code=code, name=name))
     uow.flush()
     created = []
     for username, display, grants in DEMO_USERS:
-        if uow.user_by_name(username) is not None:
+        if uow.identity.user(username) is not None:
             continue
         pw = password or secrets.token_urlsafe(9)
         # example.com is reserved for documentation (RFC 2606): demo mail never reaches a real person

@@ -39,7 +39,7 @@ def reachable(uow: UnitOfWork, target: str) -> str:
     """``target``, or the next role up the line of oversight that an active person holds."""
     line = OVERSIGHT[OVERSIGHT.index(target):] if target in OVERSIGHT else (target,) + OVERSIGHT
     for role in line:
-        if uow.has_active_holder(role, None):
+        if uow.identity.has_active_holder(role, None):
             return role
     return target
 
@@ -56,7 +56,7 @@ def escalate(svc: Services, uow: UnitOfWork, inst: Instance, task: InboxTask, ti
                       instance_id=inst.id, process_id=inst.process_id, kind="escalation", element=timer.element,
                       name=f"督办（{label}）：{task.name}", role=target, branch=None, form=None, status="open",
                       due_at=None, escalation_level=timer.level, ref_task_id=task.id, created_at=now))
-    notify.enqueue(svc, uow, uow.users_with(target, None), f"【{label}督办】{task.name}已逾期",
+    notify.enqueue(svc, uow, uow.identity.users_with(target, None), f"【{label}督办】{task.name}已逾期",
                    f"{inst.title}：{ROLE_LABELS.get(task.role, task.role)}的任务「{task.name}」"
                    f"已于 {local_time(task.due_at)} 逾期未办，请督办。", instance_id=inst.id, task_id=task.id, at=now)
     instances.record(uow, inst, instances.Step(event_types.Escalation(task.id, timer.level, target),

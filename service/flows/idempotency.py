@@ -43,14 +43,14 @@ def begin(svc: Services, uow: UnitOfWork, username: str, key: str, operation: st
         raise ValidationFailed(f"{HEADER}: 1–64 visible ASCII characters", field=HEADER)
     print_ = fingerprint(operation, body)
     now = svc.clock.now()
-    row = uow.idempotency_key(username, key)
+    row = uow.idempotency.get(username, key)
     if row is not None and row.created_at < now - KEEP:
         uow.delete(row)
         uow.flush()
         row = None
     if row is None:
         try:
-            uow.reserve_idempotency_key(IdempotencyKey(username=username, key=key, operation=operation,
+            uow.idempotency.reserve(IdempotencyKey(username=username, key=key, operation=operation,
                                                        fingerprint=print_, created_at=now))
             return None
         except Conflict:
@@ -64,7 +64,7 @@ def begin(svc: Services, uow: UnitOfWork, username: str, key: str, operation: st
 
 def finish(uow: UnitOfWork, username: str, key: str, status_code: int, body: str) -> None:
     """Store the answer of the committed write that reserved ``key``."""
-    row = uow.idempotency_key(username, key)
+    row = uow.idempotency.get(username, key)
     if row is not None and row.status_code is None:
         row.status_code, row.response = status_code, body
         uow.commit()

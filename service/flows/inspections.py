@@ -31,7 +31,7 @@ def add_checklist(svc: Services, uow: UnitOfWork, actor: Actor, data: object) ->
     """Publish a new checklist version (earlier rounds keep the version they pinned)."""
     _require_supervisor(actor)
     clean = validate_checklist(data)
-    version = uow.checklist().version + 1
+    version = uow.checklists.get().version + 1
     row = Checklist(version=version, title=clean["title"], items=clean["items"], created_by=actor.name,
                     created_at=svc.clock.now())
     uow.add(row)
@@ -59,8 +59,8 @@ def _check_teams(uow: UnitOfWork, teams: object) -> list[dict]:
             errors.append({"field": f"{where}.members", "message": "members: 1–2 different usernames"})
             continue
         for j, name in enumerate(members):
-            user = uow.user_by_name(name) if isinstance(name, str) else None
-            homes = uow.home_branches(name) if user is not None else set()
+            user = uow.identity.user(name) if isinstance(name, str) else None
+            homes = uow.identity.home_branches(name) if user is not None else set()
             if user is None or not user.active:
                 errors.append({"field": f"{where}.members[{j}]", "message": f"no active user {name!r}"})
             elif not any(g.role in TEAM_ROLES and g.branch and g.source is None for g in user.grants):
@@ -81,7 +81,7 @@ def publish_round(svc: Services, uow: UnitOfWork, actor: Actor, body: dict) -> t
     _require_supervisor(actor)
     quarter = require_quarter(body.get("quarter"))
     version = body.get("checklist_version")
-    checklist = uow.checklist(version) if version is not None else uow.checklist()
+    checklist = uow.checklists.get(version) if version is not None else uow.checklists.get()
     if checklist is None:
         raise ValidationFailed(f"no checklist version {version}", field="checklist_version")
     teams = _check_teams(uow, body.get("teams"))
@@ -97,7 +97,7 @@ def publish_round(svc: Services, uow: UnitOfWork, actor: Actor, body: dict) -> t
                                  "team": team["members"], "checklist": pinned},
                                 parent=round_, parent_wait="inspection_done", via_use_case=True)
         for name in team["members"]:
-            uow.grant(name, "inspector", team["branch"], source=child.id)
+            uow.identity.grant(name, "inspector", team["branch"], source=child.id)
         children.append(child)
     uow.commit()
     return round_, children
@@ -107,7 +107,7 @@ def handbook(svc: Services, uow: UnitOfWork, actor: Actor, round_id: str) -> dic
     """The 标准化经验手册 of a round: the supervisor's compiled highlights and each branch's inspection.
 
     Everyone may read a compiled handbook (it is distributed to every branch); a draft only company-wide roles."""
-    round_ = uow.instance(round_id)
+    round_ = uow.instances.get(round_id)
     if round_ is None or round_.process_id != "inspection_round":
         raise NotFound(f"no inspection round {round_id}")
     data = round_.summary or {}
@@ -115,7 +115,7 @@ def handbook(svc: Services, uow: UnitOfWork, actor: Actor, round_id: str) -> dic
     if not compiled and not actor.company_wide:
         raise NotFound(f"no inspection round {round_id}")
     branches = []
-    for child in uow.children_of(round_.id, "peer_inspection"):
+    for child in uow.instances.children_of(round_.id, "peer_inspection"):
         s = child.summary or {}
         branches.append({"branch": child.branch, "branch_name": BRANCHES.get(child.branch, child.branch),
                          "team": s.get("team", []), "score": s.get("score_pct"), "strengths": s.get("strengths", []),

@@ -23,7 +23,7 @@ def bundle_of(svc: Services, uow: UnitOfWork, inst: Instance) -> SpecBundle:
     """The spec bundle ``inst`` pinned."""
 
     def load():
-        spec = uow.spec(inst.spec_sha)
+        spec = uow.instances.spec(inst.spec_sha)
         return spec.process_id, spec.bpmn_xml, spec.forms
 
     return svc.pinned_bundle(inst.spec_sha, load)
@@ -71,11 +71,11 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
     values = dict(start_form.get("x-defaults", {}))
     forms.validate(start_form, variables, prefix="variables")
     values.update(variables)
-    if "branch" in values and uow.branch(values["branch"]) is None:
+    if "branch" in values and uow.identity.branch(values["branch"]) is None:
         raise ValidationFailed(f"unknown branch {values['branch']!r}", field="variables.branch")
     _check_refs(uow, start_form.get("x-instance-refs", {}), values)
-    if uow.spec(bundle.sha256) is None:  # two first starts at once both store it: the second insert is a no-op
-        uow.keep_spec(Spec(sha256=bundle.sha256, process_id=process, bpmn_xml=bundle.bpmn_xml, forms=bundle.forms,
+    if uow.instances.spec(bundle.sha256) is None:  # two first starts at once both store it: the second insert is a no-op
+        uow.instances.keep_spec(Spec(sha256=bundle.sha256, process_id=process, bpmn_xml=bundle.bpmn_xml, forms=bundle.forms,
                            created_at=svc.clock.now()))
     now = svc.clock.now()
     inst = Instance(id=str(uuid.uuid4()), process_id=process, spec_sha=bundle.sha256, state="", version=1,
@@ -110,7 +110,7 @@ def _check_refs(uow: UnitOfWork, refs: dict, values: dict) -> None:
     for name, process in refs.items():
         if name not in values:
             continue
-        ref = uow.instance(values[name])
+        ref = uow.instances.get(values[name])
         # another branch's instance is answered like an unknown one: no existence oracle
         if ref is None or process != "*" and ref.process_id != process or ref.branch != values.get("branch"):
             raise ValidationFailed(f"no {process} instance {values[name]} of this branch", field=f"variables.{name}")
@@ -169,8 +169,8 @@ def record(uow: UnitOfWork, inst: Instance, step: Step, at: datetime) -> None:
 
 def _check_reachable(uow: UnitOfWork, inst: Instance) -> None:
     """Refuse a start whose first tasks nobody active could act on (they would sit in no inbox)."""
-    missing = [row for row in uow.open_tasks_of(inst.id)
-               if row.assignee is None and not uow.has_active_holder(row.role, row.branch)]
+    missing = [row for row in uow.inbox.open_of(inst.id)
+               if row.assignee is None and not uow.identity.has_active_holder(row.role, row.branch)]
     if missing:
         row = missing[0]
         where = BRANCHES.get(row.branch, row.branch) if row.branch else "the company"
@@ -182,7 +182,7 @@ def _check_reachable(uow: UnitOfWork, inst: Instance) -> None:
 
 def get(uow: UnitOfWork, actor: Actor, instance_id: str) -> Instance:
     """The instance, if the actor may see it (company-wide roles see all, branch roles their branch)."""
-    inst = uow.instance(instance_id)
+    inst = uow.instances.get(instance_id)
     if inst is None or not actor.sees_instance(inst.id, inst.branch):
         raise NotFound(f"no instance {instance_id}")
     return inst

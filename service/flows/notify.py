@@ -54,7 +54,7 @@ def drain(svc: Services, now: datetime | None = None, limit: int = 100) -> Drain
     claim = str(uuid.uuid4())
     with svc.uow() as uow:
         batch = [(o.id, o.channel, _message(o, u)) for o, u in
-                 uow.claim_outbox(now, sorted(channels), claim, limit, now - STALE_CLAIM)]
+                 uow.outbox.claim(now, sorted(channels), claim, limit, now - STALE_CLAIM)]
         uow.commit()
     for row_id, channel, message in batch:
         error = None
@@ -78,7 +78,7 @@ def _message(row: Outbox, user: User | None) -> Message:
 def _record(svc: Services, row_id: int, claim: str, now: datetime, error: DeliveryError | None,
             result: DrainResult) -> None:
     with svc.uow() as uow:
-        row = uow.outbox_row(row_id)
+        row = uow.outbox.get(row_id)
         if row is None or row.claim != claim:  # reclaimed by another drain meanwhile: its result counts
             return
         row.attempts += 1

@@ -24,7 +24,7 @@ def project(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, 
     if inst.summary != snap.data:  # most steps leave the data as it was: skip rewriting it
         inst.summary = snap.data
     # a new instance has no rows yet
-    pending, open_list = ({}, []) if inst.version == 1 else uow.sync_marks(inst.id)
+    pending, open_list = ({}, []) if inst.version == 1 else uow.instances.rows_to_project(inst.id)
     # timers first: task due dates come from their escalation timers
     new_rows = timer_rows(uow, inst, bundle, snap, pending)
     new_rows += inbox_rows(uow, inst, bundle, snap, {r.id: r for r in open_list}, at, closed_by)
@@ -79,7 +79,7 @@ def completion(svc: Services, uow: UnitOfWork, inst: Instance, snap: Snapshot, a
     if snap.completed and inst.status == "running":
         inst.status = "completed"
         inst.outcome = snap.data.get("outcome")
-        uow.drop_grants_of(inst.id)  # roles granted for this instance (an inspection team's) end with it
+        uow.identity.drop_grants_of(inst.id)  # roles granted for this instance (an inspection team's) end with it
         if inst.parent_wait:  # a child some wait of the parent joins on (not a ticket opened on the side)
             children.notify_parent(svc, uow, inst, at)
 
@@ -88,7 +88,7 @@ def acting_role(uow: UnitOfWork, bundle: SpecBundle, task, branch: str | None) -
     """The role a new task is offered to: its lane's, or the element's ``fallback_role`` when nobody active
     holds the lane's role in the branch (a branch without a helper: 党群部 coordinates its requests)."""
     fallback = bundle.element(task.element).fallback_role
-    if fallback and not uow.has_active_holder(task.role, branch):
+    if fallback and not uow.identity.has_active_holder(task.role, branch):
         return fallback
     return task.role
 

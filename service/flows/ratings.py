@@ -16,7 +16,7 @@ PROCESS = "plaque_rating"
 
 
 def _ratings_of(uow: UnitOfWork, quarter: str, branch: str | None = None) -> list[Instance]:
-    return [i for i in uow.instances_of(PROCESS, branch) if (i.summary or {}).get("quarter") == quarter]
+    return [i for i in uow.instances.of_process(PROCESS, branch) if (i.summary or {}).get("quarter") == quarter]
 
 
 def _score(value, field: str, errors: list) -> float | None:
@@ -28,14 +28,14 @@ def _score(value, field: str, errors: list) -> float | None:
 
 def inspection_score(uow: UnitOfWork, quarter: str, branch: str) -> float | None:
     """The branch's peer-inspection score of ``quarter`` (normalised to 100), once its sheet is filled."""
-    scores = [i.summary.get("score_pct") for i in uow.instances_of("peer_inspection", branch)
+    scores = [i.summary.get("score_pct") for i in uow.instances.of_process("peer_inspection", branch)
               if (i.summary or {}).get("quarter") == quarter and i.summary.get("score_pct") is not None]
     return scores[-1] if scores else None
 
 
 def pairing_score(uow: UnitOfWork, branch: str) -> float | None:
     """The latest quarterly assessment score of the branch's pairing (帮扶成效评分)."""
-    for inst in reversed(uow.instances_of("pairing", branch)):
+    for inst in reversed(uow.instances.of_process("pairing", branch)):
         assessments = (inst.summary or {}).get("assessments") or []
         if assessments:
             return float(assessments[-1]["score"])

@@ -18,12 +18,12 @@ def inbox(svc: Services, uow: UnitOfWork, actor: Actor, *, process=None, branch=
           limit=50, offset=0) -> tuple[list[InboxTask], int]:
     """The actor's open tasks (by role and branch scope), earliest due first."""
     limit = max(1, min(limit, svc.settings.max_page))
-    return uow.inbox(actor.grants, username=actor.name, process=process, branch=branch,
+    return uow.queries.inbox_page(actor.grants, username=actor.name, process=process, branch=branch,
                      overdue_at=svc.clock.now() if overdue else None, limit=limit, offset=max(0, offset))
 
 
 def _visible(uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[InboxTask, Instance]:
-    found = uow.task_with_instance(task_id)
+    found = uow.inbox.with_instance(task_id)
     if found is None or not (actor.sees_instance(found[1].id, found[0].branch) or found[0].assignee == actor.name):
         raise NotFound(f"no task {task_id}")
     return found
@@ -44,7 +44,7 @@ def _actionable(uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[InboxTask,
     """The task and its instance, if the task is open, not claimed by someone else, and the actor may act on it.
 
     The instance row is locked first, as every writer of an instance does (see ``timers.fire_due``)."""
-    uow.lock_instance_of_task(task_id)
+    uow.inbox.lock_instance_of(task_id)
     row, inst = _visible(uow, actor, task_id)
     _check_may_act(actor, row)
     if row.status != "open":
@@ -77,7 +77,7 @@ def _check_attachments(uow: UnitOfWork, form: dict | None, data: dict, row: Inbo
     errors = []
     for name in (form or {}).get("x-attachments", []):
         for i, attachment_id in enumerate(data.get(name, [])):
-            found = uow.attachment(attachment_id)
+            found = uow.attachments.get(attachment_id)
             if found is None or found.branch != row.branch:
                 errors.append({"field": f"data.{name}[{i}]",
                                "message": f"no attachment {attachment_id} uploaded for this branch"})
@@ -93,7 +93,7 @@ def _check_gate(uow: UnitOfWork, bundle, row: InboxTask, inst: Instance, data: d
         return
     field = props.gate_field
     if data.get(field) is True:
-        still_open = [c for c in uow.children_of(inst.id) if c.status == "running"]
+        still_open = [c for c in uow.instances.children_of(inst.id) if c.status == "running"]
         if still_open:
             raise ValidationFailed(f"{len(still_open)} rectification ticket(s) of this inspection are still open: "
                                    + "、".join(c.summary.get("title", c.id) for c in still_open), field=f"data.{field}")
@@ -144,7 +144,7 @@ def stranded(svc: Services, uow: UnitOfWork, actor: Actor) -> list[dict]:
     """Open tasks no active person can act on, each with why (admins and the supervisor)."""
     _require(actor, ASSIGN_TASKS, "only an admin or the supervisor sees stranded tasks")
     out = []
-    for row, inst in uow.stranded():
+    for row, inst in uow.queries.stranded():
         if row.assignee is not None:
             why = f"assigned to {row.assignee}, whose account is disabled or gone"
         else:
@@ -159,17 +159,17 @@ def assign(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, assignee:
     history). The assignee must be active and belong to the task's branch or hold a company-wide role,
     in any role but a read-only one: the person who answers for the work when its role holder is gone."""
     _require(actor, ASSIGN_TASKS, "only an admin or the supervisor assigns tasks")
-    uow.lock_instance_of_task(task_id)
-    found = uow.task_with_instance(task_id)
+    uow.inbox.lock_instance_of(task_id)
+    found = uow.inbox.with_instance(task_id)
     if found is None:
         raise NotFound(f"no task {task_id}")
     row, inst = found
     if row.status != "open":
         raise Conflict(f"task {task_id} is already {row.status}")
-    user = uow.active_user(assignee) if isinstance(assignee, str) else None
+    user = uow.identity.active_user(assignee) if isinstance(assignee, str) else None
     if user is None:
         raise ValidationFailed(f"no active user {assignee!r}", field="assignee")
-    fits = [g for g in uow.grants_of(user) if g.role not in READ_ONLY_ROLES and g.instance is None
+    fits = [g for g in uow.identity.grants_of(user) if g.role not in READ_ONLY_ROLES and g.instance is None
             and (g.branch is None or g.branch == row.branch)]
     if not fits:
         raise ValidationFailed(f"{assignee} neither belongs to this task's branch nor holds a company-wide role",

@@ -35,7 +35,7 @@ def list_tickets(svc: Services, uow: UnitOfWork, actor: Actor, *, branch: str | 
     if source is not None and source not in SOURCES:
         raise ValidationFailed(f"source is one of {', '.join(SOURCES)}", field="source")
     visible = None if actor.company_wide else actor.home_branches()
-    rows, counts = uow.tickets(PROCESS, branches=visible, branch=branch, status=status, source=source,
+    rows, counts = uow.queries.tickets(PROCESS, branches=visible, branch=branch, status=status, source=source,
                                now=svc.clock.now(), limit=max(1, min(limit, svc.settings.max_page)),
                                offset=max(0, offset))
     return [ticket_view(inst, overdue) for inst, overdue in rows], counts

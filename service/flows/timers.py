@@ -52,7 +52,7 @@ def fire_due(svc: Services, now: datetime | None = None) -> SweepResult:
     while True:
         try:
             with svc.uow() as uow:
-                instance_id = uow.next_due_instance(now, exclude=broken)
+                instance_id = uow.timers.next_due_instance(now, exclude=broken)
                 if instance_id is None:
                     return result
                 try:
@@ -80,9 +80,9 @@ def fire_due(svc: Services, now: datetime | None = None) -> SweepResult:
 
 
 def _fire_instance(svc: Services, uow, instance_id: str, now: datetime) -> list[dict]:
-    inst = uow.instance(instance_id, for_update=True)
+    inst = uow.instances.get(instance_id, for_update=True)
     # every due timer of the instance fires together: the engine fires all of them in one step
-    rows = uow.due_timers_of(inst.id, now)
+    rows = uow.timers.due_of(inst.id, now)
     if not rows:  # another sweep fired them while we waited for the instance lock
         return []
     if inst.status != "running":
@@ -105,7 +105,7 @@ def _fire_instance(svc: Services, uow, instance_id: str, now: datetime) -> list[
 
 def _consequences(svc: Services, uow, inst, timer: Timer, now: datetime) -> None:
     """Reminders go to the outbox; escalations flag the task and land in the escalation role's inbox."""
-    task = uow.task(timer.attached_to) if timer.attached_to else None
+    task = uow.inbox.get(timer.attached_to) if timer.attached_to else None
     if task is None or task.status != "open":
         return
     if timer.kind == "remind":
@@ -120,9 +120,9 @@ def _consequences(svc: Services, uow, inst, timer: Timer, now: datetime) -> None
 def _holders(uow, task: InboxTask) -> list:
     """Who a reminder of ``task`` goes to: its assignee, else the active holders of its role and branch."""
     if task.assignee:
-        user = uow.active_user(task.assignee)
+        user = uow.identity.active_user(task.assignee)
         return [user] if user is not None else []
-    return uow.users_with(task.role, task.branch)
+    return uow.identity.users_with(task.role, task.branch)
 
 
 def _local(at: datetime | None) -> str:
@@ -134,8 +134,8 @@ def _mark_failed(svc: Services, instance_id: str, now: datetime, exc: Exception)
     """Park the instance's due timers as failed (visible to an admin, who can re-queue them); only rows
     still pending are touched: one another transaction fired or cancelled meanwhile keeps its status."""
     with svc.uow() as uow:
-        ids = [row.id for row in uow.due_timers_of(instance_id, now)]
-        parked = uow.park_failed_timers(ids, f"{type(exc).__name__}: {exc}")
+        ids = [row.id for row in uow.timers.due_of(instance_id, now)]
+        parked = uow.timers.park_failed(ids, f"{type(exc).__name__}: {exc}")
         uow.commit()
         return parked
 
@@ -145,20 +145,20 @@ def failed_timers(svc: Services, uow, actor: Actor, limit: int = 200) -> list[di
     _require_admin(actor)
     return [{"id": t.id, "instance_id": i.id, "instance_title": i.title, "process": i.process_id,
              "branch": i.branch, "element": t.element, "name": t.name, "kind": t.kind, "level": t.level,
-             "due_at": t.due_at, "error": t.error} for t, i in uow.timers_with_status("failed", limit)]
+             "due_at": t.due_at, "error": t.error} for t, i in uow.timers.with_status("failed", limit)]
 
 
 def requeue(svc: Services, uow, actor: Actor, ids: list[str] | None) -> list[str]:
     """Put failed timers back to pending (all failed ones when ``ids`` is None); the next sweep fires them.
     An id that names no failed timer is a 404 naming it; nothing is re-queued then."""
     _require_admin(actor)
-    failed = {t.id for t, _ in uow.timers_with_status("failed", limit=100_000)}
+    failed = {t.id for t, _ in uow.timers.with_status("failed", limit=100_000)}
     if ids is None:
         ids = sorted(failed)
     unknown = [i for i in ids if i not in failed]
     if unknown:
         raise NotFound(f"no failed timer {unknown[0]}", field="ids")
-    done = uow.requeue_timers(ids)
+    done = uow.timers.requeue(ids)
     uow.commit()
     log.info("timers re-queued by %s: %s", actor.name, ", ".join(done))
     return done
