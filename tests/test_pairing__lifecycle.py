@@ -186,12 +186,22 @@ def test_double_and_stale_completion_conflict(api):
 
 
 def test_claimed_task_is_reserved_for_the_claimant(api):
+    """The improvement plan is the branch committee's: the secretary and the 组织委员 both hold that role, so
+    only the claim keeps the 组织委员 out."""
     iid = open_pairing(api)
-    t = api.task(SEC, "sign_secretary", iid)
+    api.complete(HELPER, "sign_helper", {"signed": True}, iid)
+    api.complete(SEC, "sign_secretary", {"signed": True}, iid)
+    api.complete(SUP, "file_letter", {"archive_no": "JD-2026-01"}, iid)
+    api.complete(HELPER, "diagnosis", {"methods": ["看资料", "访党员", "问群众"], "shortcomings": [
+        {"title": "台账不全", "description": "三会一课记录缺失"}], "summary": "台账管理薄弱"}, iid)
+    api.complete(HELPER, "supply_tools", {"tools": [{"name": "台账模板"}]}, iid)
+    t = api.task(SEC, "improvement_plan", iid)
+    assert t["id"] in {x["id"] for x in api.inbox(WEI)}  # both may act on it before the claim
     assert api.post(f"/api/tasks/{t['id']}/claim", SEC).get_json()["claimed_by"] == SEC
-    r = api.post(f"/api/tasks/{t['id']}/complete", "wei_jg2", json={"data": {"signed": True}})
-    assert r.status_code == 403  # a committee member lacks the secretary role anyway
-    assert api.post(f"/api/tasks/{t['id']}/complete", SEC, json={"data": {"signed": True}}).status_code == 200
+    plan = {"actions": [{"action": "补齐台账", "owner": "组织委员", "deadline": "2026-04-30"}]}
+    r = api.post(f"/api/tasks/{t['id']}/complete", WEI, json={"data": plan})
+    assert r.status_code == 409 and "claimed by sec_jg2" in r.get_json()["error"]["message"]
+    assert api.post(f"/api/tasks/{t['id']}/complete", SEC, json={"data": plan}).status_code == 200
 
 
 def test_a_restarted_service_continues_from_the_database(tmp_path):
