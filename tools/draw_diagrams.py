@@ -1,6 +1,9 @@
-"""Dev tool: (re)draw the branchflow diagrams into ../bpmn with tools/bpmn_layout.py.
+"""The source of every diagram in ``bpmn/``: each process described in code, laid out by
+tools/bpmn_layout.py, with the conventions stamped the same way everywhere (three boundary timers per
+duty with their properties, lanes named after roles, documentation on every user task).
 
-Run ``python tools/draw_diagrams.py`` after changing a description here; commit both.
+Run ``python tools/draw_diagrams.py`` after changing a description here and commit both;
+``python tools/draw_diagrams.py --check`` exits 1 when a committed file differs from what this writes.
 """
 from __future__ import annotations
 
@@ -9,9 +12,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from service.domain.roles import ROLE_LABELS  # noqa: E402
-from tools.bpmn_layout import Boundary, El, Flow, render  # noqa: E402
+from tools.bpmn_layout import Boundary, El, Flow, render as _render  # noqa: E402
+from tools.task_docs import DOCS  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "bpmn"
+
+
+def render(*args, **kw) -> str:
+    """Lay a diagram out, with every user task's documentation."""
+    return _render(*args, docs=DOCS, **kw)
 
 
 def lanes(*codes):
@@ -350,7 +359,17 @@ DIAGRAMS = {"pairing": pairing, "pairing_month": pairing_month, "resource_reques
             "guidance_feedback": guidance_feedback, "inspection_round": inspection_round,
             "peer_inspection": peer_inspection, "rectification": rectification, "plaque_rating": plaque_rating}
 
+def stale() -> list[str]:
+    """Diagrams whose committed file differs from what the description here generates."""
+    return [name for name, draw in DIAGRAMS.items()
+            if (OUT / f"{name}.bpmn").read_text(encoding="utf-8") != draw()]
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--check"]:
+        differ = stale()
+        print("\n".join(f"bpmn/{n}.bpmn differs from tools/draw_diagrams.py" for n in differ) or "all diagrams current")
+        sys.exit(1 if differ else 0)
     for name in sys.argv[1:] or DIAGRAMS:
         (OUT / f"{name}.bpmn").write_text(DIAGRAMS[name](), encoding="utf-8")
         print(f"wrote bpmn/{name}.bpmn")
