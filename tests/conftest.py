@@ -183,3 +183,28 @@ def build_app(tmp_path, now=T0):
 @pytest.fixture
 def api(tmp_path) -> Api:
     return Api(build_app(tmp_path))
+
+
+# -- fixtures shared by several test modules ------------------------------------------------------------
+
+
+@pytest.fixture
+def pairing(api) -> str:
+    """A pairing of 机关二支部 through its improvement plan."""
+    from scenarios import open_pairing, through_plan
+
+    iid = open_pairing(api)
+    through_plan(api, iid)  # 7 completions after the start
+    return iid
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A live gunicorn (4 workers) on a fresh demo database."""
+    from scenarios import Server
+
+    cfg, svc = demo_services(tmp_path)
+    srv = Server(cfg.database_url)
+    srv.svc = svc
+    yield srv
+    srv.stop()

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import json
 import socket
-
-from test_deploy__gunicorn import server  # noqa: F401  (fixture)
-from test_inspections__lifecycle import publish
+from scenarios import publish
 
 
 def test_every_handbook_format_answers_a_content_type_the_document_lists(api):

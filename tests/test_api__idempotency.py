@@ -13,9 +13,7 @@ import urllib.request
 from sqlalchemy import func, select
 
 from service.store.models import Event, Instance
-from test_deploy__gunicorn import at_once, server, task_of  # noqa: F401  (fixture)
-from test_inspections__lifecycle import TEAM_JG2, TEAM_SC1
-from test_pairing__lifecycle import START
+from scenarios import START, TEAM_JG2, TEAM_SC1, at_once, task_of
 
 RATING = {"quarter": "2026Q1", "stars": {"jg1": 90}, "inspection": {"jg1": 88}, "pairing": {"jg1": 92}}
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import io
 
 import pytest
+from scenarios import SEC, SUP, open_pairing
 
-from test_pairing__lifecycle import SEC, SUP, open_pairing
 
 PAGED = ("/api/tasks", "/api/instances", "/api/tickets")
 

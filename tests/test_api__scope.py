@@ -8,9 +8,7 @@ import uuid
 import pytest
 
 from service.config import Config
-from test_inspections__lifecycle import publish
-from test_pairing__lifecycle import open_pairing
-from test_requests__lifecycle import REQUEST
+from scenarios import REQUEST, open_pairing, publish
 
 PDF = b"%PDF-1.4\n%%EOF\n"
 

@@ -11,8 +11,7 @@ from click.testing import CliRunner
 
 from service.cli import main as cli
 from service.flows import checkpoints, events
-from test_audit__verify import AUDITOR, pairing, sql  # noqa: F401  (fixture)
-from test_pairing__lifecycle import open_pairing
+from scenarios import AUDITOR, open_pairing, sql
 
 ALTERED_SEQ = 2  # sign_helper's completion: its actor is what the forger changes
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from conftest import Api, build_app
 from service.flows import audit
 from service.flows.timers import fire_due
-from test_pairing__lifecycle import START, SUP
+from scenarios import START, SUP
 
 USER_OF_ROLE = {"helper": "supervisor", "secretary": "sec_jg2", "branch_committee": "wei_jg2",
                 "supervisor": "supervisor", "committee": "committee"}

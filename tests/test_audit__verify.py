@@ -11,27 +11,7 @@ from sqlalchemy.exc import DatabaseError
 
 from service.cli import main as cli
 from service.flows import audit
-from test_pairing__lifecycle import HELPER, SEC, SUP, open_pairing, through_plan
-
-AUDITOR = "auditor"
-
-
-@pytest.fixture
-def pairing(api) -> str:
-    iid = open_pairing(api)
-    through_plan(api, iid)  # 7 completions after the start
-    return iid
-
-
-def sql(api, statement: str, **params) -> None:
-    """What an attacker with database access does (the append-only triggers dropped first)."""
-    with api.svc.db_engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("DROP TRIGGER IF EXISTS events_append_only ON events")
-        else:
-            conn.exec_driver_sql("DROP TRIGGER IF EXISTS events_no_update")
-            conn.exec_driver_sql("DROP TRIGGER IF EXISTS events_no_delete")
-        conn.execute(text(statement), params)
+from scenarios import AUDITOR, HELPER, SEC, SUP, open_pairing, sql
 
 
 def verify(api, iid) -> dict:

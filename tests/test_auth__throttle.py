@@ -5,7 +5,7 @@ from collections import Counter
 from datetime import timedelta
 
 from conftest import DEMO_PASSWORD
-from test_deploy__gunicorn import at_once, server  # noqa: F401  (fixture)
+from scenarios import at_once
 
 
 def login(api, username, password):

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import Api, build_app
 from service.flows.timers import fire_due
-from test_pairing__lifecycle import HELPER, SEC, SUP, open_pairing
+from scenarios import HELPER, SEC, SUP, open_pairing
 
 T = datetime.fromisoformat
 # A made-up schedule used only by this test (the repo ships no guessed years): 4 Jan 2027 off.

@@ -10,29 +10,18 @@ from __future__ import annotations
 import http.client
 import os
 import signal
-import subprocess
-import sys
 import threading
 from collections import Counter
-from datetime import timedelta
 
 from sqlalchemy import select
 
-from conftest import T0, demo_services
+from conftest import demo_services
 from service.store.models import Event, InboxTask, Instance, Timer
-from test_deploy__gunicorn import ROOT, Server
-from test_pairing__lifecycle import START
+from scenarios import SCHEDULER_NOW, START, Server, cli
 
-SCHEDULER_NOW = T0 + timedelta(days=10)
 CLIENTS = 6
 #: 2xx answers wanted before the kill, and again after the restart
 BEFORE, AFTER = 60, 30
-
-
-def cli(url: str, *args: str, now=SCHEDULER_NOW, **popen) -> subprocess.Popen:
-    env = dict(os.environ, BRANCHFLOW_DATABASE_URL=url, BRANCHFLOW_NOW=now.isoformat(), BRANCHFLOW_AUTO_MIGRATE="0")
-    return subprocess.Popen([sys.executable, "-m", "service.cli", *args], cwd=ROOT, env=env, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **popen)
 
 
 class Load:

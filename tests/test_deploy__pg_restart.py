@@ -14,8 +14,7 @@ from collections import Counter
 import pytest
 
 from conftest import PG_ADMIN_URL
-from test_deploy__gunicorn import server  # noqa: F401  (fixture)
-from test_pairing__lifecycle import START
+from scenarios import START
 
 DATA = os.path.join(os.environ.get("PGBF_DIR", "/tmp/branchflow-pg"), "data")
 pytestmark = pytest.mark.skipif(not PG_ADMIN_URL or not os.path.exists(os.path.join(DATA, "PG_VERSION")),

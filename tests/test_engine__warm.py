@@ -10,7 +10,7 @@ from service.app import build_services, create_app
 from service.config import Config
 from service.flows import event_types, instances
 from service.flows.demo import load_demo
-from test_pairing__lifecycle import HELPER, SEC, SUP, open_pairing
+from scenarios import HELPER, SEC, SUP, open_pairing
 
 
 def open_elements(api: Api, iid: str) -> list[str]:

@@ -3,7 +3,6 @@ each reads back from its stored data into the same event."""
 from __future__ import annotations
 
 from service.flows import event_types
-from test_audit__verify import pairing  # noqa: F401  (fixture)
 
 SAMPLES = [
     event_types.Start("pairing", "a" * 64, {"branch": "jg2"}),

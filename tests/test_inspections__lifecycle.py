@@ -9,20 +9,11 @@ from pypdf import PdfReader
 
 from service import documents
 from service.flows.timers import fire_due
-from test_pairing__lifecycle import SUP
+from scenarios import SUP, TEAM_SC1, publish
 
 T = datetime.fromisoformat
-TEAM_SC1 = ["wei_jg1", "wei_jg2"]  # committee members of 机关一/二支部 inspect 生产一支部
-TEAM_JG2 = ["wei_sc1"]
 FULL = {"organization": 14, "meetings": 20, "members": 12, "position": 13, "problem_list": 10, "integration": 12}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-def publish(api, teams=None, expect=201, **extra) -> dict:
-    teams = teams or [{"branch": "sc1", "members": TEAM_SC1}, {"branch": "jg2", "members": TEAM_JG2}]
-    r = api.post("/api/inspections/rounds", SUP, json={"quarter": "2026Q1", "teams": teams, **extra})
-    assert r.status_code == expect, r.get_json()
-    return r.get_json()
 
 
 def visit(api, user: str, iid: str) -> None:

@@ -18,7 +18,7 @@ from service.flows.notify import drain
 from service.flows.timers import fire_due
 from service.notify import EmailChannel, WebhookChannel
 from service.store.models import Outbox
-from test_timers__escalation import to_supply_tools
+from scenarios import to_supply_tools
 
 T = datetime.fromisoformat
 

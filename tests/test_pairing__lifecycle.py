@@ -4,61 +4,11 @@ from __future__ import annotations
 import pytest
 
 from conftest import Api, build_app
-
-START = {"branch": "jg2", "helper": "supervisor", "term_start": "2026-03-02", "months": 3,
-         "targets": [{"name": "台账齐全率", "target": "100%"}, {"name": "三会一课完成率", "target": "100%"}]}
-HELPER, SEC, WEI, SUP = "supervisor", "sec_jg2", "wei_jg2", "supervisor"
-
-
-def open_pairing(api: Api, **overrides) -> str:
-    r = api.post("/api/instances", SUP, json={"process": "pairing", "variables": dict(START, **overrides)})
-    assert r.status_code == 201, r.get_json()
-    return r.get_json()["id"]
-
-
-def through_plan(api: Api, iid: str) -> None:
-    api.complete(HELPER, "sign_helper", {"signed": True}, iid)
-    api.complete(SEC, "sign_secretary", {"signed": True}, iid)
-    api.complete(SUP, "file_letter", {"archive_no": "JD-2026-01"}, iid)
-    api.complete(HELPER, "diagnosis", {"methods": ["看资料", "访党员", "问群众"],
-                                       "shortcomings": [{"title": "台账不全", "description": "三会一课记录缺失"}],
-                                       "summary": "台账管理薄弱"}, iid)
-    api.complete(HELPER, "supply_tools", {"tools": [{"name": "台账模板"}]}, iid)
-    api.complete(WEI, "improvement_plan", {"actions": [{"action": "补齐台账", "owner": "组织委员", "deadline": "2026-04-30"}]}, iid)
-
-
-def run_month(api: Api, iid: str, behind_week: int | None = None) -> None:
-    """Do one month's child-instance work; the parent moves on when it completes."""
-    children = api.get(f"/api/instances/{iid}", SUP).get_json()["children"]
-    child = [c for c in children if c["status"] == "running"][-1]["id"]
-    api.complete(HELPER, "guidance_visits", {"visits": [{"date": "2026-03-05", "content": "指导台账"},
-                                                        {"date": "2026-03-19", "content": "指导组织生活"}]}, child)
-    api.complete(SEC, "monthly_progress", {"progress": "台账补齐一半", "completion_rate": 50}, child)
-    for week in range(1, 5):
-        behind = week == behind_week
-        api.complete(HELPER, "spot_check", {"indicators": "台账齐全率", "behind_plan": behind}, child)
-        if behind:
-            api.complete(HELPER, "remedial", {"talked_with_secretary": True, "measures": "本周补录"}, child)
-    assert api.get(f"/api/instances/{child}", SUP).get_json()["status"] == "completed"
-
-
-def quarter_end(api: Api, iid: str, score: float) -> None:
-    api.complete(WEI, "knowledge_quiz", {"participants": 12, "average_score": 88}, iid)
-    api.complete(HELPER, "helper_report", {"summary": "本季度下沉指导六次，台账基本补齐"}, iid)
-    api.complete(SUP, "assessment", {"score": score}, iid)
-
-
-def acceptance(api: Api, iid: str, met: bool) -> None:
-    api.complete(SUP, "acceptance", {"target_results": [{"name": "台账齐全率", "met": True},
-                                                        {"name": "三会一课完成率", "met": met}]}, iid)
+from scenarios import HELPER, SEC, START, SUP, WEI, acceptance, fail_first_acceptance, instance, open_pairing, quarter_end, run_month, through_plan
 
 
 def elements(api: Api, user: str, iid: str) -> set[str]:
     return {t["element"] for t in api.inbox(user) if t["instance_id"] == iid}
-
-
-def instance(api: Api, iid: str) -> dict:
-    return api.get(f"/api/instances/{iid}", SUP).get_json()
 
 
 def test_meets_band_then_acceptance_passes(api):
@@ -100,17 +50,6 @@ def test_failing_band_interviews_and_remakes_the_plan(api):
     api.complete(WEI, "improvement_plan", {"actions": [{"action": "重新制定", "owner": "书记", "deadline": "2026-07-31"}]}, iid)
     # the term goes on with month 4
     assert instance(api, iid)["data"]["month"] == 4
-
-
-def fail_first_acceptance(api: Api) -> str:
-    """A 3-month pairing that passes its quarter but fails the term-end acceptance."""
-    iid = open_pairing(api)
-    through_plan(api, iid)
-    for _ in range(3):
-        run_month(api, iid)
-    quarter_end(api, iid, 85)
-    acceptance(api, iid, met=False)
-    return iid
 
 
 def test_failed_acceptance_extends_once_then_passes(api):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from service.domain import bands
-from test_pairing__lifecycle import SUP
+from scenarios import SUP
 
 #: inspection and pairing scores given explicitly: composite = 0.4 star + 0.3 inspection + 0.3 pairing
 ALL = {"jg1": 95, "jg2": 80, "sc1": 60, "sc2": 75, "sb": 92}

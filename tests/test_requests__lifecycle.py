@@ -4,11 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from service.flows.timers import fire_due
-from test_pairing__lifecycle import SUP, open_pairing
+from scenarios import REQUEST, SUP, open_pairing
 
 T = datetime.fromisoformat
 HELPER_SB, SEC_SB = "zonghe", "sec_sb"
-REQUEST = {"branch": "sb", "category": "场地", "need": "党员活动室改造", "reason": "现有场地无法开展主题党日"}
 FEEDBACK = {"branch": "sb", "issue": "指导内容偏重机关台账，不适合生产一线", "expectation": "结合设备检修班组开展指导"}
 
 

@@ -19,8 +19,7 @@ from conftest import DEMO_PASSWORD, PG_ADMIN_URL, T0, Api, make_config
 from service.app import build_services, create_app
 from service.config import Config
 from service.flows.demo import load_demo
-from test_deploy__gunicorn import ROOT
-from test_pairing__lifecycle import START
+from scenarios import ROOT, START
 
 PDF = b"%PDF-1.4\n" + b"0" * 200_000 + b"\n%%EOF\n"
 

@@ -7,7 +7,7 @@ from sqlalchemy import text
 from service.domain.errors import Conflict
 from service.flows import tasks
 from service.flows import auth
-from test_pairing__lifecycle import HELPER, instance, open_pairing
+from scenarios import HELPER, instance, open_pairing
 
 
 def _actor_of(api, uow, user):

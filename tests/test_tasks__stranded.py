@@ -8,10 +8,7 @@ from click.testing import CliRunner
 
 from service.cli import main as cli
 from service.flows.timers import fire_due
-from test_requests__lifecycle import REQUEST
-from test_tickets__rectification import file_ticket
-from test_pairing__lifecycle import open_pairing
-from test_timers__escalation import to_supply_tools
+from scenarios import REQUEST, file_ticket, open_pairing, to_supply_tools
 
 T = datetime.fromisoformat
 HELPER_SC1 = "jiwei"

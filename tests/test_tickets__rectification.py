@@ -7,18 +7,11 @@ import zipfile
 from datetime import datetime
 
 from service.flows.timers import fire_due
-from test_pairing__lifecycle import SUP, open_pairing
+from scenarios import SUP, file_ticket, open_pairing
 
 T = datetime.fromisoformat
 SEC = "sec_sb"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def file_ticket(api, user=SEC, expect=201, **variables) -> dict:
-    body = {"branch": "sb", "source": "problem_list", "title": "党员活动室制度未上墙", "rectify_by": "2026-03-13"}
-    r = api.post("/api/instances", user, json={"process": "rectification", "variables": dict(body, **variables)})
-    assert r.status_code == expect, r.get_json()
-    return r.get_json()
 
 
 def upload(api, data: bytes, name: str, user=SEC, branch="sb"):

@@ -16,7 +16,7 @@ from conftest import PG_ADMIN_URL, make_config
 from service.app import build_services
 from service.flows.timers import fire_due
 from service.store.models import Event, InboxTask, Timer
-from test_timers__escalation import to_supply_tools
+from scenarios import to_supply_tools
 
 T = datetime.fromisoformat
 DUE = T("2026-03-05T18:00:01+08:00")  # every supply_tools duty below is overdue (and its reminder due)

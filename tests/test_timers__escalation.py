@@ -7,19 +7,9 @@ from sqlalchemy import func, select
 
 from service.flows.timers import fire_due
 from service.store.models import Outbox
-from test_pairing__lifecycle import HELPER, SEC, SUP, WEI, fail_first_acceptance, open_pairing, through_plan
+from scenarios import HELPER, SEC, SUP, WEI, fail_first_acceptance, open_pairing, through_plan, to_supply_tools
 
 T = datetime.fromisoformat
-
-
-def to_supply_tools(api):
-    iid = open_pairing(api)
-    api.complete(HELPER, "sign_helper", {"signed": True}, iid)
-    api.complete("sec_jg2", "sign_secretary", {"signed": True}, iid)
-    api.complete(SUP, "file_letter", {"archive_no": "A1"}, iid)
-    api.complete(HELPER, "diagnosis", {"methods": ["看资料", "访党员", "问群众"], "shortcomings": [
-        {"title": "台账", "description": "缺失"}], "summary": "薄弱"}, iid)  # Mon 2 Mar 09:00
-    return iid
 
 
 def outbox_count(api) -> int:

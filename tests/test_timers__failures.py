@@ -16,8 +16,7 @@ from sqlalchemy import create_engine, select, text
 from conftest import PG_ADMIN_URL
 from service.flows.timers import fire_due
 from service.store.models import Timer
-from test_deploy__gunicorn import ROOT
-from test_timers__escalation import to_supply_tools
+from scenarios import ROOT, to_supply_tools
 
 DUE = datetime.fromisoformat("2026-03-05T18:00:01+08:00")  # the supply_tools duty's reminder and escalation
 

@@ -17,9 +17,7 @@ from sqlalchemy import select
 
 from conftest import demo_services
 from service.store.models import Event, InboxTask, Timer
-from test_deploy__crash import SCHEDULER_NOW, cli
-from test_deploy__gunicorn import Server
-from test_pairing__lifecycle import START
+from scenarios import SCHEDULER_NOW, START, Server, cli
 
 CLIENTS, ROUNDS = 6, 6
 STEPS = (("sign_helper", "supervisor", {"signed": True}), ("sign_secretary", "sec_jg2", {"signed": True}),

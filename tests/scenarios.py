@@ -1,0 +1,230 @@
+"""Scenario helpers the tests share: the demo's people, lifecycles walked to a known step, a live
+gunicorn server, hostile database writes. One place, instead of test modules importing each other."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import text
+
+from conftest import DEMO_PASSWORD, T0, Api
+
+
+HELPER, SEC, WEI, SUP = "supervisor", "sec_jg2", "wei_jg2", "supervisor"
+
+
+# -- from test_pairing__lifecycle ---------------------------------------------------------
+
+START = {"branch": "jg2", "helper": "supervisor", "term_start": "2026-03-02", "months": 3,
+         "targets": [{"name": "台账齐全率", "target": "100%"}, {"name": "三会一课完成率", "target": "100%"}]}
+
+
+def open_pairing(api: Api, **overrides) -> str:
+    r = api.post("/api/instances", SUP, json={"process": "pairing", "variables": dict(START, **overrides)})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()["id"]
+
+
+def through_plan(api: Api, iid: str) -> None:
+    api.complete(HELPER, "sign_helper", {"signed": True}, iid)
+    api.complete(SEC, "sign_secretary", {"signed": True}, iid)
+    api.complete(SUP, "file_letter", {"archive_no": "JD-2026-01"}, iid)
+    api.complete(HELPER, "diagnosis", {"methods": ["看资料", "访党员", "问群众"],
+                                       "shortcomings": [{"title": "台账不全", "description": "三会一课记录缺失"}],
+                                       "summary": "台账管理薄弱"}, iid)
+    api.complete(HELPER, "supply_tools", {"tools": [{"name": "台账模板"}]}, iid)
+    api.complete(WEI, "improvement_plan", {"actions": [{"action": "补齐台账", "owner": "组织委员", "deadline": "2026-04-30"}]}, iid)
+
+
+def run_month(api: Api, iid: str, behind_week: int | None = None) -> None:
+    """Do one month's child-instance work; the parent moves on when it completes."""
+    children = api.get(f"/api/instances/{iid}", SUP).get_json()["children"]
+    child = [c for c in children if c["status"] == "running"][-1]["id"]
+    api.complete(HELPER, "guidance_visits", {"visits": [{"date": "2026-03-05", "content": "指导台账"},
+                                                        {"date": "2026-03-19", "content": "指导组织生活"}]}, child)
+    api.complete(SEC, "monthly_progress", {"progress": "台账补齐一半", "completion_rate": 50}, child)
+    for week in range(1, 5):
+        behind = week == behind_week
+        api.complete(HELPER, "spot_check", {"indicators": "台账齐全率", "behind_plan": behind}, child)
+        if behind:
+            api.complete(HELPER, "remedial", {"talked_with_secretary": True, "measures": "本周补录"}, child)
+    assert api.get(f"/api/instances/{child}", SUP).get_json()["status"] == "completed"
+
+
+def instance(api: Api, iid: str) -> dict:
+    return api.get(f"/api/instances/{iid}", SUP).get_json()
+
+
+def fail_first_acceptance(api: Api) -> str:
+    """A 3-month pairing that passes its quarter but fails the term-end acceptance."""
+    iid = open_pairing(api)
+    through_plan(api, iid)
+    for _ in range(3):
+        run_month(api, iid)
+    quarter_end(api, iid, 85)
+    acceptance(api, iid, met=False)
+    return iid
+
+def quarter_end(api: Api, iid: str, score: float) -> None:
+    api.complete(WEI, "knowledge_quiz", {"participants": 12, "average_score": 88}, iid)
+    api.complete(HELPER, "helper_report", {"summary": "本季度下沉指导六次，台账基本补齐"}, iid)
+    api.complete(SUP, "assessment", {"score": score}, iid)
+
+
+def acceptance(api: Api, iid: str, met: bool) -> None:
+    api.complete(SUP, "acceptance", {"target_results": [{"name": "台账齐全率", "met": True},
+                                                        {"name": "三会一课完成率", "met": met}]}, iid)
+
+
+# -- from test_timers__escalation ---------------------------------------------------------
+
+def to_supply_tools(api):
+    iid = open_pairing(api)
+    api.complete(HELPER, "sign_helper", {"signed": True}, iid)
+    api.complete("sec_jg2", "sign_secretary", {"signed": True}, iid)
+    api.complete(SUP, "file_letter", {"archive_no": "A1"}, iid)
+    api.complete(HELPER, "diagnosis", {"methods": ["看资料", "访党员", "问群众"], "shortcomings": [
+        {"title": "台账", "description": "缺失"}], "summary": "薄弱"}, iid)  # Mon 2 Mar 09:00
+    return iid
+
+# -- from test_requests__lifecycle --------------------------------------------------------
+
+REQUEST = {"branch": "sb", "category": "场地", "need": "党员活动室改造", "reason": "现有场地无法开展主题党日"}
+
+# -- from test_tickets__rectification -----------------------------------------------------
+
+def file_ticket(api, user="sec_sb", expect=201, **variables) -> dict:
+    body = {"branch": "sb", "source": "problem_list", "title": "党员活动室制度未上墙", "rectify_by": "2026-03-13"}
+    r = api.post("/api/instances", user, json={"process": "rectification", "variables": dict(body, **variables)})
+    assert r.status_code == expect, r.get_json()
+    return r.get_json()
+
+# -- from test_inspections__lifecycle -----------------------------------------------------
+
+TEAM_SC1 = ["wei_jg1", "wei_jg2"]  # committee members of 机关一/二支部 inspect 生产一支部
+
+
+TEAM_JG2 = ["wei_sc1"]
+
+
+def publish(api, teams=None, expect=201, **extra) -> dict:
+    teams = teams or [{"branch": "sc1", "members": TEAM_SC1}, {"branch": "jg2", "members": TEAM_JG2}]
+    r = api.post("/api/inspections/rounds", SUP, json={"quarter": "2026Q1", "teams": teams, **extra})
+    assert r.status_code == expect, r.get_json()
+    return r.get_json()
+
+# -- from test_deploy__gunicorn -----------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """gunicorn serving service.wsgi:app, plus a tiny JSON client."""
+
+    def __init__(self, url: str, workers: int = 4):
+        self.port = _free_port()
+        env = dict(os.environ, BRANCHFLOW_DATABASE_URL=url, BRANCHFLOW_NOW=T0.isoformat(),
+                   BRANCHFLOW_BIND=f"127.0.0.1:{self.port}", BRANCHFLOW_WORKERS=str(workers),
+                   BRANCHFLOW_AUTO_MIGRATE="0")
+        self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy/gunicorn.conf.py"),
+                                      "service.wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        self.tokens: dict[str, str] = {}
+        for _ in range(300):
+            try:
+                self.call("GET", "/api/openapi.json")
+                return
+            except OSError:
+                time.sleep(0.1)  # polling a starting server, not timing behaviour
+        self.stop()
+        raise RuntimeError("gunicorn did not start")
+
+    def call(self, method: str, path: str, body=None, user: str | None = None) -> tuple[int, dict]:
+        headers = {"Content-Type": "application/json"}
+        if user:
+            headers["Authorization"] = f"Bearer {self.token(user)}"
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", method=method, headers=headers,
+                                     data=None if body is None else json.dumps(body).encode())
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, json.loads(r.read() or b"{}")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"{}")
+
+    def token(self, user: str) -> str:
+        if user not in self.tokens:
+            status, body = self.call("POST", "/api/auth/login", {"username": user, "password": DEMO_PASSWORD})
+            assert status == 200, body
+            self.tokens[user] = body["token"]
+        return self.tokens[user]
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+    def kill(self) -> None:
+        """kill -9 the master and every worker at once (they share the session started for them)."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+
+def task_of(srv, iid: str, element: str, user: str) -> str:
+    status, body = srv.call("GET", f"/api/instances/{iid}", user=user)
+    return [t["id"] for t in body["open_tasks"] if t["element"] == element][0]
+
+
+def at_once(jobs) -> list:
+    """Run the callables in threads released together; return their results."""
+    barrier, results = threading.Barrier(len(jobs)), [None] * len(jobs)
+
+    def run(i, job):
+        barrier.wait()
+        results[i] = job()
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+# -- from test_deploy__crash --------------------------------------------------------------
+
+SCHEDULER_NOW = T0 + timedelta(days=10)
+
+
+def cli(url: str, *args: str, now=SCHEDULER_NOW, **popen) -> subprocess.Popen:
+    env = dict(os.environ, BRANCHFLOW_DATABASE_URL=url, BRANCHFLOW_NOW=now.isoformat(), BRANCHFLOW_AUTO_MIGRATE="0")
+    return subprocess.Popen([sys.executable, "-m", "service.cli", *args], cwd=ROOT, env=env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **popen)
+
+# -- from test_audit__verify --------------------------------------------------------------
+
+AUDITOR = "auditor"
+
+
+def sql(api, statement: str, **params) -> None:
+    """What an attacker with database access does (the append-only triggers dropped first)."""
+    with api.svc.db_engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("DROP TRIGGER IF EXISTS events_append_only ON events")
+        else:
+            conn.exec_driver_sql("DROP TRIGGER IF EXISTS events_no_update")
+            conn.exec_driver_sql("DROP TRIGGER IF EXISTS events_no_delete")
+        conn.execute(text(statement), params)
