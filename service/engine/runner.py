@@ -22,6 +22,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from ..domain.errors import BranchflowError, Conflict, NotFound
 from ..domain.roles import role_for_lane
+from ..domain.status import TimerKind
 from . import determinism, elements
 from .scripts import BranchflowScriptEngine, DeadlinePolicy
 from .specs import SpecBundle
@@ -256,7 +257,7 @@ class Engine:
             element=spec.bpmn_id,
             name=spec.bpmn_name or spec.bpmn_id,
             due=due,
-            kind=elements.read(spec, accept_retired=True).kind or info.get("kind", "timer"),
+            kind=elements.read(spec, accept_retired=True).kind or info.get("kind", TimerKind.TIMER),
             attached_to=attached,
             provisional=bool(info.get("provisional")),
             rule=info.get("rule"),

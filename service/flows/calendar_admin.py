@@ -8,6 +8,7 @@ from ..domain.calendar import Deadline, ScheduleError, YearSchedule, parse_rule
 from ..domain.errors import Forbidden, ValidationFailed
 from ..domain.permissions import LOAD_CALENDAR
 from ..domain.roles import may_act_as_any
+from ..domain.status import InstanceStatus
 from ..store.models import CalendarYear
 from ..store.uow import UnitOfWork
 from . import event_types, instances
@@ -82,7 +83,7 @@ def rearm_provisional(svc: Services, actor: Actor, schedule: dict | None = None)
     for instance_id in ids:
         with svc.uow() as uow:
             inst = uow.instances.get(instance_id, for_update=True)
-            if inst is None or inst.status != "running":
+            if inst is None or inst.status != InstanceStatus.RUNNING:
                 continue
             now = svc.clock.now()
             step = instances.Step(event_types.Rearm("calendar year loaded", schedule), actor, None,

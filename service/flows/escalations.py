@@ -12,6 +12,7 @@ from datetime import datetime
 
 from ..domain.calendar import CST
 from ..domain.roles import ROLE_LABELS
+from ..domain.status import TaskKind, TaskStatus
 from ..store.models import InboxTask, Instance, Timer
 from ..store.uow import UnitOfWork
 from . import event_types, forms, instances, notify
@@ -53,8 +54,8 @@ def escalate(svc: Services, uow: UnitOfWork, inst: Instance, task: InboxTask, ti
     task.escalation_level = max(task.escalation_level, timer.level)
     label = "一级" if timer.level <= 1 else "二级"
     uow.add(InboxTask(id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{task.id}/escalation/{timer.level}")),
-                      instance_id=inst.id, process_id=inst.process_id, kind="escalation", element=timer.element,
-                      name=f"督办（{label}）：{task.name}", role=target, branch=None, form=None, status="open",
+                      instance_id=inst.id, process_id=inst.process_id, kind=TaskKind.ESCALATION, element=timer.element,
+                      name=f"督办（{label}）：{task.name}", role=target, branch=None, form=None, status=TaskStatus.OPEN,
                       due_at=None, escalation_level=timer.level, ref_task_id=task.id, created_at=now))
     notify.enqueue(svc, uow, uow.identity.users_with(target, None), f"【{label}督办】{task.name}已逾期",
                    f"{inst.title}：{ROLE_LABELS.get(task.role, task.role)}的任务「{task.name}」"
@@ -66,8 +67,8 @@ def escalate(svc: Services, uow: UnitOfWork, inst: Instance, task: InboxTask, ti
 def close_for_done(uow: UnitOfWork, open_rows: dict, done: list[str], at: datetime) -> None:
     """Close the open escalations of tasks that were just completed."""
     uow.update_rows(InboxTask, [rid for rid, row in open_rows.items()
-                                if row.kind == "escalation" and row.ref_task_id in done],
-                    status="closed", closed_at=at, closed_by="system")
+                                if row.kind == TaskKind.ESCALATION and row.ref_task_id in done],
+                    status=TaskStatus.CLOSED, closed_at=at, closed_by="system")
 
 
 def handle(svc: Services, uow: UnitOfWork, actor: Actor, row: InboxTask, inst: Instance, bundle,
@@ -75,7 +76,7 @@ def handle(svc: Services, uow: UnitOfWork, actor: Actor, row: InboxTask, inst: I
     """The escalation's holder records their 督办意见: the escalation is done (the overdue task stays open)."""
     data = forms.validate(bundle.forms.get("escalation") or FORM, data)
     now = svc.clock.now()
-    row.status, row.closed_at, row.closed_by = "completed", now, actor.name
+    row.status, row.closed_at, row.closed_by = TaskStatus.COMPLETED, now, actor.name
     instances.record(uow, inst, instances.Step(event_types.EscalationHandled(row.id, data),
                                                actor.with_role(row.role), row.element, row.name), now)
     uow.commit()

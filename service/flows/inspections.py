@@ -6,6 +6,7 @@ from ..domain.errors import Forbidden, NotFound, ValidationFailed
 from ..domain.quarters import require_quarter
 from ..domain.permissions import MANAGE_INSPECTIONS
 from ..domain.roles import BRANCHES, may_act_as_any
+from ..domain.status import InstanceStatus
 from ..store.models import Checklist, Instance
 from ..store.uow import UnitOfWork
 from . import instances
@@ -111,7 +112,7 @@ def handbook(svc: Services, uow: UnitOfWork, actor: Actor, round_id: str) -> dic
     if round_ is None or round_.process_id != "inspection_round":
         raise NotFound(f"no inspection round {round_id}")
     data = round_.summary or {}
-    compiled = round_.status == "completed"
+    compiled = round_.status == InstanceStatus.COMPLETED
     if not compiled and not actor.company_wide:
         raise NotFound(f"no inspection round {round_id}")
     branches = []

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from ..domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..domain.roles import BRANCHES, ROLE_LABELS, may_act
+from ..domain.status import InstanceStatus
 from ..engine.determinism import seed_for
 from ..engine.runner import Snapshot
 from ..engine.specs import SpecBundle
@@ -79,7 +80,7 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
                            created_at=svc.clock.now()))
     now = svc.clock.now()
     inst = Instance(id=str(uuid.uuid4()), process_id=process, spec_sha=bundle.sha256, state="", version=1,
-                    status="running", head=events.GENESIS, branch=values.get("branch"), title=_title(bundle, values),
+                    status=InstanceStatus.RUNNING, head=events.GENESIS, branch=values.get("branch"), title=_title(bundle, values),
                     parent_id=parent.id if parent else None, parent_wait=parent_wait, summary={},
                     started_by=actor.name, created_at=now, updated_at=now, dedup_key=dedup_key)
     begun = event_types.Start(process, bundle.sha256, values, parent.id if parent is not None else None)
@@ -114,7 +115,7 @@ def _check_refs(uow: UnitOfWork, refs: dict, values: dict) -> None:
         # another branch's instance is answered like an unknown one: no existence oracle
         if ref is None or process != "*" and ref.process_id != process or ref.branch != values.get("branch"):
             raise ValidationFailed(f"no {process} instance {values[name]} of this branch", field=f"variables.{name}")
-        if process != "*" and ref.status != "running":
+        if process != "*" and ref.status != InstanceStatus.RUNNING:
             raise ValidationFailed(f"{process} {values[name]} is {ref.status}", field=f"variables.{name}")
 
 

@@ -1,6 +1,7 @@
 """Outbox: reminders and escalations are queued in the same transaction as the step that caused them,
 then a drain delivers them on every configured channel, at least once, with retries and backoff."""
 from __future__ import annotations
+from ..domain.status import OutboxStatus
 
 import logging
 import uuid
@@ -34,7 +35,7 @@ def enqueue(svc: Services, uow: UnitOfWork, users: list[User], subject: str, bod
     for user in users:
         for channel in svc.settings.notify_channels:
             uow.add(Outbox(instance_id=instance_id, task_id=task_id, recipient=user.username, channel=channel,
-                           subject=subject, body=body, status="pending", attempts=0, created_at=at))
+                           subject=subject, body=body, status=OutboxStatus.PENDING, attempts=0, created_at=at))
             count += 1
     return count
 
@@ -84,13 +85,13 @@ def _record(svc: Services, row_id: int, claim: str, now: datetime, error: Delive
         row.attempts += 1
         row.claim = None
         if error is None:
-            row.status, row.sent_at, row.error = "sent", now, None
+            row.status, row.sent_at, row.error = OutboxStatus.SENT, now, None
             result.sent.append(row_id)
         elif error.permanent or row.attempts >= svc.settings.notify_max_attempts:
-            row.status, row.error = "failed", str(error)[:2000]
+            row.status, row.error = OutboxStatus.FAILED, str(error)[:2000]
             result.failed.append(row_id)
             log.warning("outbox %s failed for good: %s", row_id, error)
         else:
-            row.status, row.error, row.next_attempt_at = "pending", str(error)[:2000], now + backoff(row.attempts)
+            row.status, row.error, row.next_attempt_at = OutboxStatus.PENDING, str(error)[:2000], now + backoff(row.attempts)
             result.retry.append(row_id)
         uow.commit()

@@ -6,6 +6,7 @@ Reads and writes are Core statements on the rows as stored (the hot path of ever
 flush any mapped timer or inbox row they changed before.
 """
 from __future__ import annotations
+from ..domain.status import InstanceStatus, TaskKind, TaskStatus, TimerKind, TimerStatus
 
 from datetime import datetime
 
@@ -37,13 +38,13 @@ def project(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, 
 def timer_rows(uow: UnitOfWork, inst: Instance, bundle: SpecBundle, snap: Snapshot, pending: dict) -> list[Timer]:
     """Cancel timer rows the workflow no longer waits on, move changed due times; the new rows to insert."""
     live = {t.task_id for t in snap.timers}
-    uow.update_rows(Timer, [tid for tid in pending if tid not in live], status="cancelled")
+    uow.update_rows(Timer, [tid for tid in pending if tid not in live], status=TimerStatus.CANCELLED)
     new_rows = []
     for t in snap.timers:
         if t.task_id not in pending:
             new_rows.append(Timer(id=t.task_id, instance_id=inst.id, element=t.element, name=t.name, kind=t.kind,
                                   level=level(bundle, t), attached_to=t.attached_to, rule=t.rule,
-                                  provisional=t.provisional, due_at=t.due, status="pending"))
+                                  provisional=t.provisional, due_at=t.due, status=TimerStatus.PENDING))
         elif pending[t.task_id] != (t.due, t.provisional):
             uow.update_rows(Timer, [t.task_id], due_at=t.due, provisional=t.provisional)
     return new_rows
@@ -55,8 +56,8 @@ def inbox_rows(uow: UnitOfWork, inst: Instance, bundle: SpecBundle, snap: Snapsh
     the rows of newly ready tasks to insert."""
     due_of = due_dates(bundle, snap)
     ready = {t.id: t for t in snap.open_tasks}
-    done = [rid for rid, row in open_rows.items() if row.kind == "user" and rid not in ready]
-    uow.update_rows(InboxTask, done, status="completed", closed_at=at, closed_by=closed_by)
+    done = [rid for rid, row in open_rows.items() if row.kind == TaskKind.USER and rid not in ready]
+    uow.update_rows(InboxTask, done, status=TaskStatus.COMPLETED, closed_at=at, closed_by=closed_by)
     escalations.close_for_done(uow, open_rows, done, at)
     new_rows = []
     for tid, t in ready.items():
@@ -66,18 +67,18 @@ def inbox_rows(uow: UnitOfWork, inst: Instance, bundle: SpecBundle, snap: Snapsh
             if tid in due_of and (open_rows[tid].due_at, open_rows[tid].provisional) != (due, provisional):
                 uow.update_rows(InboxTask, [tid], due_at=due, provisional=provisional)
             continue
-        new_rows.append(InboxTask(id=tid, instance_id=inst.id, process_id=inst.process_id, kind="user",
+        new_rows.append(InboxTask(id=tid, instance_id=inst.id, process_id=inst.process_id, kind=TaskKind.USER,
                                   element=t.element, name=t.name, role=acting_role(uow, bundle, t, inst.branch),
                                   branch=inst.branch, form=t.form if t.form in bundle.forms else None,
-                                  status="open", due_at=due, provisional=provisional, created_at=at))
+                                  status=TaskStatus.OPEN, due_at=due, provisional=provisional, created_at=at))
     return new_rows
 
 
 def completion(svc: Services, uow: UnitOfWork, inst: Instance, snap: Snapshot, at: datetime) -> None:
     """An instance whose workflow ended: its status and outcome, the roles it lent end, a joined child tells
     its parent."""
-    if snap.completed and inst.status == "running":
-        inst.status = "completed"
+    if snap.completed and inst.status == InstanceStatus.RUNNING:
+        inst.status = InstanceStatus.COMPLETED
         inst.outcome = snap.data.get("outcome")
         uow.identity.drop_grants_of(inst.id)  # roles granted for this instance (an inspection team's) end with it
         if inst.parent_wait:  # a child some wait of the parent joins on (not a ticket opened on the side)
@@ -95,7 +96,7 @@ def acting_role(uow: UnitOfWork, bundle: SpecBundle, task, branch: str | None) -
 
 def level(bundle: SpecBundle, timer) -> int:
     """A timer's escalation level (0: a reminder)."""
-    return bundle.element(timer.element).level if timer.kind == "escalate" else 0
+    return bundle.element(timer.element).level if timer.kind == TimerKind.ESCALATE else 0
 
 
 def due_dates(bundle: SpecBundle, snap: Snapshot) -> dict[str, tuple[datetime, bool]]:

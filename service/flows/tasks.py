@@ -7,6 +7,7 @@ from ..domain.checklist import scores_schema
 from ..domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..domain.permissions import ASSIGN_TASKS
 from ..domain.roles import BRANCHES, READ_ONLY_ROLES, ROLE_LABELS, may_act, may_act_as_any
+from ..domain.status import InstanceStatus, TaskKind, TaskStatus
 from ..store.models import InboxTask, Instance
 from ..store.uow import UnitOfWork
 from . import children, escalations, event_types, forms, instances
@@ -47,7 +48,7 @@ def _actionable(uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[InboxTask,
     uow.inbox.lock_instance_of(task_id)
     row, inst = _visible(uow, actor, task_id)
     _check_may_act(actor, row)
-    if row.status != "open":
+    if row.status != TaskStatus.OPEN:
         raise Conflict(f"task {task_id} is already {row.status}")
     if row.claimed_by and row.claimed_by != actor.name:
         raise Conflict(f"task {task_id} is claimed by {row.claimed_by}")
@@ -93,7 +94,7 @@ def _check_gate(uow: UnitOfWork, bundle, row: InboxTask, inst: Instance, data: d
         return
     field = props.gate_field
     if data.get(field) is True:
-        still_open = [c for c in uow.instances.children_of(inst.id) if c.status == "running"]
+        still_open = [c for c in uow.instances.children_of(inst.id) if c.status == InstanceStatus.RUNNING]
         if still_open:
             raise ValidationFailed(f"{len(still_open)} rectification ticket(s) of this inspection are still open: "
                                    + "、".join(c.summary.get("title", c.id) for c in still_open), field=f"data.{field}")
@@ -120,7 +121,7 @@ def complete(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, data: o
     if expected_version is not None and expected_version != inst.version:
         raise Conflict(f"stale version {expected_version}: the instance is at version {inst.version}")
     bundle = instances.bundle_of(svc, uow, inst)
-    if row.kind == "escalation":
+    if row.kind == TaskKind.ESCALATION:
         return escalations.handle(svc, uow, actor, row, inst, bundle, data)
     form = form_of(bundle, row, inst)
     data = forms.validate(form, data)
@@ -137,7 +138,7 @@ def complete(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, data: o
 
 def is_overdue(row: InboxTask, now: datetime) -> bool:
     """True when an open task is past its due time."""
-    return row.status == "open" and row.due_at is not None and row.due_at < now
+    return row.status == TaskStatus.OPEN and row.due_at is not None and row.due_at < now
 
 
 def stranded(svc: Services, uow: UnitOfWork, actor: Actor) -> list[dict]:
@@ -164,7 +165,7 @@ def assign(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, assignee:
     if found is None:
         raise NotFound(f"no task {task_id}")
     row, inst = found
-    if row.status != "open":
+    if row.status != TaskStatus.OPEN:
         raise Conflict(f"task {task_id} is already {row.status}")
     user = uow.identity.active_user(assignee) if isinstance(assignee, str) else None
     if user is None:

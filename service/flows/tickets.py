@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..domain.errors import ValidationFailed
 from ..domain.roles import BRANCHES
+from ..domain.status import InstanceStatus
 from ..store.models import Instance
 from ..store.uow import UnitOfWork
 from .actors import Actor
@@ -19,9 +20,9 @@ def ticket_view(inst: Instance, overdue: bool) -> dict:
     return {"id": inst.id, "branch": inst.branch, "branch_name": BRANCHES.get(inst.branch, inst.branch),
             "title": s.get("title"), "description": s.get("description"), "suggestion": s.get("suggestion"),
             "source": s.get("source"), "source_instance": s.get("source_instance"), "deadline": s.get("rectify_by"),
-            "status": "closed" if inst.status == "completed" else ("overdue" if overdue else "open"),
+            "status": "closed" if inst.status == InstanceStatus.COMPLETED else ("overdue" if overdue else "open"),
             "sent_back_count": s.get("sent_back_count", 0), "opened_at": inst.created_at,
-            "closed_at": inst.updated_at if inst.status == "completed" else None}
+            "closed_at": inst.updated_at if inst.status == InstanceStatus.COMPLETED else None}
 
 
 def list_tickets(svc: Services, uow: UnitOfWork, actor: Actor, *, branch: str | None = None, status: str | None = None,

@@ -8,6 +8,7 @@ from datetime import datetime
 from ..domain.errors import Forbidden, NotFound
 from ..domain.permissions import MANAGE_TIMERS
 from ..domain.roles import may_act_as_any
+from ..domain.status import InstanceStatus, TaskStatus, TimerKind, TimerStatus
 from ..store.db import is_transient
 from ..store.models import InboxTask, Timer
 from . import escalations, event_types, instances, notify
@@ -85,12 +86,12 @@ def _fire_instance(svc: Services, uow, instance_id: str, now: datetime) -> list[
     rows = uow.timers.due_of(inst.id, now)
     if not rows:  # another sweep fired them while we waited for the instance lock
         return []
-    if inst.status != "running":
-        uow.update_rows(Timer, [r.id for r in rows], status="cancelled")
+    if inst.status != InstanceStatus.RUNNING:
+        uow.update_rows(Timer, [r.id for r in rows], status=TimerStatus.CANCELLED)
         uow.commit()
         return []
     for r in rows:
-        r.status, r.fired_at = "fired", now
+        r.status, r.fired_at = TimerStatus.FIRED, now
     uow.flush()  # the sync reads timer rows as stored
     fired = [{"timer": r.id, "element": r.element, "name": r.name, "kind": r.kind, "level": r.level,
               "due": r.due_at.isoformat(), "instance": inst.id} for r in rows]
@@ -106,14 +107,14 @@ def _fire_instance(svc: Services, uow, instance_id: str, now: datetime) -> list[
 def _consequences(svc: Services, uow, inst, timer: Timer, now: datetime) -> None:
     """Reminders go to the outbox; escalations flag the task and land in the escalation role's inbox."""
     task = uow.inbox.get(timer.attached_to) if timer.attached_to else None
-    if task is None or task.status != "open":
+    if task is None or task.status != TaskStatus.OPEN:
         return
-    if timer.kind == "remind":
+    if timer.kind == TimerKind.REMIND:
         notify.enqueue(svc, uow, _holders(uow, task), f"【提醒】{task.name}即将到期",
                        f"{inst.title}：任务「{task.name}」将于 {_local(task.due_at)} 到期，请及时办理。",
                        instance_id=inst.id, task_id=task.id, at=now)
         return
-    if timer.kind == "escalate":
+    if timer.kind == TimerKind.ESCALATE:
         escalations.escalate(svc, uow, inst, task, timer, now)
 
 
@@ -145,14 +146,14 @@ def failed_timers(svc: Services, uow, actor: Actor, limit: int = 200) -> list[di
     _require_admin(actor)
     return [{"id": t.id, "instance_id": i.id, "instance_title": i.title, "process": i.process_id,
              "branch": i.branch, "element": t.element, "name": t.name, "kind": t.kind, "level": t.level,
-             "due_at": t.due_at, "error": t.error} for t, i in uow.timers.with_status("failed", limit)]
+             "due_at": t.due_at, "error": t.error} for t, i in uow.timers.with_status(TimerStatus.FAILED, limit)]
 
 
 def requeue(svc: Services, uow, actor: Actor, ids: list[str] | None) -> list[str]:
     """Put failed timers back to pending (all failed ones when ``ids`` is None); the next sweep fires them.
     An id that names no failed timer is a 404 naming it; nothing is re-queued then."""
     _require_admin(actor)
-    failed = {t.id for t, _ in uow.timers.with_status("failed", limit=100_000)}
+    failed = {t.id for t, _ in uow.timers.with_status(TimerStatus.FAILED, limit=100_000)}
     if ids is None:
         ids = sorted(failed)
     unknown = [i for i in ids if i not in failed]

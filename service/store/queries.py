@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import and_, exists, func, or_, select, union_all
 
 from ..domain.roles import Grant
+from ..domain.status import InstanceStatus, TaskKind, TaskStatus
 from .models import InboxTask, Instance, User
 from .repositories import Repository, holder_exists
 
@@ -42,8 +43,8 @@ class Queries(Repository):
                 source: str | None, now: datetime, limit: int, offset: int) -> tuple[list[tuple[Instance, bool]], dict]:
         """Instances of ``process`` as tickets, newest first, each with its overdue flag, and the counts
         (total, open, overdue) of the filtered set. Overdue = running with an open task past its due time."""
-        overdue = exists().where(InboxTask.instance_id == Instance.id, InboxTask.status == "open",
-                                 InboxTask.kind == "user", InboxTask.due_sort < now)
+        overdue = exists().where(InboxTask.instance_id == Instance.id, InboxTask.status == TaskStatus.OPEN,
+                                 InboxTask.kind == TaskKind.USER, InboxTask.due_sort < now)
         conds = [Instance.process_id == process]
         if branches is not None:
             conds.append(Instance.branch.in_(branches))
@@ -53,12 +54,12 @@ class Queries(Repository):
             conds.append(Instance.summary["source"].as_string() == source)
         base = list(conds)
         if status == "open":
-            conds.append(Instance.status == "running")
+            conds.append(Instance.status == InstanceStatus.RUNNING)
         elif status == "closed":
-            conds.append(Instance.status == "completed")
+            conds.append(Instance.status == InstanceStatus.COMPLETED)
         elif status == "overdue":
-            conds += [Instance.status == "running", overdue]
-        running = Instance.status == "running"
+            conds += [Instance.status == InstanceStatus.RUNNING, overdue]
+        running = Instance.status == InstanceStatus.RUNNING
         counts = self.session.execute(
             select(func.count(), func.count().filter(running), func.count().filter(and_(running, overdue)))
             .select_from(Instance).where(*base)).one()
@@ -88,9 +89,9 @@ class Queries(Repository):
 
         def where(role: str, scope_branch: str | None) -> list:
             if role == "":  # tasks assigned to this person
-                conds = [InboxTask.status == "open", InboxTask.assignee == scope_branch]
+                conds = [InboxTask.status == TaskStatus.OPEN, InboxTask.assignee == scope_branch]
             else:
-                conds = [InboxTask.status == "open", InboxTask.role == role, InboxTask.assignee.is_(None)]
+                conds = [InboxTask.status == TaskStatus.OPEN, InboxTask.role == role, InboxTask.assignee.is_(None)]
             if role and scope_branch is not None:
                 conds.append(InboxTask.branch == scope_branch)
             if branch:
@@ -119,4 +120,4 @@ class Queries(Repository):
                    and_(InboxTask.assignee.is_not(None), ~assignee_active))
         return [(t, i) for t, i in self.session.execute(
             select(InboxTask, Instance).join(Instance, Instance.id == InboxTask.instance_id)
-            .where(InboxTask.status == "open", cond).order_by(InboxTask.due_sort, InboxTask.id).limit(limit))]
+            .where(InboxTask.status == TaskStatus.OPEN, cond).order_by(InboxTask.due_sort, InboxTask.id).limit(limit))]

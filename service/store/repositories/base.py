@@ -1,5 +1,6 @@
 """What every repository shares: the session of its unit of work, and the statements built once."""
 from __future__ import annotations
+from ...domain.status import TaskStatus, TimerStatus
 
 
 from sqlalchemy import String, bindparam, delete, exists, literal, or_, select, union_all
@@ -27,15 +28,15 @@ _TASK_WITH_INSTANCE = (select(InboxTask, Instance).join(Instance, Instance.id ==
                        .where(InboxTask.id == bindparam("task_id")))
 _LOCK_INSTANCE_OF_TASK = (select(Instance.id).where(Instance.id == select(InboxTask.instance_id).where(
     InboxTask.id == bindparam("task_id")).scalar_subquery()).with_for_update())
-_OPEN_TASKS_OF = select(InboxTask).where(InboxTask.instance_id == bindparam("instance_id"), InboxTask.status == "open")
+_OPEN_TASKS_OF = select(InboxTask).where(InboxTask.instance_id == bindparam("instance_id"), InboxTask.status == TaskStatus.OPEN)
 # pending timers and open inbox rows of an instance in one round trip, for the sync after every step
 _SYNC_MARKS = union_all(
     select(literal("timer").label("tbl"), Timer.id, literal(None, String).label("kind"),
            literal(None, String).label("ref_task_id"), Timer.due_at, Timer.provisional)
-    .where(Timer.instance_id == bindparam("instance_id"), Timer.status == "pending"),
+    .where(Timer.instance_id == bindparam("instance_id"), Timer.status == TimerStatus.PENDING),
     select(literal("task").label("tbl"), InboxTask.id, InboxTask.kind, InboxTask.ref_task_id, InboxTask.due_at,
            InboxTask.provisional)
-    .where(InboxTask.instance_id == bindparam("instance_id"), InboxTask.status == "open"))
+    .where(InboxTask.instance_id == bindparam("instance_id"), InboxTask.status == TaskStatus.OPEN))
 
 
 _DROP_GRANTS_OF = delete(RoleGrant.__table__).where(RoleGrant.__table__.c.source == bindparam("source"))

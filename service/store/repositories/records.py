@@ -1,5 +1,6 @@
 """What is kept about the work: events, signed checkpoints, calendar years, the outbox."""
 from __future__ import annotations
+from ...domain.status import OutboxStatus
 
 from datetime import datetime
 
@@ -81,18 +82,18 @@ class OutboxRepository(Repository):
                      stale_before: datetime) -> list[tuple[Outbox, User | None]]:
         """Atomically take up to ``limit`` deliverable messages (pending and due, or stuck in sending
         since before ``stale_before``) for ``channels``; return them with their recipient's user row."""
-        due = or_(and_(Outbox.status == "pending",
+        due = or_(and_(Outbox.status == OutboxStatus.PENDING,
                        or_(Outbox.next_attempt_at.is_(None), Outbox.next_attempt_at <= now)),
-                  and_(Outbox.status == "sending", Outbox.claimed_at < stale_before))
+                  and_(Outbox.status == OutboxStatus.SENDING, Outbox.claimed_at < stale_before))
         ids = self._lock_free_ids(
             select(Outbox.id).where(due, Outbox.channel.in_(channels)).order_by(Outbox.id).limit(limit))
         if not ids:
             return []
         self.session.execute(update(Outbox).where(Outbox.id.in_(ids), due)
-                             .values(status="sending", claim=claim, claimed_at=now)
+                             .values(status=OutboxStatus.SENDING, claim=claim, claimed_at=now)
                              .execution_options(synchronize_session=False))
         rows = self.session.execute(select(Outbox, User).outerjoin(User, User.username == Outbox.recipient)
-                                    .where(Outbox.claim == claim, Outbox.status == "sending").order_by(Outbox.id))
+                                    .where(Outbox.claim == claim, Outbox.status == OutboxStatus.SENDING).order_by(Outbox.id))
         return [(o, u) for o, u in rows]
 
     def get(self, row_id: int) -> Outbox | None:

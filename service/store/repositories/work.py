@@ -1,5 +1,6 @@
 """The work itself: instances and their pinned specs, inbox rows, timer rows; checklists and evidence."""
 from __future__ import annotations
+from ...domain.status import TimerStatus, UNFIRED
 
 from datetime import datetime
 
@@ -110,7 +111,7 @@ class Timers(Repository):
         """Timers of an instance due at ``now`` that have not fired (pending, or left "firing" by a sweep of
         an older release)."""
         return list(self.session.scalars(
-            select(Timer).where(Timer.instance_id == instance_id, Timer.status.in_(("pending", "firing")),
+            select(Timer).where(Timer.instance_id == instance_id, Timer.status.in_(UNFIRED),
                                 Timer.due_at <= now).order_by(Timer.due_at, Timer.id)))
 
     def next_due_instance(self, now: datetime, exclude: set[str] = frozenset()) -> str | None:
@@ -122,7 +123,7 @@ class Timers(Repository):
         ``instance(for_update=True)``): taking timer rows before it would deadlock against a completion
         that holds the instance (its event's foreign key) and waits for the same timer rows."""
         stmt = (select(Instance.id).join(Timer, Timer.instance_id == Instance.id)
-                .where(Timer.status.in_(("pending", "firing")), Timer.due_at <= now))
+                .where(Timer.status.in_(UNFIRED), Timer.due_at <= now))
         if exclude:
             stmt = stmt.where(Timer.instance_id.not_in(exclude))
         stmt = stmt.order_by(Timer.due_at).limit(1)
@@ -136,8 +137,8 @@ class Timers(Repository):
         if not ids:
             return []
         result = self.session.execute(
-            update(Timer).where(Timer.id.in_(ids), Timer.status.in_(("pending", "firing")))
-            .values(status="failed", error=error[:2000]).returning(Timer.id)
+            update(Timer).where(Timer.id.in_(ids), Timer.status.in_(UNFIRED))
+            .values(status=TimerStatus.FAILED, error=error[:2000]).returning(Timer.id)
             .execution_options(synchronize_session=False))
         return sorted(result.scalars())
 
@@ -152,15 +153,15 @@ class Timers(Repository):
         if not ids:
             return []
         result = self.session.execute(
-            update(Timer).where(Timer.id.in_(ids), Timer.status == "failed")
-            .values(status="pending", error=None).returning(Timer.id)
+            update(Timer).where(Timer.id.in_(ids), Timer.status == TimerStatus.FAILED)
+            .values(status=TimerStatus.PENDING, error=None).returning(Timer.id)
             .execution_options(synchronize_session=False))
         return sorted(result.scalars())
 
     def provisional_instances(self) -> list[str]:
         """Instances with a pending timer computed on a fallback calendar year."""
         return list(self.session.scalars(
-            select(Timer.instance_id).where(Timer.status == "pending", Timer.provisional.is_(True)).distinct()))
+            select(Timer.instance_id).where(Timer.status == TimerStatus.PENDING, Timer.provisional.is_(True)).distinct()))
 
 
 class Checklists(Repository):

@@ -1,0 +1,64 @@
+"""The statuses and kinds rows and events carry, one vocabulary each (as viewflow's ``status.py``).
+
+They are ``StrEnum``s: each member equals its string, so stored values, JSON and SQL comparisons stay the
+plain words they always were.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class InstanceStatus(StrEnum):
+    """An instance runs until its workflow ends."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+
+
+class TaskStatus(StrEnum):
+    """An inbox row: open, then completed (a user task, a handled escalation) or closed (an escalation whose
+    task was done)."""
+
+    OPEN = "open"
+    COMPLETED = "completed"
+    CLOSED = "closed"
+
+
+class TaskKind(StrEnum):
+    """A user task of the diagram, or an escalation of one."""
+
+    USER = "user"
+    ESCALATION = "escalation"
+
+
+class TimerStatus(StrEnum):
+    """A timer row waits (pending), then fires, is cancelled with its task, or is parked as failed for an
+    admin; ``firing`` is left only by sweeps of older releases and is fired like pending."""
+
+    PENDING = "pending"
+    FIRING = "firing"
+    FIRED = "fired"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+#: timer rows a sweep still has to fire
+UNFIRED = (TimerStatus.PENDING, TimerStatus.FIRING)
+
+
+class TimerKind(StrEnum):
+    """What a timer does when it fires: the diagram property ``kind`` of a boundary timer (``timer`` for one
+    without it, such as a wait until a date)."""
+
+    REMIND = "remind"
+    ESCALATE = "escalate"
+    TIMER = "timer"
+
+
+class OutboxStatus(StrEnum):
+    """A message waits, is being delivered, was delivered, or failed for good."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
