@@ -15,7 +15,7 @@ blp = Blueprint("instances", __name__, url_prefix="/api/instances", description=
 def instance_detail(svc, uow, inst) -> dict:
     """An instance with its open tasks and child instances."""
     now = svc.clock.now()
-    view = {c: getattr(inst, c) for c in inst.__table__.columns.keys() if c != "state"}
+    view = {a.key: getattr(inst, a.key) for a in inst.__mapper__.column_attrs if a.key != "state"}
     view["open_tasks"] = [task_view(r, now) for r in uow.inbox.open_of(inst.id)]
     view["children"] = uow.instances.children_of(inst.id)
     return view

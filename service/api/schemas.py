@@ -102,7 +102,7 @@ class InstanceOut(Schema):
 
 
 class InstanceDetailOut(InstanceOut):
-    data = fields.Dict(attribute="summary")
+    data = fields.Dict()
     open_tasks = fields.List(fields.Nested(TaskOut))
     children = fields.List(fields.Nested(InstanceOut))
 

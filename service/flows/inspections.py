@@ -111,13 +111,13 @@ def handbook(svc: Services, uow: UnitOfWork, actor: Actor, round_id: str) -> dic
     round_ = uow.instances.get(round_id)
     if round_ is None or round_.process_id != "inspection_round":
         raise NotFound(f"no inspection round {round_id}")
-    data = round_.summary or {}
+    data = round_.data or {}
     compiled = round_.status == InstanceStatus.COMPLETED
     if not compiled and not actor.company_wide:
         raise NotFound(f"no inspection round {round_id}")
     branches = []
     for child in uow.instances.children_of(round_.id, "peer_inspection"):
-        s = child.summary or {}
+        s = child.data or {}
         branches.append({"branch": child.branch, "branch_name": BRANCHES.get(child.branch, child.branch),
                          "team": s.get("team", []), "score": s.get("score_pct"), "strengths": s.get("strengths", []),
                          "problems": [p.get("title") for p in s.get("problems", [])],

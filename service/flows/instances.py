@@ -81,7 +81,7 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
     now = svc.clock.now()
     inst = Instance(id=str(uuid.uuid4()), process_id=process, spec_sha=bundle.sha256, state="", version=1,
                     status=InstanceStatus.RUNNING, head=events.GENESIS, branch=values.get("branch"), title=_title(bundle, values),
-                    parent_id=parent.id if parent else None, parent_wait=parent_wait, summary={},
+                    parent_id=parent.id if parent else None, parent_wait=parent_wait, data={},
                     started_by=actor.name, created_at=now, updated_at=now, dedup_key=dedup_key)
     begun = event_types.Start(process, bundle.sha256, values, parent.id if parent is not None else None)
     wf = begun.create(svc.engine, bundle, now, seed_for(inst.id, 1))

@@ -22,8 +22,8 @@ def project(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, 
             closed_by: str) -> Snapshot:
     """Bring every projection of ``inst`` in line with workflow ``wf``; the snapshot it read."""
     snap = svc.engine.snapshot(wf)
-    if inst.summary != snap.data:  # most steps leave the data as it was: skip rewriting it
-        inst.summary = snap.data
+    if inst.data != snap.data:  # most steps leave the data as it was: skip rewriting it
+        inst.data = snap.data
     # a new instance has no rows yet
     pending, open_list = ({}, []) if inst.version == 1 else uow.instances.rows_to_project(inst.id)
     # timers first: task due dates come from their escalation timers

@@ -16,7 +16,7 @@ PROCESS = "plaque_rating"
 
 
 def _ratings_of(uow: UnitOfWork, quarter: str, branch: str | None = None) -> list[Instance]:
-    return [i for i in uow.instances.of_process(PROCESS, branch) if (i.summary or {}).get("quarter") == quarter]
+    return [i for i in uow.instances.of_process(PROCESS, branch) if (i.data or {}).get("quarter") == quarter]
 
 
 def _score(value, field: str, errors: list) -> float | None:
@@ -28,15 +28,15 @@ def _score(value, field: str, errors: list) -> float | None:
 
 def inspection_score(uow: UnitOfWork, quarter: str, branch: str) -> float | None:
     """The branch's peer-inspection score of ``quarter`` (normalised to 100), once its sheet is filled."""
-    scores = [i.summary.get("score_pct") for i in uow.instances.of_process("peer_inspection", branch)
-              if (i.summary or {}).get("quarter") == quarter and i.summary.get("score_pct") is not None]
+    scores = [i.data.get("score_pct") for i in uow.instances.of_process("peer_inspection", branch)
+              if (i.data or {}).get("quarter") == quarter and i.data.get("score_pct") is not None]
     return scores[-1] if scores else None
 
 
 def pairing_score(uow: UnitOfWork, branch: str) -> float | None:
     """The latest quarterly assessment score of the branch's pairing (帮扶成效评分)."""
     for inst in reversed(uow.instances.of_process("pairing", branch)):
-        assessments = (inst.summary or {}).get("assessments") or []
+        assessments = (inst.data or {}).get("assessments") or []
         if assessments:
             return float(assessments[-1]["score"])
     return None
@@ -84,7 +84,7 @@ def rate_quarter(svc: Services, uow: UnitOfWork, actor: Actor, body: dict) -> li
     started = []
     for branch, row in inputs.items():
         prev = _ratings_of(uow, previous_quarter(quarter), branch)
-        prev_data = prev[-1].summary if prev else {}
+        prev_data = prev[-1].data if prev else {}
         prev_plaque = prev_data.get("final_plaque", "none")
         # a 争先 branch re-rated 达标 after rectification starts a new streak
         prev_streak = 0 if not prev else prev_data.get("streak", 0) if prev_plaque == prev_data.get("plaque") else 1
@@ -102,7 +102,7 @@ def board(uow: UnitOfWork, quarter: str) -> list[dict]:
     require_quarter(quarter)
     rows = []
     for inst in _ratings_of(uow, quarter):
-        s = inst.summary or {}
+        s = inst.data or {}
         rows.append({
             "branch": inst.branch, "branch_name": BRANCHES.get(inst.branch, inst.branch), "instance": inst.id,
             "star": s.get("star"), "inspection": s.get("inspection"), "pairing": s.get("pairing"),

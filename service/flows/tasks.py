@@ -59,7 +59,7 @@ def detail(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[
     """The task, its form and the process data it sees."""
     row, inst = _visible(uow, actor, task_id)
     bundle = instances.bundle_of(svc, uow, inst)
-    return row, form_of(bundle, row, inst), dict(inst.summary or {})
+    return row, form_of(bundle, row, inst), dict(inst.data or {})
 
 
 def form_of(bundle, row: InboxTask, inst: Instance) -> dict | None:
@@ -69,7 +69,7 @@ def form_of(bundle, row: InboxTask, inst: Instance) -> dict | None:
     source = form.get("x-items-from") if form else None
     if not source:
         return form
-    items = (inst.summary or {}).get(source, {}).get("items", [])
+    items = (inst.data or {}).get(source, {}).get("items", [])
     return dict(form, properties=dict(form["properties"], scores=scores_schema(items)))
 
 
@@ -97,7 +97,7 @@ def _check_gate(uow: UnitOfWork, bundle, row: InboxTask, inst: Instance, data: d
         still_open = [c for c in uow.instances.children_of(inst.id) if c.status == InstanceStatus.RUNNING]
         if still_open:
             raise ValidationFailed(f"{len(still_open)} rectification ticket(s) of this inspection are still open: "
-                                   + "、".join(c.summary.get("title", c.id) for c in still_open), field=f"data.{field}")
+                                   + "、".join(c.data.get("title", c.id) for c in still_open), field=f"data.{field}")
 
 
 def claim(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> InboxTask:

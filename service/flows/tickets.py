@@ -16,7 +16,7 @@ STATUSES = ("open", "closed", "overdue")
 
 def ticket_view(inst: Instance, overdue: bool) -> dict:
     """A ticket as the API shows it."""
-    s = inst.summary or {}
+    s = inst.data or {}
     return {"id": inst.id, "branch": inst.branch, "branch_name": BRANCHES.get(inst.branch, inst.branch),
             "title": s.get("title"), "description": s.get("description"), "suggestion": s.get("suggestion"),
             "source": s.get("source"), "source_instance": s.get("source_instance"), "deadline": s.get("rectify_by"),

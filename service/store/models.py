@@ -133,7 +133,8 @@ class Instance(Base):
     title: Mapped[str] = mapped_column(String(200))
     parent_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)
     parent_wait: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    summary: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: the process data after the last step (stored in the column "summary"): what lists and boards read
+    data: Mapped[dict] = mapped_column("summary", JSON, default=dict)
     # hash of the newest event: the chain head, so appending never reads the event table
     head: Mapped[str] = mapped_column(String(64), default="0" * 64)
     #: the domain's own uniqueness (one rating per branch and quarter, one round per quarter): a second

@@ -51,7 +51,7 @@ class Queries(Repository):
         if branch:
             conds.append(Instance.branch == branch)
         if source:
-            conds.append(Instance.summary["source"].as_string() == source)
+            conds.append(Instance.data["source"].as_string() == source)
         base = list(conds)
         if status == "open":
             conds.append(Instance.status == InstanceStatus.RUNNING)

@@ -35,6 +35,9 @@ def _update_of(table, keys: tuple[str, ...]):
 
 
 _SAVES: dict = {}
+#: attribute → column where they differ (``Instance.data`` is stored in the column ``summary``)
+_COLUMN_OF = {prop.key: prop.columns[0].key for prop in Instance.__mapper__.column_attrs
+              if prop.key != prop.columns[0].key}
 
 
 def _save_of(keys: tuple[str, ...]):
@@ -73,7 +76,7 @@ def save_instance(session, inst: Instance) -> None:
     """Write the changed columns of a loaded instance now, checked against the version it was loaded at
     (a concurrent change is a Conflict), and mark the object clean."""
     state = inspect(inst)
-    changed = {key: getattr(inst, key) for key in state.committed_state}
+    changed = {_COLUMN_OF.get(key, key): getattr(inst, key) for key in state.committed_state}
     if not changed:
         return
     loaded_version = state.committed_state.get("version", inst.version)
