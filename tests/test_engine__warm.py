@@ -61,8 +61,8 @@ def test_a_step_that_is_rolled_back_leaves_nothing_warm(tmp_path):
     task = api.task(HELPER, "sign_helper", iid)
     with svc.uow() as uow:  # the step runs, then the transaction ends without a commit
         inst = uow.instances.get(iid)
-        step = instances.Step(event_types.Complete(task["id"], {"signed": True}), instances.SYSTEM)
-        instances.apply(svc, uow, inst, step)
+        step = instances.Entry(event_types.Complete(task["id"], {"signed": True}), instances.SYSTEM)
+        instances.apply_event(svc, uow, inst, step)
     assert len(svc.workflows) == 0
     # the task is still open, and completing it acts on the stored state, not on the stepped workflow
     assert open_elements(api, iid) == ["sign_helper", "sign_secretary"]

@@ -86,10 +86,10 @@ def rearm_provisional(svc: Services, actor: Actor, schedule: dict | None = None)
             if inst is None or inst.status != InstanceStatus.RUNNING:
                 continue
             now = svc.clock.now()
-            step = instances.Step(event_types.Rearm("calendar year loaded", schedule), actor, None,
+            step = instances.Entry(event_types.Rearm("calendar year loaded", schedule), actor, None,
                                   "工作日历更新，重算期限")
             before = uow.instances.rows_to_project(inst.id)[0]  # pending timers: id -> (due_at, provisional)
-            instances.apply(svc, uow, inst, step, now)
+            instances.apply_event(svc, uow, inst, step, now)
             after = uow.instances.rows_to_project(inst.id)[0]
             if before == after:
                 continue  # nothing moved: leave no event (closing the unit of work rolls back)

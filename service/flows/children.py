@@ -27,9 +27,9 @@ def notify_parent(svc: Services, uow: UnitOfWork, child: Instance, at: datetime)
     """A joined child ended: deliver ``<process>_done`` to the wait of its parent that joins on it."""
     parent = uow.instances.get(child.parent_id, for_update=True)  # writers lock child, then parent: never the reverse
     message = f"{child.process_id}_done"
-    step = instances.Step(event_types.DeliverMessage(message, {"child": child.id}, child.id), instances.SYSTEM,
+    step = instances.Entry(event_types.DeliverMessage(message, {"child": child.id}, child.id), instances.SYSTEM,
                           element=None, element_name=child.title)
-    instances.apply(svc, uow, parent, step, at)
+    instances.apply_event(svc, uow, parent, step, at)
 
 
 def open_from_task(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, element: str,

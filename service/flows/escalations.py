@@ -60,7 +60,7 @@ def escalate(svc: Services, uow: UnitOfWork, inst: Instance, task: InboxTask, ti
     notify.enqueue(svc, uow, uow.identity.users_with(target, None), f"【{label}督办】{task.name}已逾期",
                    f"{inst.title}：{ROLE_LABELS.get(task.role, task.role)}的任务「{task.name}」"
                    f"已于 {local_time(task.due_at)} 逾期未办，请督办。", instance_id=inst.id, task_id=task.id, at=now)
-    instances.record(uow, inst, instances.Step(event_types.Escalation(task.id, timer.level, target),
+    instances.note_event(uow, inst, instances.Entry(event_types.Escalation(task.id, timer.level, target),
                                                instances.SYSTEM, timer.element, timer.name), now)
 
 
@@ -77,7 +77,7 @@ def handle(svc: Services, uow: UnitOfWork, actor: Actor, row: InboxTask, inst: I
     data = forms.validate(bundle.forms.get("escalation") or FORM, data)
     now = svc.clock.now()
     row.status, row.closed_at, row.closed_by = TaskStatus.COMPLETED, now, actor.name
-    instances.record(uow, inst, instances.Step(event_types.EscalationHandled(row.id, data),
+    instances.note_event(uow, inst, instances.Entry(event_types.EscalationHandled(row.id, data),
                                                actor.with_role(row.role), row.element, row.name), now)
     uow.commit()
     return row

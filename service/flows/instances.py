@@ -120,8 +120,8 @@ def _check_refs(uow: UnitOfWork, refs: dict, values: dict) -> None:
 
 
 @dataclass
-class Step:
-    """One event about to be recorded on an instance: what happened (a typed event), who did it, where."""
+class Entry:
+    """One entry about to join an instance's history: what happened (a typed event), who did it, where."""
 
     event: event_types.EventType
     actor: Actor
@@ -130,7 +130,8 @@ class Step:
     role: str | None = None
 
 
-def apply(svc: Services, uow: UnitOfWork, inst: Instance, step: Step, at: datetime | None = None) -> Snapshot:
+def apply_event(svc: Services, uow: UnitOfWork, inst: Instance, step: "Entry",
+                at: datetime | None = None) -> Snapshot:
     """Load ``inst`` (or take its warm workflow), apply ``step.event`` to it, append the event, persist and
     sync; staged."""
     bundle = bundle_of(svc, uow, inst)
@@ -157,7 +158,7 @@ def _keep_warm(svc: Services, uow: UnitOfWork, inst: Instance, wf) -> None:
     uow.after_commit(lambda: svc.workflows.put(iid, sha, state, wf))
 
 
-def record(uow: UnitOfWork, inst: Instance, step: Step, at: datetime) -> None:
+def note_event(uow: UnitOfWork, inst: Instance, step: "Entry", at: datetime) -> None:
     """Append an event that changes no workflow state (claim, escalation, assignment); bumps the version
     like any event."""
     seq = inst.version + 1

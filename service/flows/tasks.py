@@ -108,7 +108,7 @@ def claim(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> InboxTa
         return row
     now = svc.clock.now()
     row.claimed_by = actor.name
-    instances.record(uow, inst, instances.Step(event_types.Claim(row.id), actor.with_role(row.role),
+    instances.note_event(uow, inst, instances.Entry(event_types.Claim(row.id), actor.with_role(row.role),
                                                row.element, row.name), now)
     uow.commit()
     return row
@@ -129,8 +129,8 @@ def complete(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, data: o
         _check_attachments(uow, form, data, row)
     _check_gate(uow, bundle, row, inst, data)
     now = svc.clock.now()
-    step = instances.Step(event_types.Complete(row.id, data), actor.with_role(row.role), row.element, row.name)
-    instances.apply(svc, uow, inst, step, now)
+    step = instances.Entry(event_types.Complete(row.id, data), actor.with_role(row.role), row.element, row.name)
+    instances.apply_event(svc, uow, inst, step, now)
     children.open_from_task(svc, uow, inst, bundle, row.element, data)
     uow.commit()
     return row
@@ -179,7 +179,7 @@ def assign(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, assignee:
         return row
     now = svc.clock.now()
     previous, row.assignee, row.claimed_by = row.assignee, assignee, None
-    instances.record(uow, inst, instances.Step(event_types.Assign(row.id, assignee, previous, reason), actor,
+    instances.note_event(uow, inst, instances.Entry(event_types.Assign(row.id, assignee, previous, reason), actor,
                                                row.element, row.name), now)
     uow.commit()
     return row

@@ -95,9 +95,9 @@ def _fire_instance(svc: Services, uow, instance_id: str, now: datetime) -> list[
     uow.flush()  # the sync reads timer rows as stored
     fired = [{"timer": r.id, "element": r.element, "name": r.name, "kind": r.kind, "level": r.level,
               "due": r.due_at.isoformat(), "instance": inst.id} for r in rows]
-    step = instances.Step(event_types.FireTimers([r.id for r in rows]), instances.SYSTEM,
+    step = instances.Entry(event_types.FireTimers([r.id for r in rows]), instances.SYSTEM,
                           rows[0].element, "、".join(r.name for r in rows))
-    instances.apply(svc, uow, inst, step, now)
+    instances.apply_event(svc, uow, inst, step, now)
     for r in rows:
         _consequences(svc, uow, inst, r, now)
     uow.commit()
