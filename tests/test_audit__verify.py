@@ -98,7 +98,7 @@ def test_swapped_or_edited_pinned_spec_is_detected(api, pairing):
     sql(api, "UPDATE instances SET spec_sha = :s WHERE id = :i", s=own, i=pairing)
     assert verify(api, pairing)["ok"] is True
     sql(api, "UPDATE specs SET bpmn_xml = replace(bpmn_xml, '期末验收', '期末验收（改）') WHERE sha256 = :s", s=own)
-    api.svc._bundles.clear()  # a fresh process would not have the genuine spec cached either
+    api.svc.bundles.clear()  # a fresh process would not have the genuine spec cached either
     assert first_problem(api, pairing)["field"] == "spec"
 
 
@@ -169,7 +169,7 @@ def test_a_new_bpmn_version_does_not_change_old_replays(api, pairing, tmp_path):
     path = bpmn / "pairing.bpmn"
     path.write_text(path.read_text(encoding="utf-8").replace("期末验收", "期末验收（新版）"), encoding="utf-8")
     api.svc.settings.bpmn_dir = bpmn
-    api.svc._current.clear()
+    api.svc.bundles.redeploy()
     newer = open_pairing(api)
     assert api.get(f"/api/instances/{newer}", SUP).get_json()["spec_sha256"] != \
         api.get(f"/api/instances/{pairing}", SUP).get_json()["spec_sha256"]

@@ -55,7 +55,7 @@ def test_a_started_workflow_keeps_every_task_it_created(api):
     for process, variables in (("pairing", dict(START, months=3, targets=START["targets"])),
                                ("plaque_rating", {"quarter": "2026Q1", "branch": "sc1", "star": 60, "inspection": 60,
                                                   "pairing": 60, "previous_plaque": "none", "previous_streak": 0})):
-        bundle = svc.current_bundle(process)
+        bundle = svc.bundles.current(process)
         values = dict(bundle.forms["start"].get("x-defaults", {}), **variables)
         wf = svc.engine.start(bundle, values, svc.clock.now(), seed_for("instance", 1))
         reachable = list(wf.get_tasks())

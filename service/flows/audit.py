@@ -24,6 +24,7 @@ from ..store.uow import UnitOfWork
 from . import checkpoints, event_types, events, instances, projections
 from .actors import Actor
 from .context import Services
+from .deadlines import DeadlineContext
 
 FORMAT = "branchflow-audit/1"
 _INSTANCE_FIELDS = ("id", "process_id", "spec_sha", "state", "version", "head", "status", "outcome", "branch",
@@ -121,21 +122,22 @@ class Replayer:
     def __init__(self, svc: Services, schedules: dict[str, dict]):
         self._svc = svc
         self._schedules = schedules
-        self._calendar = svc.calendar
+        self._calendar = svc.calendars.current
         self._policy = DeadlinePolicy(lambda: self._calendar, svc.settings.reminder_hours,
                                       svc.settings.second_level_escalation)
         self.engine = Engine(self._policy)
         self._calendars: dict[str, WorkCalendar] = {}
         self.warnings: list[str] = []
 
-    def use_context(self, ctx: dict | None) -> None:
+    def use_context(self, recorded: dict | None) -> None:
         """Set calendar and escalation settings as they were when the event happened."""
-        if not ctx:
+        if not recorded:
             return
-        key = json.dumps(ctx, sort_keys=True)
+        ctx = DeadlineContext.from_dict(recorded)
+        key = json.dumps(ctx.to_dict(), sort_keys=True)
         if key not in self._calendars:
-            cal = WorkCalendar(close_of_business=time.fromisoformat(ctx["cob"]))
-            for year, sha in sorted(ctx.get("years", {}).items()):
+            cal = WorkCalendar(close_of_business=time.fromisoformat(ctx.cob))
+            for year, sha in sorted(ctx.years.items()):
                 data = self._schedules.get(sha)
                 if data is None:
                     raise ReplayError("ctx.years", f"calendar schedule {year} ({sha[:12]}) is not in the record")
@@ -146,14 +148,13 @@ class Replayer:
                 if schedule.sha256() != sha:
                     raise ReplayError("schedules", f"calendar schedule {year} does not hash to {sha[:12]}")
                 cal = cal.with_year(schedule)
-            builtin = ctx.get("builtin")
-            if builtin and builtin != [BUILTIN_YEARS[0], BUILTIN_YEARS[-1]]:
-                self.warnings.append(f"recorded with built-in calendar years {builtin[0]}–{builtin[1]}, "
+            if ctx.builtin and ctx.builtin != (BUILTIN_YEARS[0], BUILTIN_YEARS[-1]):
+                self.warnings.append(f"recorded with built-in calendar years {ctx.builtin[0]}–{ctx.builtin[1]}, "
                                      f"replayed with {BUILTIN_YEARS[0]}–{BUILTIN_YEARS[-1]}")
             self._calendars[key] = cal
         self._calendar = self._calendars[key]
-        self._policy.reminder_hours = ctx["remind_h"]
-        self._policy.second_level = ctx["second"]
+        self._policy.reminder_hours = ctx.remind_h
+        self._policy.second_level = ctx.second
 
     def run(self, bundle: SpecBundle, instance_id: str, evs: list[dict], upto: int | None = None,
             faithful: bool = False):
@@ -216,7 +217,7 @@ def bundle_of_record(svc: Services, rec: AuditRecord) -> SpecBundle:
     if actual != spec.get("sha256") or actual != rec.instance["spec_sha"]:
         raise ReplayError("spec", "the pinned BPMN/forms do not hash to the address the instance pins")
     try:  # the content is verified: the parsed bundle may come from the cache
-        return svc.pinned_bundle(actual, lambda: (spec["process_id"], spec["bpmn_xml"], spec["forms"]))
+        return svc.bundles.pinned(actual, lambda: (spec["process_id"], spec["bpmn_xml"], spec["forms"]))
     except BranchflowError as exc:
         raise ReplayError("spec", f"pinned spec does not load: {exc.message}") from None
 

@@ -31,7 +31,7 @@ def refresh(svc: Services) -> None:
         for schedule in years.values():  # audit: every schedule a deadline used stays retrievable
             uow.calendar.keep_schedule(schedule.sha256(), schedule.year, schedule.to_dict(), svc.clock.now())
         uow.commit()
-    svc.use_calendar_years(list(years.values()))
+    svc.calendars.use_years(list(years.values()))
 
 
 def deadline(svc: Services, start, rule: str) -> Deadline:
@@ -42,7 +42,7 @@ def deadline(svc: Services, start, rule: str) -> Deadline:
         raise ValidationFailed(str(exc), field="rule") from None
     if start.tzinfo is None:
         raise ValidationFailed("start needs a timezone offset, e.g. 2026-09-30T10:00:00+08:00", field="start")
-    return svc.calendar.deadline(start, rule)
+    return svc.calendars.current.deadline(start, rule)
 
 
 def load_year(svc: Services, uow: UnitOfWork, actor: Actor, data: object) -> dict:
@@ -63,14 +63,14 @@ def load_year(svc: Services, uow: UnitOfWork, actor: Actor, data: object) -> dic
         row.data, row.loaded_at, row.loaded_by = schedule.to_dict(), svc.clock.now(), actor.name
     uow.calendar.keep_schedule(schedule.sha256(), schedule.year, schedule.to_dict(), svc.clock.now())
     uow.commit()
-    svc.use_calendar_years(list(svc.calendar.loaded_years.values()) + [schedule])
+    svc.calendars.use_years(list(svc.calendars.current.loaded_years.values()) + [schedule])
     return {"year": schedule.year, "source": schedule.source,
             "rearmed": rearm_provisional(svc, actor, schedule.to_dict())}
 
 
 def years(svc: Services) -> list[dict]:
     """Every year the calendar knows: built-in (chinesecalendar), shipped files and loaded ones."""
-    return svc.calendar.coverage()
+    return svc.calendars.current.coverage()
 
 
 def rearm_provisional(svc: Services, actor: Actor, schedule: dict | None = None) -> list[dict]:

@@ -27,7 +27,7 @@ def bundle_of(svc: Services, uow: UnitOfWork, inst: Instance) -> SpecBundle:
         spec = uow.instances.spec(inst.spec_sha)
         return spec.process_id, spec.bpmn_xml, spec.forms
 
-    return svc.pinned_bundle(inst.spec_sha, load)
+    return svc.bundles.pinned(inst.spec_sha, load)
 
 
 def process_name(bundle: SpecBundle) -> str:
@@ -54,9 +54,9 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
 
     A start form with ``x-start-via`` names the use case that starts the process (it checks more than
     the form can say, such as an inspection team's conflicts of interest); only that use case may."""
-    if process not in svc.processes():
+    if process not in svc.bundles.processes():
         raise ValidationFailed(f"unknown process {process!r}", field="process")
-    bundle = svc.current_bundle(process)
+    bundle = svc.bundles.current(process)
     start_form = bundle.forms.get("start")
     if not isinstance(variables, dict):
         raise ValidationFailed("variables must be a JSON object", field="variables")
@@ -96,7 +96,7 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
         raise Conflict(duplicate or f"{dedup_key} exists already") from None
     events.append(uow, inst, 1, type=begun.type, actor=actor.name, role=actor.acting_role,
                   at=now, element=None, element_name=process_name(bundle),
-                  data=dict(begun.data(), ctx=svc.deadline_context()))
+                  data=dict(begun.data(), ctx=svc.calendars.context().to_dict()))
     projections.project(svc, uow, inst, bundle, wf, now, closed_by=actor.name)
     uow.flush()
     if parent is None:
@@ -142,7 +142,7 @@ def apply_event(svc: Services, uow: UnitOfWork, inst: Instance, step: "Entry",
     events.append(uow, inst, seq, type=step.event.type,
                   actor=step.actor.name, role=step.role or step.actor.acting_role, at=at,
                   element=step.element, element_name=step.element_name,
-                  data=dict(step.event.data(), ctx=svc.deadline_context()))
+                  data=dict(step.event.data(), ctx=svc.calendars.context().to_dict()))
     inst.state = svc.engine.dump(wf)
     inst.version = seq
     inst.updated_at = at
