@@ -36,7 +36,7 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(BranchflowError)
     def _branchflow(exc: BranchflowError):
-        if exc.status >= 500:
+        if exc.status >= 500 and exc.status != 503:  # 503s are logged where the database fault is met
             log.error("internal error: %s", exc)
         resp = _body(exc.status, exc.code, exc.message, exc.errors)
         if getattr(exc, "retry_after", None):

@@ -7,7 +7,7 @@ back (cosmicpython's ``unit_of_work.py``).
 """
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -44,9 +44,13 @@ class UnitOfWork:
     def __exit__(self, *exc) -> None:
         # close() rolls back anything uncommitted without expiring what was loaded,
         # so views can still read the rows they returned
-        self.session.close()
-        self.session = None
-        self._after_commit.clear()
+        try:
+            self.session.close()
+        except DBAPIError:  # the connection died (a server restart): its transaction died with it
+            pass
+        finally:
+            self.session = None
+            self._after_commit.clear()
 
     def commit(self) -> None:
         """Commit, then run what ``after_commit`` registered; a unique-key race becomes a Conflict."""
