@@ -47,7 +47,8 @@ def loop_bundle(folder: Path) -> None:
     b, _, fb = duty_timers("record", "3wd", "记录")
     with_timer_ends(e, b, "helper", 1, 95)
     (folder / "bpmn").mkdir()
-    (folder / "bpmn" / "bench_loop.bpmn").write_text(render("bench_loop", "基准循环", lanes("helper"), e, f + fb, b))
+    (folder / "bpmn" / "bench_loop.bpmn").write_text(render("bench_loop", "基准循环", lanes("helper"), e, f + fb, b,
+                                                            docs={"record": "记录一次抽查的结果。"}))
     forms = folder / "forms" / "bench_loop"
     forms.mkdir(parents=True)
     (forms / "start.json").write_text(json.dumps({
