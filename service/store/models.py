@@ -154,8 +154,9 @@ class InboxTask(Base):
     __tablename__ = "inbox_tasks"
     # The inbox reads one index range per grant, already in page order (see UnitOfWork.inbox).
     __table_args__ = (
-        Index("ix_inbox_scope", "status", "role", "branch", "due_sort", "created_at", "id"),
-        Index("ix_inbox_role", "status", "role", "due_sort", "created_at", "id"),
+        # role ranges hold the unassigned rows (assignee IS NULL is an equality the index serves)
+        Index("ix_inbox_scope", "status", "role", "branch", "assignee", "due_sort", "created_at", "id"),
+        Index("ix_inbox_role", "status", "role", "assignee", "due_sort", "created_at", "id"),
         Index("ix_inbox_instance", "instance_id", "status"),
         Index("ix_inbox_assignee", "status", "assignee", "due_sort", "created_at", "id"),
     )
