@@ -203,3 +203,8 @@ class WorkCalendar:
         """Calendar years a deadline computation from ``start`` to ``due`` depended on."""
         a, b = start.astimezone(CST).year, due.astimezone(CST).year
         return list(range(a, b + 1))
+
+
+def china_minute(at: datetime | None) -> str:
+    """An instant as people in China read it in a message: ``2026-03-05 18:00`` (China time), or ``-``."""
+    return at.astimezone(CST).strftime("%Y-%m-%d %H:%M") if at else "-"

@@ -161,14 +161,19 @@ def hand_to_witness(svc: Services) -> int:
 
 
 def _last_seq(path: Path) -> int:
+    """The number of the last checkpoint in the witness file, read from its end (the file only grows)."""
     if not path.exists():
         return 0
-    last = 0
-    with open(path, encoding="utf-8") as lines:
-        for text in lines:
-            if text.strip():
-                last = json.loads(text)["seq"]
-    return last
+    with open(path, "rb") as witness:
+        end = witness.seek(0, os.SEEK_END)
+        tail, step = b"", 4096
+        while end > 0 and tail.strip().count(b"\n") < 1:  # until the last line is whole
+            start = max(0, end - step)
+            witness.seek(start)
+            tail = witness.read(end - start) + tail
+            end = start
+    lines = tail.strip().split(b"\n")
+    return json.loads(lines[-1])["seq"] if lines and lines[-1] else 0
 
 
 def listed(uow: UnitOfWork, after: int, limit: int) -> list[dict]:

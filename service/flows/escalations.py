@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from ..domain.calendar import CST
+from ..domain.calendar import china_minute
 from ..domain.roles import ROLE_LABELS
 from ..domain.status import TaskKind, TaskStatus
 from ..store.models import InboxTask, Instance, Timer
@@ -29,11 +29,6 @@ FORM = {
     "properties": {"comment": {"type": "string", "title": "督办意见", "maxLength": 2000}},
     "additionalProperties": False,
 }
-
-
-def local_time(at: datetime | None) -> str:
-    """An instant as people in China read it."""
-    return at.astimezone(CST).strftime("%Y-%m-%d %H:%M") if at else "-"
 
 
 def reachable(uow: UnitOfWork, target: str) -> str:
@@ -59,7 +54,7 @@ def escalate(svc: Services, uow: UnitOfWork, inst: Instance, task: InboxTask, ti
                       due_at=None, escalation_level=timer.level, ref_task_id=task.id, created_at=now))
     notify.enqueue(svc, uow, uow.identity.users_with(target, None), f"【{label}督办】{task.name}已逾期",
                    f"{inst.title}：{ROLE_LABELS.get(task.role, task.role)}的任务「{task.name}」"
-                   f"已于 {local_time(task.due_at)} 逾期未办，请督办。", instance_id=inst.id, task_id=task.id, at=now)
+                   f"已于 {china_minute(task.due_at)} 逾期未办，请督办。", instance_id=inst.id, task_id=task.id, at=now)
     instances.note_event(uow, inst, instances.Entry(event_types.Escalation(task.id, timer.level, target),
                                                instances.SYSTEM, timer.element, timer.name), now)
 

@@ -5,6 +5,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ..domain.calendar import china_minute
 from ..domain.errors import Forbidden, NotFound
 from ..domain.permissions import MANAGE_TIMERS
 from ..domain.roles import may_act_as_any
@@ -111,7 +112,7 @@ def _consequences(svc: Services, uow, inst, timer: Timer, now: datetime) -> None
         return
     if timer.kind == TimerKind.REMIND:
         notify.enqueue(svc, uow, _holders(uow, task), f"【提醒】{task.name}即将到期",
-                       f"{inst.title}：任务「{task.name}」将于 {_local(task.due_at)} 到期，请及时办理。",
+                       f"{inst.title}：任务「{task.name}」将于 {china_minute(task.due_at)} 到期，请及时办理。",
                        instance_id=inst.id, task_id=task.id, at=now)
         return
     if timer.kind == TimerKind.ESCALATE:
@@ -124,11 +125,6 @@ def _holders(uow, task: InboxTask) -> list:
         user = uow.identity.active_user(task.assignee)
         return [user] if user is not None else []
     return uow.identity.users_with(task.role, task.branch)
-
-
-def _local(at: datetime | None) -> str:
-    """A due instant as people in China read it."""
-    return escalations.local_time(at)
 
 
 def _mark_failed(svc: Services, instance_id: str, now: datetime, exc: Exception) -> list[str]:
@@ -153,13 +149,10 @@ def requeue(svc: Services, uow, actor: Actor, ids: list[str] | None) -> list[str
     """Put failed timers back to pending (all failed ones when ``ids`` is None); the next sweep fires them.
     An id that names no failed timer is a 404 naming it; nothing is re-queued then."""
     _require_admin(actor)
-    failed = {t.id for t, _ in uow.timers.with_status(TimerStatus.FAILED, limit=100_000)}
-    if ids is None:
-        ids = sorted(failed)
-    unknown = [i for i in ids if i not in failed]
-    if unknown:
-        raise NotFound(f"no failed timer {unknown[0]}", field="ids")
     done = uow.timers.requeue(ids)
+    unknown = sorted(set(ids or ()) - set(done))
+    if unknown:  # not committed: the unit of work rolls the re-queue back
+        raise NotFound(f"no failed timer {unknown[0]}", field="ids")
     uow.commit()
     log.info("timers re-queued by %s: %s", actor.name, ", ".join(done))
     return done

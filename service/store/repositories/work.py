@@ -4,7 +4,7 @@ from ...domain.status import TimerStatus, UNFIRED
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 
 from ..models import (
     Attachment,
@@ -148,12 +148,13 @@ class Timers(Repository):
             select(Timer, Instance).join(Instance, Instance.id == Timer.instance_id)
             .where(Timer.status == status).order_by(Timer.due_at, Timer.id).limit(limit))]
 
-    def requeue(self, ids: list[str]) -> list[str]:
-        """Put failed timers ``ids`` back to pending (the next sweep fires them); the ids it re-queued."""
-        if not ids:
-            return []
+    def requeue(self, ids: list[str] | None) -> list[str]:
+        """Put failed timers ``ids`` (every failed one when None) back to pending; the ids it re-queued."""
+        cond = Timer.status == TimerStatus.FAILED
+        if ids is not None:
+            cond = and_(cond, Timer.id.in_(ids))
         result = self.session.execute(
-            update(Timer).where(Timer.id.in_(ids), Timer.status == TimerStatus.FAILED)
+            update(Timer).where(cond)
             .values(status=TimerStatus.PENDING, error=None).returning(Timer.id)
             .execution_options(synchronize_session=False))
         return sorted(result.scalars())
