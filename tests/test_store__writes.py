@@ -60,4 +60,4 @@ def test_a_started_workflow_keeps_every_task_it_created(api):
         wf = svc.engine.start(bundle, values, svc.clock.now(), seed_for("instance", 1))
         reachable = list(wf.get_tasks())
         assert len(reachable) == len(wf.tasks), process
-        assert svc.engine.snapshot(wf).open_tasks, process
+        assert svc.engine.snapshot(wf, bundle).open_tasks, process

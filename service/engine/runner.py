@@ -23,7 +23,7 @@ from SpiffWorkflow.util.task import TaskState
 from ..domain.errors import BranchflowError, Conflict, NotFound
 from ..domain.roles import role_for_lane
 from ..domain.status import TimerKind
-from . import determinism, elements
+from . import determinism
 from .scripts import BranchflowScriptEngine, DeadlinePolicy
 from .specs import SpecBundle
 
@@ -221,8 +221,9 @@ class Engine:
 
     # -- reading ------------------------------------------------------------------------
 
-    def snapshot(self, workflow: BpmnWorkflow) -> Snapshot:
-        """Open human tasks, pending timers and message waits of ``workflow``."""
+    def snapshot(self, workflow: BpmnWorkflow, bundle: SpecBundle) -> Snapshot:
+        """Open human tasks, pending timers and message waits of ``workflow`` (``bundle``: its parsed element
+        properties)."""
         open_tasks, timers, waits = [], [], []
         for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
             spec = task.task_spec
@@ -232,16 +233,16 @@ class Engine:
             elif task.state == TaskState.WAITING and isinstance(spec, CatchingEvent):
                 definition = spec.event_definition
                 if isinstance(definition, TimerEventDefinition):
-                    timers.append(self._pending_timer(task))
+                    timers.append(self._pending_timer(task, bundle))
                 elif isinstance(definition, MessageEventDefinition):
                     waits.append(
                         MessageWait(str(task.id), spec.bpmn_id, definition.name,
-                                    elements.read(spec, accept_retired=True).child_process)
+                                    bundle.element(spec.bpmn_id).child_process)
                     )
         data = dict(workflow.last_task.data) if workflow.last_task is not None else {}
         return Snapshot(open_tasks, timers, waits, workflow.is_completed(), data)
 
-    def _pending_timer(self, task) -> PendingTimer:
+    def _pending_timer(self, task, bundle: SpecBundle) -> PendingTimer:
         spec = task.task_spec
         value = task._get_internal_data("event_value")
         if value is None:
@@ -257,7 +258,7 @@ class Engine:
             element=spec.bpmn_id,
             name=spec.bpmn_name or spec.bpmn_id,
             due=due,
-            kind=elements.read(spec, accept_retired=True).kind or info.get("kind", TimerKind.TIMER),
+            kind=bundle.element(spec.bpmn_id).kind or info.get("kind", TimerKind.TIMER),
             attached_to=attached,
             provisional=bool(info.get("provisional")),
             rule=info.get("rule"),

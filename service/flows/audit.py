@@ -234,7 +234,7 @@ def state_at(svc: Services, uow: UnitOfWork, actor: Actor, instance_id: str, seq
         wf, _ = replayer.run(bundle, inst.id, rec.events, seq)
     except ReplayError as exc:
         raise BranchflowError(f"history of {instance_id} does not replay at event {exc.seq}: {exc.message}") from None
-    snap = replayer.engine.snapshot(wf)
+    snap = replayer.engine.snapshot(wf, bundle)
     due = projections.due_dates(bundle, snap)
     claims = {e["data"].get("task_id"): e["actor"] for e in rec.events[:seq] if e["type"] == "claim"}
     ev = rec.events[seq - 1]

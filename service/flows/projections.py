@@ -21,7 +21,7 @@ from .context import Services
 def project(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, wf, at: datetime,
             closed_by: str) -> Snapshot:
     """Bring every projection of ``inst`` in line with workflow ``wf``; the snapshot it read."""
-    snap = svc.engine.snapshot(wf)
+    snap = svc.engine.snapshot(wf, bundle)
     if inst.data != snap.data:  # most steps leave the data as it was: skip rewriting it
         inst.data = snap.data
     # a new instance has no rows yet
