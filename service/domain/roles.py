@@ -43,6 +43,12 @@ class Grant:
         return self.role == role and (self.branch is None or self.branch == branch)
 
 
+def role_in_scope(role: str, branch: str | None) -> str:
+    """How messages name a role within its scope: ``the role helper (帮扶人) in 生产一支部``."""
+    where = BRANCHES.get(branch, branch) if branch else "the company"
+    return f"the role {role} ({ROLE_LABELS.get(role, role)}) in {where}"
+
+
 def role_for_lane(lane: str | None) -> str:
     """Map a BPMN lane name to a role code; unknown lanes are an authoring error."""
     if lane is None:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..domain.roles import READ_ONLY_ROLES, Grant
+from ..domain.errors import Forbidden
+from ..domain.roles import READ_ONLY_ROLES, Grant, may_act_as_any
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,13 @@ class Actor:
     def grants_on(self, instance_id: str) -> tuple[Grant, ...]:
         """The grants that count on instance ``instance_id``: the actor's own, and those lent for it."""
         return tuple(g for g in self.grants if g.instance in (None, instance_id))
+
+    def require(self, roles: frozenset[str], message: str, branch: str | None = None) -> None:
+        """Forbidden with ``message`` unless a grant covers one of ``roles`` on ``branch`` (None: company-wide
+        work) or the actor is the service itself: the check each use case behind a permission-table
+        capability makes."""
+        if not self.is_system and not may_act_as_any(self.grants, roles, branch):
+            raise Forbidden(message)
 
     def with_role(self, role: str) -> "Actor":
         """The same actor, recorded as acting in ``role``."""

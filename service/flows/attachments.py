@@ -10,10 +10,8 @@ import uuid
 import zipfile
 from pathlib import Path
 
-from ..domain.errors import (Forbidden, NotFound, StorageFull, TooLarge, Unavailable, UnsupportedType,
-                             ValidationFailed)
+from ..domain.errors import NotFound, StorageFull, TooLarge, Unavailable, UnsupportedType, ValidationFailed
 from ..domain.permissions import FILE_EVIDENCE
-from ..domain.roles import may_act_as_any
 from ..store.models import Attachment
 from ..store.uow import UnitOfWork
 from .actors import Actor
@@ -62,8 +60,7 @@ def upload(svc: Services, uow: UnitOfWork, actor: Actor, branch: str | None, fil
     """Store an evidence file for ``branch``; the caller must file work for that branch."""
     if branch is None or "\x00" in branch or uow.identity.branch(branch) is None:
         raise ValidationFailed(f"unknown branch {branch!r}", field="branch")
-    if not may_act_as_any(actor.grants, FILE_EVIDENCE, branch):
-        raise Forbidden(f"you do not file evidence for branch {branch}")
+    actor.require(FILE_EVIDENCE, f"you do not file evidence for branch {branch}", branch)
     limit = svc.settings.attachment_max_bytes
     data = stream.read(limit + 1)
     if len(data) > limit:

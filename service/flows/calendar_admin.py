@@ -5,9 +5,8 @@ import json
 import logging
 
 from ..domain.calendar import Deadline, ScheduleError, YearSchedule, parse_rule
-from ..domain.errors import Forbidden, ValidationFailed
+from ..domain.errors import ValidationFailed
 from ..domain.permissions import LOAD_CALENDAR
-from ..domain.roles import may_act_as_any
 from ..domain.status import InstanceStatus
 from ..store.models import CalendarYear
 from ..store.uow import UnitOfWork
@@ -49,8 +48,7 @@ def load_year(svc: Services, uow: UnitOfWork, actor: Actor, data: object) -> dic
     """Load (or replace) an official year and re-arm every provisional timer it affects (admins only).
 
     The year is committed in ``uow``; each re-armed instance then gets a transaction of its own."""
-    if not actor.is_system and not may_act_as_any(actor.grants, LOAD_CALENDAR, None):
-        raise Forbidden("only an admin loads calendar years")
+    actor.require(LOAD_CALENDAR, "only an admin loads calendar years")
     try:
         schedule = YearSchedule.from_dict(data)
     except ScheduleError as exc:

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from ..domain.checklist import validate_checklist
-from ..domain.errors import Forbidden, NotFound, ValidationFailed
+from ..domain.errors import NotFound, ValidationFailed
 from ..domain.quarters import require_quarter
 from ..domain.permissions import MANAGE_INSPECTIONS
-from ..domain.roles import BRANCHES, may_act_as_any
+from ..domain.roles import BRANCHES
 from ..domain.status import InstanceStatus
 from ..store.models import Checklist, Instance
 from ..store.uow import UnitOfWork
@@ -17,11 +17,6 @@ from .context import Services
 TEAM_ROLES = ("branch_committee", "member", "secretary")
 
 
-def _require_supervisor(actor: Actor) -> None:
-    if not may_act_as_any(actor.grants, MANAGE_INSPECTIONS, None):
-        raise Forbidden("only the supervisor (党群部) manages peer inspections")
-
-
 def checklist_view(row: Checklist) -> dict:
     """A checklist version as the API shows it."""
     return {"version": row.version, "title": row.title, "items": row.items, "created_by": row.created_by,
@@ -30,7 +25,7 @@ def checklist_view(row: Checklist) -> dict:
 
 def add_checklist(svc: Services, uow: UnitOfWork, actor: Actor, data: object) -> Checklist:
     """Publish a new checklist version (earlier rounds keep the version they pinned)."""
-    _require_supervisor(actor)
+    actor.require(MANAGE_INSPECTIONS, "only the supervisor (党群部) manages peer inspections")
     clean = validate_checklist(data)
     version = uow.checklists.get().version + 1
     row = Checklist(version=version, title=clean["title"], items=clean["items"], created_by=actor.name,
@@ -79,7 +74,7 @@ def _check_teams(uow: UnitOfWork, teams: object) -> list[dict]:
 def publish_round(svc: Services, uow: UnitOfWork, actor: Actor, body: dict) -> tuple[Instance, list[Instance]]:
     """Publish a quarter's round: the checklist it pins, and one inspection per team, each team lent the
     inspector role on the branch it inspects for as long as that inspection runs."""
-    _require_supervisor(actor)
+    actor.require(MANAGE_INSPECTIONS, "only the supervisor (党群部) manages peer inspections")
     quarter = require_quarter(body.get("quarter"))
     version = body.get("checklist_version")
     checklist = uow.checklists.get(version) if version is not None else uow.checklists.get()

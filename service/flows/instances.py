@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from ..domain.roles import BRANCHES, ROLE_LABELS, may_act
+from ..domain.roles import BRANCHES, may_act, role_in_scope
 from ..domain.status import InstanceStatus
 from ..engine.determinism import seed_for
 from ..engine.runner import Snapshot
@@ -171,13 +171,11 @@ def note_event(uow: UnitOfWork, inst: Instance, step: "Entry", at: datetime) -> 
 
 def _check_reachable(uow: UnitOfWork, inst: Instance) -> None:
     """Refuse a start whose first tasks nobody active could act on (they would sit in no inbox)."""
-    missing = [row for row in uow.inbox.open_of(inst.id)
-               if row.assignee is None and not uow.identity.has_active_holder(row.role, row.branch)]
+    missing = uow.queries.stranded(limit=1, instance_id=inst.id)
     if missing:
-        row = missing[0]
-        where = BRANCHES.get(row.branch, row.branch) if row.branch else "the company"
+        row = missing[0][0]
         raise ValidationFailed(
-            f"nobody active holds the role {row.role} ({ROLE_LABELS.get(row.role, row.role)}) in {where}, so "
+            f"nobody active holds {role_in_scope(row.role, row.branch)}, so "
             f"「{row.name}」 would reach no one: ask an admin to grant the role, or the supervisor (党群部) to act",
             field="variables.branch" if row.branch else "process")
 

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from ..domain.bands import band_label
-from ..domain.errors import Forbidden, ValidationFailed
+from ..domain.errors import ValidationFailed
 from ..domain.quarters import previous_quarter, require_quarter
 from ..domain.permissions import RATE_PLAQUES
-from ..domain.roles import BRANCHES, may_act_as_any
+from ..domain.roles import BRANCHES
 from ..store.models import Instance
 from ..store.uow import UnitOfWork
 from . import instances
@@ -47,8 +47,7 @@ def rate_quarter(svc: Services, uow: UnitOfWork, actor: Actor, body: dict) -> li
 
     The inspection and pairing scores come from the quarter's inspections and the latest assessments,
     unless ``body.inspection`` / ``body.pairing`` give them; a missing one is a 422 naming it."""
-    if not may_act_as_any(actor.grants, RATE_PLAQUES, None):
-        raise Forbidden("only the supervisor (党群部) rates plaques")
+    actor.require(RATE_PLAQUES, "only the supervisor (党群部) rates plaques")
     quarter = require_quarter(body.get("quarter"))
     stars = body.get("stars")
     if not isinstance(stars, dict) or not stars:

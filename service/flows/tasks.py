@@ -6,7 +6,7 @@ from datetime import datetime
 from ..domain.checklist import scores_schema
 from ..domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..domain.permissions import ASSIGN_TASKS
-from ..domain.roles import BRANCHES, READ_ONLY_ROLES, ROLE_LABELS, may_act, may_act_as_any
+from ..domain.roles import READ_ONLY_ROLES, may_act, role_in_scope
 from ..domain.status import InstanceStatus, TaskKind, TaskStatus
 from ..store.models import InboxTask, Instance
 from ..store.uow import UnitOfWork
@@ -143,14 +143,13 @@ def is_overdue(row: InboxTask, now: datetime) -> bool:
 
 def stranded(svc: Services, uow: UnitOfWork, actor: Actor) -> list[dict]:
     """Open tasks no active person can act on, each with why (admins and the supervisor)."""
-    _require(actor, ASSIGN_TASKS, "only an admin or the supervisor sees stranded tasks")
+    actor.require(ASSIGN_TASKS, "only an admin or the supervisor sees stranded tasks")
     out = []
     for row, inst in uow.queries.stranded():
         if row.assignee is not None:
             why = f"assigned to {row.assignee}, whose account is disabled or gone"
         else:
-            where = BRANCHES.get(row.branch, row.branch) if row.branch else "the company"
-            why = f"no active person holds the role {row.role} ({ROLE_LABELS.get(row.role, row.role)}) in {where}"
+            why = f"no active person holds {role_in_scope(row.role, row.branch)}"
         out.append({"task": row, "instance_title": inst.title, "reason": why})
     return out
 
@@ -159,7 +158,7 @@ def assign(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, assignee:
     """Make an open task personal to ``assignee`` (an admin or the supervisor; the reason is recorded in the
     history). The assignee must be active and belong to the task's branch or hold a company-wide role,
     in any role but a read-only one: the person who answers for the work when its role holder is gone."""
-    _require(actor, ASSIGN_TASKS, "only an admin or the supervisor assigns tasks")
+    actor.require(ASSIGN_TASKS, "only an admin or the supervisor assigns tasks")
     uow.inbox.lock_instance_of(task_id)
     found = uow.inbox.with_instance(task_id)
     if found is None:
@@ -184,7 +183,3 @@ def assign(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, assignee:
     uow.commit()
     return row
 
-
-def _require(actor: Actor, roles: frozenset[str], message: str) -> None:
-    if not actor.is_system and not may_act_as_any(actor.grants, roles, None):
-        raise Forbidden(message)

@@ -6,9 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..domain.calendar import china_minute
-from ..domain.errors import Forbidden, NotFound
+from ..domain.errors import NotFound
 from ..domain.permissions import MANAGE_TIMERS
-from ..domain.roles import may_act_as_any
 from ..domain.status import InstanceStatus, TaskStatus, TimerKind, TimerStatus
 from ..store.db import is_transient
 from ..store.models import InboxTask, Timer
@@ -139,7 +138,7 @@ def _mark_failed(svc: Services, instance_id: str, now: datetime, exc: Exception)
 
 def failed_timers(svc: Services, uow, actor: Actor, limit: int = 200) -> list[dict]:
     """Timers a sweep parked as failed, with their error and instance, earliest due first (admins)."""
-    _require_admin(actor)
+    actor.require(MANAGE_TIMERS, "only an admin manages failed timers")
     return [{"id": t.id, "instance_id": i.id, "instance_title": i.title, "process": i.process_id,
              "branch": i.branch, "element": t.element, "name": t.name, "kind": t.kind, "level": t.level,
              "due_at": t.due_at, "error": t.error} for t, i in uow.timers.with_status(TimerStatus.FAILED, limit)]
@@ -148,7 +147,7 @@ def failed_timers(svc: Services, uow, actor: Actor, limit: int = 200) -> list[di
 def requeue(svc: Services, uow, actor: Actor, ids: list[str] | None) -> list[str]:
     """Put failed timers back to pending (all failed ones when ``ids`` is None); the next sweep fires them.
     An id that names no failed timer is a 404 naming it; nothing is re-queued then."""
-    _require_admin(actor)
+    actor.require(MANAGE_TIMERS, "only an admin manages failed timers")
     done = uow.timers.requeue(ids)
     unknown = sorted(set(ids or ()) - set(done))
     if unknown:  # not committed: the unit of work rolls the re-queue back
@@ -157,7 +156,3 @@ def requeue(svc: Services, uow, actor: Actor, ids: list[str] | None) -> list[str
     log.info("timers re-queued by %s: %s", actor.name, ", ".join(done))
     return done
 
-
-def _require_admin(actor: Actor) -> None:
-    if not actor.is_system and not may_act_as_any(actor.grants, MANAGE_TIMERS, None):
-        raise Forbidden("only an admin manages failed timers")

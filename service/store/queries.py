@@ -112,12 +112,14 @@ class Queries(Repository):
             .order_by(ids.c.due_sort, ids.c.created_at, ids.c.id).limit(limit).offset(offset))
         return list(rows), total
 
-    def stranded(self, limit: int = 500) -> list[tuple[InboxTask, Instance]]:
-        """Open tasks no active person can act on: unassigned with no active holder of their role and branch,
-        or assigned to a disabled or unknown account; oldest due first."""
+    def stranded(self, limit: int = 500, instance_id: str | None = None) -> list[tuple[InboxTask, Instance]]:
+        """Open tasks (of ``instance_id``, or all) no active person can act on: unassigned with no active
+        holder of their role and branch, or assigned to a disabled or unknown account; oldest due first."""
         assignee_active = exists().where(User.username == InboxTask.assignee, User.active.is_(True))
         cond = or_(and_(InboxTask.assignee.is_(None), ~holder_exists(InboxTask.role, InboxTask.branch)),
                    and_(InboxTask.assignee.is_not(None), ~assignee_active))
+        if instance_id is not None:
+            cond = and_(cond, InboxTask.instance_id == instance_id)
         return [(t, i) for t, i in self.session.execute(
             select(InboxTask, Instance).join(Instance, Instance.id == InboxTask.instance_id)
             .where(InboxTask.status == TaskStatus.OPEN, cond).order_by(InboxTask.due_sort, InboxTask.id).limit(limit))]

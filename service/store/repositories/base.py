@@ -3,7 +3,7 @@ from __future__ import annotations
 from ...domain.status import TaskStatus, TimerStatus
 
 
-from sqlalchemy import String, bindparam, delete, exists, literal, or_, select, union_all
+from sqlalchemy import String, and_, bindparam, delete, exists, literal, or_, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..models import (
@@ -49,10 +49,14 @@ def _insert_ignoring(dialect: str, model, keys: list[str]):
     return module.insert(model.__table__).on_conflict_do_nothing(index_elements=keys)
 
 
+def covers(role, branch):
+    """A grant of ``role`` company-wide or on ``branch`` (columns or values; a None branch: company-wide only)."""
+    return and_(RoleGrant.role == role, or_(RoleGrant.branch.is_(None), RoleGrant.branch == branch))
+
+
 def holder_exists(role, branch):
-    """EXISTS an active user with a grant of ``role`` on ``branch`` or company-wide (columns or literals)."""
-    return (exists().where(RoleGrant.user_id == User.id, User.active.is_(True), RoleGrant.role == role,
-                           or_(RoleGrant.branch.is_(None), RoleGrant.branch == branch)))
+    """EXISTS an active user with a grant that ``covers`` ``role`` on ``branch``."""
+    return exists().where(RoleGrant.user_id == User.id, User.active.is_(True), covers(role, branch))
 
 
 class Repository:

@@ -15,7 +15,7 @@ from ..models import (
     Token,
     User,
 )
-from .base import Repository, holder_exists, _PRINCIPAL, _DROP_GRANTS_OF
+from .base import Repository, covers, holder_exists, _PRINCIPAL, _DROP_GRANTS_OF
 
 
 class Identity(Repository):
@@ -75,10 +75,8 @@ class Identity(Repository):
 
     def users_with(self, role: str, branch: str | None) -> list[User]:
         """Users whose grants cover ``role`` on ``branch``."""
-        cond = RoleGrant.role == role
-        cond = and_(cond, or_(RoleGrant.branch.is_(None), RoleGrant.branch == branch)) if branch else and_(
-            cond, RoleGrant.branch.is_(None))
-        return list(self.session.scalars(select(User).join(RoleGrant).where(cond, User.active.is_(True)).distinct()))
+        return list(self.session.scalars(
+            select(User).join(RoleGrant).where(covers(role, branch), User.active.is_(True)).distinct()))
 
     def has_active_holder(self, role: str, branch: str | None) -> bool:
         """Does an active user hold ``role`` on ``branch`` (or company-wide)?"""
