@@ -83,13 +83,10 @@ class Start(EventType):
         return engine.start(bundle, self.variables, at, seed)
 
 
-@register
 @dataclass(frozen=True)
-class Complete(EventType):
-    """A person submitted a task's form."""
+class _TaskData(EventType):
+    """An event about a task that carries submitted data (logged as ``{"task_id", "data"}``)."""
 
-    type: ClassVar[str] = "complete"
-    changes_state: ClassVar[bool] = True
     task_id: str
     data_: dict
 
@@ -97,8 +94,17 @@ class Complete(EventType):
         return {"task_id": self.task_id, "data": self.data_}
 
     @classmethod
-    def from_data(cls, data: dict) -> "Complete":
+    def from_data(cls, data: dict) -> "_TaskData":
         return cls(data["task_id"], data["data"])
+
+
+@register
+@dataclass(frozen=True)
+class Complete(_TaskData):
+    """A person submitted a task's form."""
+
+    type: ClassVar[str] = "complete"
+    changes_state: ClassVar[bool] = True
 
     def apply(self, engine, workflow, at, seed):
         engine.complete(workflow, self.task_id, self.data_, at, seed)
@@ -171,19 +177,10 @@ class Escalation(EventType):
 
 @register
 @dataclass(frozen=True)
-class EscalationHandled(EventType):
+class EscalationHandled(_TaskData):
     """The escalation's holder recorded their 督办意见."""
 
     type: ClassVar[str] = "escalation_handled"
-    task_id: str
-    data_: dict
-
-    def data(self) -> dict:
-        return {"task_id": self.task_id, "data": self.data_}
-
-    @classmethod
-    def from_data(cls, data: dict) -> "EscalationHandled":
-        return cls(data["task_id"], data["data"])
 
 
 @register
