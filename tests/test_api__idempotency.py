@@ -108,3 +108,17 @@ def test_claiming_ones_own_claim_again_adds_no_event(api):
         assert r.status_code == 200 and r.get_json()["claimed_by"] == "supervisor"
     history = api.get(f"/api/instances/{iid}/history", "auditor").get_json()
     assert [e["type"] for e in history].count("claim") == 1
+
+
+def test_keys_older_than_a_day_are_forgotten(api):
+    from datetime import timedelta
+
+    from service.flows import idempotency
+
+    headers = {"Idempotency-Key": "k-old"}
+    api.post("/api/instances", "supervisor", json={"process": "pairing", "variables": START}, headers=headers)
+    assert idempotency.purge(api.svc) == 0  # a fresh key stays
+    api.travel(api.svc.clock.now() + idempotency.KEEP + timedelta(minutes=1))
+    assert idempotency.purge(api.svc) == 1
+    with api.svc.uow() as uow:
+        assert uow.idempotency.get("supervisor", "k-old") is None

@@ -58,10 +58,9 @@ def actor() -> Actor:
     return g.actor
 
 
-#: writes that take an ``Idempotency-Key`` header: every role-gated POST with a JSON body
-#: (uploads are content-addressed already; login and logout are not writes a user repeats)
 def idempotent(method: str, op: str, rule) -> bool:
-    """Does ``op`` accept an ``Idempotency-Key``?"""
+    """Does ``op`` accept an ``Idempotency-Key``? Every role-gated POST with a JSON body does (uploads are
+    content-addressed already; login and logout are not writes a user repeats)."""
     return method == "POST" and rule not in (permissions.PUBLIC, permissions.AUTHENTICATED) \
         and op != "POST /api/attachments"
 

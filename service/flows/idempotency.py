@@ -68,3 +68,11 @@ def finish(uow: UnitOfWork, username: str, key: str, status_code: int, body: str
     if row is not None and row.status_code is None:
         row.status_code, row.response = status_code, body
         uow.commit()
+
+
+def purge(svc: Services) -> int:
+    """Forget keys older than ``KEEP`` (the ticker runs this, so the table holds about a day of writes)."""
+    with svc.uow() as uow:
+        dropped = uow.idempotency.drop_before(svc.clock.now() - KEEP)
+        uow.commit()
+    return dropped

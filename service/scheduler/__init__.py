@@ -6,7 +6,7 @@ import logging
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from ..flows import checkpoints, notify, timers
+from ..flows import checkpoints, idempotency, notify, timers
 from ..flows.context import Services
 
 log = logging.getLogger(__name__)
@@ -20,6 +20,7 @@ def start_ticker(svc: Services, seconds: float) -> BackgroundScheduler:
         result = timers.fire_due(svc)
         if result.fired or result.failed:
             log.info("timers fired=%d failed=%d", len(result.fired), len(result.failed))
+        idempotency.purge(svc)
         sent = notify.drain(svc)
         if sent.sent or sent.failed or sent.retry:
             log.info("outbox sent=%d retry=%d failed=%d", len(sent.sent), len(sent.retry), len(sent.failed))

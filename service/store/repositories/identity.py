@@ -118,3 +118,7 @@ class Idempotency(Repository):
         racing with the same key waits on its unique index and then fails with a Conflict."""
         self._uow.add(row)
         self._uow.flush()
+
+    def drop_before(self, cutoff: datetime) -> int:
+        """Forget keys created before ``cutoff`` (an indexed range); how many."""
+        return self.session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff)).rowcount
