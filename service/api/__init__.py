@@ -1,7 +1,9 @@
 """HTTP layer: flask-smorest blueprints under /api, marshmallow schemas, auth and error mapping."""
 from __future__ import annotations
 
-from flask import Flask
+from pathlib import Path
+
+from flask import Flask, send_from_directory
 
 from . import context, errors
 from .openapi import BranchflowApi, PermissionsPlugin
@@ -27,9 +29,11 @@ def register(app: Flask) -> None:
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        # both viewers load their scripts from this app (the intranet has no internet): Swagger UI from the
+        # swagger-ui-bundle package, ReDoc from the bundle vendored in static/redoc (tools/refresh_assets.sh)
+        OPENAPI_SWAGGER_UI_URL="/assets/swagger-ui/",
         OPENAPI_REDOC_PATH="/redoc",
-        OPENAPI_REDOC_URL="https://cdn.jsdelivr.net/npm/redoc/bundles/redoc.standalone.js",
+        OPENAPI_REDOC_URL="/assets/redoc/redoc.standalone.js",
         API_SPEC_OPTIONS={
             "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
             "security": [{"bearer": []}],
@@ -41,5 +45,18 @@ def register(app: Flask) -> None:
     for blp in (auth_blp, tasks_blp, instances_blp, audit_blp, calendar_blp, inspections_blp, tickets_blp, ratings_blp,
                 attachments_blp, timers_blp, checkpoints_blp):
         api.register_blueprint(blp)
+    _serve_viewer_assets(app)
     context.install(app)
     errors.install(app)
+
+
+def _serve_viewer_assets(app: Flask) -> None:
+    """``/assets/swagger-ui/<file>`` and ``/assets/redoc/<file>``: the API viewers' scripts, served offline."""
+    import swagger_ui_bundle
+
+    folders = {"swagger-ui": Path(swagger_ui_bundle.swagger_ui_path), "redoc": Path(__file__).parent / "static" / "redoc"}
+
+    def asset(viewer: str, name: str):
+        return send_from_directory(folders[viewer], name, max_age=86400)
+
+    app.add_url_rule("/assets/<any('swagger-ui', redoc):viewer>/<path:name>", "viewer_asset", asset)

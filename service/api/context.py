@@ -80,8 +80,8 @@ def install(app: Flask) -> None:
 
     @app.before_request
     def _gate():
-        if request.url_rule is None or request.method == "OPTIONS":
-            return  # 404 / 405 / CORS pre-flight: nothing to authorize
+        if request.url_rule is None or request.method == "OPTIONS" or not request.url_rule.rule.startswith("/api"):
+            return  # 404 / 405 / CORS pre-flight / static viewer assets: nothing to authorize
         refuse_nul_in_url()
         method = "GET" if request.method == "HEAD" else request.method
         rule = _permission(method, request.url_rule.rule)
