@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 from conftest import DEMO_PASSWORD, make_config  # noqa: E402
 from tools.bpmn_layout import El, Flow, render  # noqa: E402
-from tools.draw_diagrams import duty_timers, lanes, with_timer_ends  # noqa: E402
+from tools.draw_diagrams import duty_timers, lanes  # noqa: E402
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
@@ -44,10 +44,9 @@ def loop_bundle(folder: Path) -> None:
          El("end", "endEvent", "结束", "helper", 4)]
     f = [Flow("f_start", "start", "record"), Flow("f_rec", "record", "count"), Flow("f_count", "count", "gw"),
          Flow("f_more", "gw", "record", "是", "i < n"), Flow("f_done", "gw", "end", "否")]
-    b, _, fb = duty_timers("record", "3wd", "记录")
-    with_timer_ends(e, b, "helper", 1, 95)
+    b = duty_timers("record", "3wd", "记录")
     (folder / "bpmn").mkdir()
-    (folder / "bpmn" / "bench_loop.bpmn").write_text(render("bench_loop", "基准循环", lanes("helper"), e, f + fb, b,
+    (folder / "bpmn" / "bench_loop.bpmn").write_text(render("bench_loop", "基准循环", lanes("helper"), e, f, b,
                                                             docs={"record": "记录一次抽查的结果。"}))
     forms = folder / "forms" / "bench_loop"
     forms.mkdir(parents=True)

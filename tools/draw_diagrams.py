@@ -27,31 +27,29 @@ def lanes(*codes):
     return [(c, ROLE_LABELS[c]) for c in codes]
 
 
+#: how a deadline rule reads on the diagram
+RULE_WORDS = {"3wd": "3个工作日", "5wd": "5个工作日", "7wd": "7个工作日", "24h": "24小时"}
+
+
 def duty_timers(task: str, rule: str, what: str, first: str = "supervisor",
-                rule_expr: str | None = None) -> tuple[list[Boundary], list[El], list[Flow]]:
+                rule_expr: str | None = None) -> list[Boundary]:
     """Reminder, overdue + first-level escalation (supervisor by default), committee escalation on one duty task.
 
-    ``what`` names the duty for readers of this file; ``rule_expr`` is an expression giving the rule at run
-    time (a ticket's own date: ``"by:" + rectify_by``)."""
+    Each timer's path ends in its own end event, which the layout adds below the task. ``what`` names the
+    duty for readers of this file; ``rule_expr`` is an expression giving the rule at run time (a ticket's
+    own date: ``"by:" + rectify_by``)."""
     arg = rule_expr or f'"{rule}"'
+    words = RULE_WORDS.get(rule, rule)
+    to = ROLE_LABELS[first].split("（")[0]  # 党群部, not 党群部（监督方）: a label of two lines at most
     specs = [
-        ("remind", "到期前提醒", f"reminder({arg})", {"kind": "remind"}),
-        ("overdue", f"逾期（{rule}）升级{ROLE_LABELS[first]}", f"deadline({arg})", {"kind": "escalate", "level": "1", "escalate_to": first}),
-        ("escalate2", "再逾期升级党委", f"escalation({arg})", {"kind": "escalate", "level": "2", "escalate_to": "committee"}),
+        ("remind", "到期前提醒", f"reminder({arg})", {"kind": "remind"}, "已提醒"),
+        ("overdue", f"逾期（{words}）升级{to}", f"deadline({arg})",
+         {"kind": "escalate", "level": "1", "escalate_to": first}, f"已升级{to}"),
+        ("escalate2", "再逾期升级党委", f"escalation({arg})",
+         {"kind": "escalate", "level": "2", "escalate_to": "committee"}, "已升级党委"),
     ]
-    bounds, ends, flows = [], [], []
-    for slot, (suffix, name, expr, props) in enumerate(specs):
-        bid = f"{task}_{suffix}"
-        bounds.append(Boundary(bid, name, task, expr, props, slot))
-        ends.append(None)
-        flows.append(Flow(f"f_{bid}", bid, f"{bid}_end"))
-    return bounds, [], flows
-
-
-def with_timer_ends(els, bounds, lane_of, col_of, row):
-    for b in bounds:
-        els.append(El(f"{b.id}_end", "endEvent", {"remind": "已提醒", "overdue": "已升级", "escalate2": "已升级"}[b.id.rsplit("_", 1)[1]],
-                      lane_of, col_of + 0.3 + 0.35 * b.slot, row_shift=row + 25 * b.slot))
+    return [Boundary(f"{task}_{suffix}", name, task, expr, props, slot, end)
+            for slot, (suffix, name, expr, props, end) in enumerate(specs)]
 
 
 def pairing():
@@ -65,72 +63,71 @@ def pairing():
         El("file_letter", "userTask", "备案结对提升责任书", "supervisor", 4),
         El("diagnosis", "userTask", "提交支部标准化诊断报告", "helper", 5),
         El("supply_tools", "userTask", "提供配套工具（3个工作日内）", "helper", 6),
-        El("improvement_plan", "userTask", "制定个性化提升方案", "branch_committee", 7),
-        El("gw_term", "exclusiveGateway", "任期未满？", "helper", 8, default="f_term_done"),
-        El("next_month", "scriptTask", "进入下一个月", "helper", 9, script="month = month + 1\nquarter = (month + 2) // 3"),
-        El("month_work", "intermediateCatchEvent", "月度帮扶完成", "helper", 10, props={"child_process": "pairing_month", "child_inputs": "branch,helper,month,quarter"}, message="pairing_month_done"),
-        El("gw_quarter", "exclusiveGateway", "季度末？", "helper", 11, default="f_not_quarter_end"),
-        El("split_q", "parallelGateway", "", "supervisor", 12),
-        El("knowledge_quiz", "userTask", "组织季度应知应会测试", "branch_committee", 13),
-        El("helper_report", "userTask", "向监督方季度汇报", "helper", 13),
-        El("join_q", "parallelGateway", "", "supervisor", 14),
-        El("assessment", "userTask", "季度考核评分", "supervisor", 15),
-        El("rate", "scriptTask", "评定考核档次", "supervisor", 16, script=(
+        El("improvement_plan", "userTask", "制定个性化提升方案", "branch_committee", 8),
+        El("gw_plan", "exclusiveGateway", "", "branch_committee", 7),
+        El("gw_term_merge", "exclusiveGateway", "", "helper", 9),
+        El("gw_term", "exclusiveGateway", "任期未满？", "helper", 10, default="f_term_done"),
+        El("next_month", "scriptTask", "进入下一个月", "helper", 11, script="month = month + 1\nquarter = (month + 2) // 3"),
+        El("month_work", "intermediateCatchEvent", "月度帮扶完成", "helper", 12, props={"child_process": "pairing_month", "child_inputs": "branch,helper,month,quarter"}, message="pairing_month_done"),
+        El("gw_quarter", "exclusiveGateway", "季度末？", "helper", 13, default="f_not_quarter_end"),
+        El("split_q", "parallelGateway", "", "supervisor", 14),
+        El("knowledge_quiz", "userTask", "组织季度应知应会测试", "branch_committee", 15),
+        El("helper_report", "userTask", "向监督方季度汇报", "helper", 15),
+        El("join_q", "parallelGateway", "", "supervisor", 16),
+        El("assessment", "userTask", "季度考核评分", "supervisor", 17),
+        El("rate", "scriptTask", "评定考核档次", "supervisor", 18, script=(
             "band = assessment_band(score)\n"
             "fails_in_row = fails_in_row + 1 if band == 'fail' else 0\n"
             "helper_not_excellent = helper_not_excellent or fails_in_row >= 2\n"
             "assessments = assessments + [{'quarter': quarter, 'score': score, 'band': band}]")),
-        El("gw_band", "exclusiveGateway", "考核档次", "supervisor", 17, default="f_band_low"),
-        El("interview", "userTask", "约谈支部书记", "supervisor", 18, row_shift=0),
-        El("gw_remake", "exclusiveGateway", "需重新制定方案？", "supervisor", 19, default="f_keep_plan"),
-        El("acceptance", "userTask", "期末验收", "supervisor", 20),
-        El("judge", "scriptTask", "判定验收结果", "supervisor", 21, script=(
+        El("gw_band", "exclusiveGateway", "考核档次", "supervisor", 19, default="f_band_low"),
+        El("interview", "userTask", "约谈支部书记", "supervisor", 20),
+        El("gw_remake", "exclusiveGateway", "需重新制定方案？", "supervisor", 21, default="f_keep_plan"),
+        El("acceptance", "userTask", "期末验收", "supervisor", 22),
+        El("judge", "scriptTask", "判定验收结果", "supervisor", 23, script=(
             "accepted = all(t['met'] for t in target_results)\n"
             "acceptances = acceptances + [{'extended': extended, 'accepted': accepted}]")),
-        El("gw_accept", "exclusiveGateway", "验收通过？", "supervisor", 22, default="f_final_fail"),
-        El("qualified", "scriptTask", "记录帮扶合格", "supervisor", 23, script=(
+        El("gw_accept", "exclusiveGateway", "验收通过？", "supervisor", 24, default="f_final_fail"),
+        El("qualified", "scriptTask", "记录帮扶合格", "supervisor", 25, script=(
             "outcome = 'qualified'\noutcome_label = '帮扶合格'\nsecretary_bonus = 5\nmay_apply_model_branch = True")),
-        El("end_ok", "endEvent", "帮扶合格", "supervisor", 24),
-        El("urgent_plan", "userTask", "制定加急整改方案（7个工作日内）", "branch_committee", 23),
-        El("extend", "scriptTask", "任期延长一个月", "branch_committee", 24, script="extended = True\nmonths = months + 1"),
-        El("final_interview", "userTask", "约谈书记并限期整改", "supervisor", 23, row_shift=55),
-        El("rectify_ordered", "scriptTask", "记录限期整改", "supervisor", 24, row_shift=55, script=(
+        El("end_ok", "endEvent", "帮扶合格", "supervisor", 26),
+        El("urgent_plan", "userTask", "制定加急整改方案（7个工作日内）", "branch_committee", 25),
+        El("extend", "scriptTask", "任期延长一个月", "branch_committee", 27, script="extended = True\nmonths = months + 1"),
+        El("final_interview", "userTask", "约谈书记并限期整改", "supervisor", 25, row_shift=110),
+        El("rectify_ordered", "scriptTask", "记录限期整改", "supervisor", 26, row_shift=110, script=(
             "outcome = 'rectification_ordered'\noutcome_label = '约谈并限期整改'")),
-        El("end_fail", "endEvent", "限期整改", "supervisor", 25, row_shift=55),
+        El("end_fail", "endEvent", "限期整改", "supervisor", 27, row_shift=110),
     ]
     f = [
         Flow("f_start", "start", "split_sign"),
         Flow("f_s1", "split_sign", "sign_helper"), Flow("f_s2", "split_sign", "sign_secretary"),
         Flow("f_s3", "sign_helper", "join_sign"), Flow("f_s4", "sign_secretary", "join_sign"),
         Flow("f_file", "join_sign", "file_letter"), Flow("f_diag", "file_letter", "diagnosis"),
-        Flow("f_tools", "diagnosis", "supply_tools"), Flow("f_plan", "supply_tools", "improvement_plan"),
-        Flow("f_plan_done", "improvement_plan", "gw_term"),
+        Flow("f_tools", "diagnosis", "supply_tools"), Flow("f_plan", "supply_tools", "gw_plan"), Flow("f_plan_go", "gw_plan", "improvement_plan"),
+        Flow("f_plan_done", "improvement_plan", "gw_term_merge"), Flow("f_term_check", "gw_term_merge", "gw_term"),
         Flow("f_term_more", "gw_term", "next_month", "任期内", "month < months"),
-        Flow("f_term_done", "gw_term", "acceptance", "任期届满"),
+        Flow("f_term_done", "gw_term", "acceptance", "任期届满", via="over"),
         Flow("f_month", "next_month", "month_work"), Flow("f_month_done", "month_work", "gw_quarter"),
         Flow("f_quarter_end", "gw_quarter", "split_q", "季度末", "not extended and (month % 3 == 0 or month >= months)"),
-        Flow("f_not_quarter_end", "gw_quarter", "gw_term", "否"),
+        Flow("f_not_quarter_end", "gw_quarter", "gw_term_merge", "否"),
         Flow("f_q1", "split_q", "knowledge_quiz"), Flow("f_q2", "split_q", "helper_report"),
         Flow("f_q3", "knowledge_quiz", "join_q"), Flow("f_q4", "helper_report", "join_q"),
         Flow("f_assess", "join_q", "assessment"), Flow("f_rate", "assessment", "rate"), Flow("f_band", "rate", "gw_band"),
-        Flow("f_band_meets", "gw_band", "gw_term", "≥80 达标", "band == 'meets'"),
+        Flow("f_band_meets", "gw_band", "gw_term_merge", "≥80 达标", "band == 'meets'"),
         Flow("f_band_low", "gw_band", "interview", "<80 约谈"),
         Flow("f_interviewed", "interview", "gw_remake"),
-        Flow("f_remake", "gw_remake", "improvement_plan", "<60 重新制定方案", "band == 'fail'"),
-        Flow("f_keep_plan", "gw_remake", "gw_term", "60–79 待改进"),
+        Flow("f_remake", "gw_remake", "gw_plan", "<60 重新制定方案", "band == 'fail'"),
+        Flow("f_keep_plan", "gw_remake", "gw_term_merge", "60–79 待改进"),
         Flow("f_judge", "acceptance", "judge"), Flow("f_accept", "judge", "gw_accept"),
         Flow("f_pass", "gw_accept", "qualified", "全部达标", "accepted"),
         Flow("f_extend", "gw_accept", "urgent_plan", "未达标，延期一个月", "not accepted and not extended"),
         Flow("f_final_fail", "gw_accept", "final_interview", "延期后仍未达标"),
         Flow("f_ok_end", "qualified", "end_ok"),
-        Flow("f_urgent_done", "urgent_plan", "extend"), Flow("f_extended", "extend", "gw_term"),
+        Flow("f_urgent_done", "urgent_plan", "extend"), Flow("f_extended", "extend", "gw_term_merge"),
         Flow("f_final", "final_interview", "rectify_ordered"), Flow("f_fail_end", "rectify_ordered", "end_fail"),
     ]
-    b1, _, f1 = duty_timers("supply_tools", "3wd", "提供配套工具")
-    b2, _, f2 = duty_timers("urgent_plan", "7wd", "制定加急整改方案")
-    with_timer_ends(e, b1, "helper", 6, 95)
-    with_timer_ends(e, b2, "branch_committee", 23, 95)
-    return render("pairing", "结对提升", L, e, f + f1 + f2, b1 + b2, ["pairing_month_done"])
+    b = duty_timers("supply_tools", "3wd", "提供配套工具") + duty_timers("urgent_plan", "7wd", "制定加急整改方案")
+    return render("pairing", "结对提升", L, e, f, b, ["pairing_month_done"])
 
 
 def pairing_month():
@@ -138,33 +135,32 @@ def pairing_month():
     e = [
         El("start", "startEvent", "月度帮扶开始", "helper", 0),
         El("split", "parallelGateway", "", "helper", 1),
-        El("guidance_visits", "userTask", "记录下沉指导（每月不少于2次）", "helper", 3, row_shift=-45),
-        El("monthly_progress", "userTask", "报送月度进展", "secretary", 3),
-        El("next_week", "scriptTask", "进入下一周", "helper", 2, row_shift=45, script="week = week + 1"),
-        El("spot_check", "userTask", "每周抽查关键指标", "helper", 3, row_shift=45),
-        El("gw_behind", "exclusiveGateway", "未按计划推进？", "helper", 4, row_shift=45, default="f_on_plan"),
-        El("remedial", "userTask", "24小时内与书记沟通并制定补救措施", "helper", 5, row_shift=45),
-        El("gw_merge", "exclusiveGateway", "", "helper", 6, row_shift=45),
-        El("gw_weeks", "exclusiveGateway", "本月还有抽查？", "helper", 7, row_shift=45, default="f_weeks_done"),
-        El("join", "parallelGateway", "", "helper", 8),
-        El("end", "endEvent", "月度帮扶完成", "helper", 9),
+        El("guidance_visits", "userTask", "记录下沉指导（每月不少于2次）", "helper", 4, row_shift=-60),
+        El("monthly_progress", "userTask", "报送月度进展", "secretary", 4),
+        El("gw_week", "exclusiveGateway", "", "helper", 2, row_shift=60),
+        El("next_week", "scriptTask", "进入下一周", "helper", 3, row_shift=60, script="week = week + 1"),
+        El("spot_check", "userTask", "每周抽查关键指标", "helper", 4, row_shift=60),
+        El("gw_behind", "exclusiveGateway", "未按计划推进？", "helper", 5, row_shift=60, default="f_on_plan"),
+        El("remedial", "userTask", "24小时内与书记沟通并制定补救措施", "helper", 6, row_shift=180),
+        El("gw_merge", "exclusiveGateway", "", "helper", 7, row_shift=60),
+        El("gw_weeks", "exclusiveGateway", "本月还有抽查？", "helper", 8, row_shift=60, default="f_weeks_done"),
+        El("join", "parallelGateway", "", "helper", 9),
+        El("end", "endEvent", "月度帮扶完成", "helper", 10),
     ]
     f = [
         Flow("f_start", "start", "split"),
         Flow("f_visits", "split", "guidance_visits"), Flow("f_progress", "split", "monthly_progress"),
-        Flow("f_weeks", "split", "next_week"), Flow("f_check", "next_week", "spot_check"),
+        Flow("f_weeks", "split", "gw_week"), Flow("f_week", "gw_week", "next_week"), Flow("f_check", "next_week", "spot_check"),
         Flow("f_checked", "spot_check", "gw_behind"),
         Flow("f_behind", "gw_behind", "remedial", "未按计划", "behind_plan"),
         Flow("f_on_plan", "gw_behind", "gw_merge", "按计划"),
         Flow("f_remedied", "remedial", "gw_merge"), Flow("f_merged", "gw_merge", "gw_weeks"),
-        Flow("f_more_weeks", "gw_weeks", "next_week", "是", "week < weeks"),
+        Flow("f_more_weeks", "gw_weeks", "gw_week", "是", "week < weeks"),
         Flow("f_weeks_done", "gw_weeks", "join", "否"),
         Flow("f_visits_done", "guidance_visits", "join"), Flow("f_progress_done", "monthly_progress", "join"),
         Flow("f_end", "join", "end"),
     ]
-    b, _, fb = duty_timers("remedial", "24h", "与书记沟通并制定补救措施")
-    with_timer_ends(e, b, "helper", 5, 140)
-    return render("pairing_month", "月度帮扶", L, e, f + fb, b)
+    return render("pairing_month", "月度帮扶", L, e, f, duty_timers("remedial", "24h", "与书记沟通并制定补救措施"))
 
 
 def resource_request():
@@ -174,12 +170,12 @@ def resource_request():
         El("start", "startEvent", "提出资源需求", "secretary", 0),
         El("coordinate", "userTask", "对接相关部门协调解决（5个工作日内）", "helper", 1,
            props={"fallback_role": "supervisor"}),  # a branch without a helper: 党群部 coordinates
-        El("gw_resolved", "exclusiveGateway", "已解决？", "helper", 2, default="f_unresolved"),
-        El("resolved", "scriptTask", "记录已解决", "helper", 3, script="outcome = 'resolved'\noutcome_label = '已协调解决'"),
-        El("end_resolved", "endEvent", "已解决", "helper", 4),
-        El("review_reason", "userTask", "审阅未解决原因并协调", "supervisor", 3),
-        El("explained", "scriptTask", "记录监督方意见", "supervisor", 4, script="outcome = 'explained'\noutcome_label = '已向监督方说明原因'"),
-        El("end_explained", "endEvent", "已说明原因", "supervisor", 5),
+        El("gw_resolved", "exclusiveGateway", "已解决？", "helper", 3, default="f_unresolved"),
+        El("resolved", "scriptTask", "记录已解决", "helper", 4, script="outcome = 'resolved'\noutcome_label = '已协调解决'"),
+        El("end_resolved", "endEvent", "已解决", "helper", 5),
+        El("review_reason", "userTask", "审阅未解决原因并协调", "supervisor", 4),
+        El("explained", "scriptTask", "记录监督方意见", "supervisor", 5, script="outcome = 'explained'\noutcome_label = '已向监督方说明原因'"),
+        El("end_explained", "endEvent", "已说明原因", "supervisor", 6),
     ]
     f = [
         Flow("f_start", "start", "coordinate"), Flow("f_done", "coordinate", "gw_resolved"),
@@ -188,9 +184,7 @@ def resource_request():
         Flow("f_end_resolved", "resolved", "end_resolved"),
         Flow("f_reviewed", "review_reason", "explained"), Flow("f_end_explained", "explained", "end_explained"),
     ]
-    b, _, fb = duty_timers("coordinate", "5wd", "协调解决资源需求")
-    with_timer_ends(e, b, "helper", 1, 95)
-    return render("resource_request", "资源需求协调", L, e, f + fb, b)
+    return render("resource_request", "资源需求协调", L, e, f, duty_timers("coordinate", "5wd", "协调解决资源需求"))
 
 
 def guidance_feedback():
@@ -199,16 +193,15 @@ def guidance_feedback():
     e = [
         El("start", "startEvent", "反馈帮扶指导不适配", "secretary", 0),
         El("adjust", "userTask", "协调调整帮扶指导（5个工作日内）", "supervisor", 1),
-        El("acknowledge", "userTask", "知悉并执行调整", "helper", 2),
-        El("done", "scriptTask", "记录调整结果", "helper", 3, script="outcome = 'adjusted'\noutcome_label = '已协调调整'"),
-        El("end", "endEvent", "已调整", "helper", 4),
+        El("acknowledge", "userTask", "知悉并执行调整", "helper", 3),
+        El("done", "scriptTask", "记录调整结果", "helper", 4, script="outcome = 'adjusted'\noutcome_label = '已协调调整'"),
+        El("end", "endEvent", "已调整", "helper", 5),
     ]
     f = [Flow("f_start", "start", "adjust"), Flow("f_adjusted", "adjust", "acknowledge"),
          Flow("f_ack", "acknowledge", "done"), Flow("f_end", "done", "end")]
     # the supervisor's own duty escalates straight to the committee
-    b, _, fb = duty_timers("adjust", "5wd", "协调调整帮扶指导", first="committee")
-    with_timer_ends(e, b, "supervisor", 1, 95)
-    return render("guidance_feedback", "帮扶指导反馈", L, e, f + fb, b)
+    return render("guidance_feedback", "帮扶指导反馈", L, e, f,
+                  duty_timers("adjust", "5wd", "协调调整帮扶指导", first="committee"))
 
 
 def inspection_round():
@@ -217,18 +210,19 @@ def inspection_round():
     e = [
         El("start", "startEvent", "发布互查安排", "supervisor", 0),
         El("init", "scriptTask", "登记各支部互查", "supervisor", 1, script="inspections_done = 0"),
-        El("inspection_done", "intermediateCatchEvent", "一个支部互查结束", "supervisor", 2, message="peer_inspection_done"),
-        El("count", "scriptTask", "累计完成数", "supervisor", 3, script="inspections_done = inspections_done + 1"),
-        El("gw_all", "exclusiveGateway", "全部支部结束？", "supervisor", 4, default="f_more"),
-        El("compile_handbook", "userTask", "汇编标准化经验手册", "supervisor", 5),
-        El("done", "scriptTask", "记录本轮结束", "supervisor", 6, script="outcome = 'compiled'\noutcome_label = '经验手册已汇编'"),
-        El("end", "endEvent", "本轮互查结束", "supervisor", 7),
+        El("gw_wait", "exclusiveGateway", "", "supervisor", 2),
+        El("inspection_done", "intermediateCatchEvent", "一个支部互查结束", "supervisor", 3, message="peer_inspection_done"),
+        El("count", "scriptTask", "累计完成数", "supervisor", 4, script="inspections_done = inspections_done + 1"),
+        El("gw_all", "exclusiveGateway", "全部支部结束？", "supervisor", 5, default="f_more"),
+        El("compile_handbook", "userTask", "汇编标准化经验手册", "supervisor", 6),
+        El("done", "scriptTask", "记录本轮结束", "supervisor", 7, script="outcome = 'compiled'\noutcome_label = '经验手册已汇编'"),
+        El("end", "endEvent", "本轮互查结束", "supervisor", 8),
     ]
     f = [
-        Flow("f_start", "start", "init"), Flow("f_wait", "init", "inspection_done"),
+        Flow("f_start", "start", "init"), Flow("f_wait", "init", "gw_wait"), Flow("f_wait_next", "gw_wait", "inspection_done"),
         Flow("f_count", "inspection_done", "count"), Flow("f_check", "count", "gw_all"),
         Flow("f_all", "gw_all", "compile_handbook", "全部结束", "inspections_done >= len(teams)"),
-        Flow("f_more", "gw_all", "inspection_done", "尚有支部"),
+        Flow("f_more", "gw_all", "gw_wait", "尚有支部"),
         Flow("f_compiled", "compile_handbook", "done"), Flow("f_end", "done", "end"),
     ]
     return render("inspection_round", "互查互学互促（季度轮次）", L, e, f, [], ["peer_inspection_done"])
@@ -252,15 +246,17 @@ def peer_inspection():
         El("gw_problems", "exclusiveGateway", "有问题需整改？", "inspector", 8, default="f_no_problems"),
         El("rectify_period", "intermediateCatchEvent", "等待整改时限届满", "inspector", 9,
            timer='deadline("by:" + rectify_by)'),
-        El("recheck", "userTask", "回头看", "inspector", 10, props={"gate": "children_closed", "gate_field": "passed"}),
-        El("gw_passed", "exclusiveGateway", "整改到位？", "inspector", 11, default="f_not_passed"),
-        El("recheck_later", "intermediateCatchEvent", "5个工作日后再次回头看", "inspector", 11, row_shift=55,
+        El("gw_recheck", "exclusiveGateway", "", "inspector", 10),
+        El("recheck", "userTask", "回头看", "inspector", 11, props={"gate": "children_closed", "gate_field": "passed"}),
+        El("gw_passed", "exclusiveGateway", "整改到位？", "inspector", 12, default="f_not_passed"),
+        El("recheck_later", "intermediateCatchEvent", "5个工作日后再次回头看", "inspector", 12, row_shift=100,
            timer='deadline("5wd")'),
-        El("passed", "scriptTask", "记录整改到位", "inspector", 12,
+        El("passed", "scriptTask", "记录整改到位", "inspector", 13,
            script="outcome = 'rectified'\noutcome_label = '问题整改到位'"),
-        El("clean", "scriptTask", "记录无问题", "inspector", 9, row_shift=-55,
+        El("clean", "scriptTask", "记录无问题", "inspector", 9, row_shift=-120,
            script="outcome = 'no_problems'\noutcome_label = '未发现问题'"),
-        El("end", "endEvent", "互查结束", "inspector", 13),
+        El("gw_end", "exclusiveGateway", "", "inspector", 14),
+        El("end", "endEvent", "互查结束", "inspector", 15),
     ]
     f = [
         Flow("f_start", "start", "hear_report"), Flow("f_records", "hear_report", "check_records"),
@@ -269,11 +265,11 @@ def peer_inspection():
         Flow("f_feedback", "score", "feedback"), Flow("f_fed", "feedback", "gw_problems"),
         Flow("f_problems", "gw_problems", "rectify_period", "有问题", "len(problems) > 0"),
         Flow("f_no_problems", "gw_problems", "clean", "无问题"),
-        Flow("f_due", "rectify_period", "recheck"), Flow("f_rechecked", "recheck", "gw_passed"),
+        Flow("f_due", "rectify_period", "gw_recheck"), Flow("f_recheck", "gw_recheck", "recheck"), Flow("f_rechecked", "recheck", "gw_passed"),
         Flow("f_passed", "gw_passed", "passed", "整改到位", "passed"),
         Flow("f_not_passed", "gw_passed", "recheck_later", "未到位"),
-        Flow("f_again", "recheck_later", "recheck"),
-        Flow("f_end", "passed", "end"), Flow("f_clean_end", "clean", "end"),
+        Flow("f_again", "recheck_later", "gw_recheck"),
+        Flow("f_end", "passed", "gw_end"), Flow("f_clean_end", "clean", "gw_end"), Flow("f_ended", "gw_end", "end"),
     ]
     return render("peer_inspection", "支部互查", L, e, f)
 
@@ -284,28 +280,26 @@ def rectification():
     e = [
         El("start", "startEvent", "问题登记", "secretary", 0),
         El("plan", "userTask", "制定整改方案（7个工作日内）", "secretary", 1),
-        El("rectify", "userTask", "落实整改", "secretary", 2),
-        El("evidence", "userTask", "提交整改佐证材料", "secretary", 3),
-        El("verify", "userTask", "核验整改结果", "supervisor", 4),
-        El("gw_verdict", "exclusiveGateway", "核验通过？", "supervisor", 5, default="f_sent_back"),
-        El("closed", "scriptTask", "销号", "supervisor", 6, script="outcome = 'closed'\noutcome_label = '已销号'"),
-        El("end", "endEvent", "已销号", "supervisor", 7),
-        El("sent_back", "scriptTask", "退回重新整改", "supervisor", 5, row_shift=55,
+        El("gw_rectify", "exclusiveGateway", "", "secretary", 2),
+        El("rectify", "userTask", "落实整改", "secretary", 3),
+        El("evidence", "userTask", "提交整改佐证材料", "secretary", 4),
+        El("verify", "userTask", "核验整改结果", "supervisor", 5),
+        El("gw_verdict", "exclusiveGateway", "核验通过？", "supervisor", 6, default="f_sent_back"),
+        El("closed", "scriptTask", "销号", "supervisor", 7, script="outcome = 'closed'\noutcome_label = '已销号'"),
+        El("end", "endEvent", "已销号", "supervisor", 8),
+        El("sent_back", "scriptTask", "退回重新整改", "supervisor", 6, row_shift=120,
            script="sent_back_count = sent_back_count + 1"),
     ]
     f = [
-        Flow("f_start", "start", "plan"), Flow("f_planned", "plan", "rectify"),
+        Flow("f_start", "start", "plan"), Flow("f_planned", "plan", "gw_rectify"), Flow("f_rectify", "gw_rectify", "rectify"),
         Flow("f_rectified", "rectify", "evidence"), Flow("f_evidence", "evidence", "verify"),
         Flow("f_verified", "verify", "gw_verdict"),
         Flow("f_closed", "gw_verdict", "closed", "通过，销号", "verdict == 'closed'"),
         Flow("f_sent_back", "gw_verdict", "sent_back", "退回"),
-        Flow("f_again", "sent_back", "rectify"), Flow("f_end", "closed", "end"),
+        Flow("f_again", "sent_back", "gw_rectify"), Flow("f_end", "closed", "end"),
     ]
-    b1, _, f1 = duty_timers("plan", "7wd", "制定整改方案")
-    b2, _, f2 = duty_timers("rectify", "整改时限", "落实整改", rule_expr='"by:" + rectify_by')
-    with_timer_ends(e, b1, "secretary", 1, 95)
-    with_timer_ends(e, b2, "secretary", 2, 95)
-    return render("rectification", "整改销号", L, e, f + f1 + f2, b1 + b2)
+    b = duty_timers("plan", "7wd", "制定整改方案") + duty_timers("rectify", "整改时限", "落实整改", rule_expr='"by:" + rectify_by')
+    return render("rectification", "整改销号", L, e, f, b)
 
 
 def plaque_rating():
@@ -321,9 +315,9 @@ def plaque_rating():
             "awards_withdrawn = plaque == 'striving'\n"
             "secretary_bonus = 5 if plaque == 'model' and streak >= 2 else 0")),
         El("gw_plaque", "exclusiveGateway", "牌级", "supervisor", 2, default="f_standard"),
-        El("model", "scriptTask", "记录示范牌", "supervisor", 3, row_shift=-55,
+        El("model", "scriptTask", "记录示范牌", "supervisor", 3, row_shift=-60,
            script="outcome = 'model'\noutcome_label = '示范牌'"),
-        El("standard", "scriptTask", "记录达标牌", "supervisor", 3, row_shift=25,
+        El("standard", "scriptTask", "记录达标牌", "supervisor", 3, row_shift=60,
            script="outcome = 'standard'\noutcome_label = '达标牌'"),
         El("self_criticism", "userTask", "向党委作书面检讨", "secretary", 3),
         El("gw_second", "exclusiveGateway", "连续两个季度争先牌？", "secretary", 4, default="f_first_time"),
@@ -331,11 +325,12 @@ def plaque_rating():
         El("gw_merge", "exclusiveGateway", "", "supervisor", 6),
         El("rerate", "userTask", "整改后复评", "supervisor", 7),
         El("gw_rerated", "exclusiveGateway", "整改到位？", "supervisor", 8, default="f_extend"),
-        El("to_standard", "scriptTask", "更换为达标牌", "supervisor", 9, row_shift=-40,
+        El("to_standard", "scriptTask", "更换为达标牌", "supervisor", 9, row_shift=-60,
            script="final_plaque = 'standard'\noutcome = 'rerated_standard'\noutcome_label = '整改后更换为达标牌'"),
-        El("extend", "scriptTask", "延长争先期限", "supervisor", 9, row_shift=40,
+        El("extend", "scriptTask", "延长争先期限", "supervisor", 9, row_shift=60,
            script="striving_extended = True\noutcome = 'striving_extended'\noutcome_label = '争先期限延长'"),
-        El("end", "endEvent", "评定结束", "supervisor", 10),
+        El("gw_end", "exclusiveGateway", "", "supervisor", 10),
+        El("end", "endEvent", "评定结束", "supervisor", 11),
     ]
     f = [
         Flow("f_start", "start", "rate"), Flow("f_rated", "rate", "gw_plaque"),
@@ -349,8 +344,9 @@ def plaque_rating():
         Flow("f_rerated", "rerate", "gw_rerated"),
         Flow("f_to_standard", "gw_rerated", "to_standard", "整改到位", "rectified"),
         Flow("f_extend", "gw_rerated", "extend", "未整改到位"),
-        Flow("f_model_end", "model", "end"), Flow("f_standard_end", "standard", "end"),
-        Flow("f_std_end", "to_standard", "end"), Flow("f_ext_end", "extend", "end"),
+        Flow("f_model_end", "model", "gw_end"), Flow("f_standard_end", "standard", "gw_end"),
+        Flow("f_std_end", "to_standard", "gw_end"), Flow("f_ext_end", "extend", "gw_end"),
+        Flow("f_ended", "gw_end", "end"),
     ]
     return render("plaque_rating", "季度亮牌", L, e, f)
 
