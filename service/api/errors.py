@@ -1,4 +1,5 @@
-"""One JSON error shape for every failure: {"error": {"code", "message", "errors": [{field, message}]}}."""
+"""One JSON error shape for every failure: {"error": {"code", "message", "errors": [{field, message}]}}; an
+entry about form data also carries ``message_zh``, its Chinese message (passed through as the use case gave it)."""
 from __future__ import annotations
 
 import logging

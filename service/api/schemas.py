@@ -362,6 +362,8 @@ class AttachmentOut(Schema):
 class ErrorItem(Schema):
     field = fields.String(metadata={"description": "dotted path of the failing input, e.g. data.score or teams[0]"})
     message = fields.String()
+    message_zh = fields.String(metadata={"description": "the same in Chinese, for the person who filled the form "
+                                                        "in (必填, 至少2个字, …); given for form data"})
 
 
 class ErrorDetail(Schema):
@@ -371,7 +373,7 @@ class ErrorDetail(Schema):
 
 
 class ErrorOut(Schema):
-    """Every error answer: ``{"error": {"code", "message", "errors": [{field, message}]}}``."""
+    """Every error answer: ``{"error": {"code", "message", "errors": [{field, message, message_zh?}]}}``."""
 
     error = fields.Nested(ErrorDetail, required=True)
 

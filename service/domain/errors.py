@@ -11,10 +11,14 @@ class BranchflowError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, field: str | None = None, errors: list[dict] | None = None):
+    def __init__(self, message: str, *, field: str | None = None, errors: list[dict] | None = None,
+                 message_zh: str | None = None):
         super().__init__(message)
         self.message = message
-        self.errors = errors or ([{"field": field, "message": message}] if field else [])
+        entry = {"field": field, "message": message}
+        if message_zh:  # what a page shows the person who filled the field in
+            entry["message_zh"] = message_zh
+        self.errors = errors or ([entry] if field else [])
 
 
 class Unreadable(BranchflowError):

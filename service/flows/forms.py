@@ -1,6 +1,20 @@
-"""Form validation: submitted data against the task's JSON Schema, errors with field paths."""
+"""Forms: submitted data validated against the task's JSON Schema (errors with field paths and a Chinese
+message), and forms presented to the people who fill them (labels for choices, the order of fields).
+
+Presentation hints live in the form files next to the schema keywords they describe:
+
+- ``x-enum-labels`` on a property with an ``enum`` (or on the ``items`` of an array of enums): value → the
+  Chinese label a page shows for it. Branch codes are organisation data, so forms never label them:
+  ``presented`` adds their labels from the organisation's branches.
+- ``x-order`` on an object schema: the names of its properties in display order. Without it the file's key
+  order is the order, and ``presented`` writes it down (JSON answers sort their keys).
+
+jsonschema ignores keywords it does not know inside a schema, so both may sit at any depth; the top-level
+hints are left out of the schema the validator sees (``schema_of``).
+"""
 from __future__ import annotations
 
+import copy
 from functools import lru_cache
 import json
 
@@ -11,7 +25,7 @@ from ..domain.errors import TooLarge, ValidationFailed
 
 #: keys of a form file that are not JSON Schema but hints for the service and UIs
 NON_SCHEMA_KEYS = ("ui", "x-start-roles", "x-start-via", "x-defaults", "x-instance-refs",
-                   "x-items-from", "x-attachments")
+                   "x-items-from", "x-attachments", "x-enum-labels", "x-order")
 MAX_FORM_BYTES = 256 * 1024
 
 
@@ -53,15 +67,53 @@ def _path(error) -> str:
     return ".".join(str(p) for p in parts) or "(root)"
 
 
+def _number(n) -> object:
+    """A bound as people write it: 100, not 100.0."""
+    return int(n) if isinstance(n, float) and n.is_integer() else n
+
+
+#: the Chinese message of a failed format check, by format
+_FORMAT_ZH = {"date": "请填写有效日期（年-月-日）", "uuid": "请填写有效的编号", "date-time": "请填写有效时间"}
+
+
+def message_zh(error) -> str:
+    """The Chinese message a page shows for one jsonschema error (``message`` stays the validator's own)."""
+    kind, bound = error.validator, error.validator_value
+    if kind == "required":
+        return "必填"
+    if kind == "minLength":
+        return f"至少{bound}个字"
+    if kind == "maxLength":
+        return f"不能超过{bound}个字"
+    if kind == "minimum":
+        return f"不能小于{_number(bound)}"
+    if kind == "exclusiveMinimum":
+        return f"必须大于{_number(bound)}"
+    if kind == "maximum":
+        return f"不能大于{_number(bound)}"
+    if kind == "exclusiveMaximum":
+        return f"必须小于{_number(bound)}"
+    if kind == "minItems":
+        return f"至少填写{bound}项"
+    if kind == "maxItems":
+        return f"最多填写{bound}项"
+    if kind == "format":
+        return _FORMAT_ZH.get(bound, "格式不正确")
+    return {"enum": "请从列表中选择", "const": "取值不符合要求", "type": "格式不正确", "pattern": "格式不正确",
+            "uniqueItems": "不能重复", "additionalProperties": "不认识的字段"}.get(kind, "填写有误")
+
+
 def validate(form: dict | None, data: object, *, prefix: str = "data") -> dict:
-    """Check ``data`` against ``form``; raise ValidationFailed naming every failing field."""
+    """Check ``data`` against ``form``; raise ValidationFailed naming every failing field, each error with
+    the validator's ``message`` and a Chinese ``message_zh``."""
     if not isinstance(data, dict):
-        raise ValidationFailed("form data must be a JSON object", field=prefix)
+        raise ValidationFailed("form data must be a JSON object", field=prefix, message_zh="表单内容格式不正确")
     if len(json.dumps(data, ensure_ascii=False).encode()) > MAX_FORM_BYTES:  # UTF-8 bytes: 汉字 count 3
-        raise TooLarge(f"form data larger than {MAX_FORM_BYTES // 1024} KB", field=prefix)
+        raise TooLarge(f"form data larger than {MAX_FORM_BYTES // 1024} KB", field=prefix,
+                       message_zh=f"填写的内容超过{MAX_FORM_BYTES // 1024} KB")
     if form is None:
         if data:
-            raise ValidationFailed("this task takes no form data", field=prefix)
+            raise ValidationFailed("this task takes no form data", field=prefix, message_zh="此任务无需填写表单")
         return data
     try:
         validator = _validator_of(form)
@@ -71,7 +123,37 @@ def validate(form: dict | None, data: object, *, prefix: str = "data") -> dict:
     if errors:
         raise ValidationFailed(
             "form data does not satisfy the form",
-            errors=[{"field": f"{prefix}.{_path(e)}" if _path(e) != "(root)" else prefix, "message": e.message}
+            errors=[{"field": f"{prefix}.{_path(e)}" if _path(e) != "(root)" else prefix, "message": e.message,
+                     "message_zh": message_zh(e)}
                     for e in errors],
         )
     return data
+
+
+def presented(form: dict | None, branches: dict[str, str]) -> dict | None:
+    """A copy of ``form`` as a page shows it: every property whose ``enum`` lists branch codes (at any depth,
+    array items included) gets ``x-enum-labels`` from ``branches`` (code → Chinese name), and every object
+    schema with properties gets ``x-order`` (the form's own, else its key order; properties it leaves out
+    follow in key order)."""
+    if form is None:
+        return None
+    out = copy.deepcopy(form)
+    _present(out, branches)
+    return out
+
+
+def _present(schema: object, branches: dict[str, str]) -> None:
+    if not isinstance(schema, dict):
+        return
+    enum = schema.get("enum")
+    if isinstance(enum, list) and enum and all(isinstance(v, str) and v in branches for v in enum):
+        schema["x-enum-labels"] = {v: branches[v] for v in enum}
+    properties = schema.get("properties")
+    if isinstance(properties, dict):
+        order = [name for name in schema.get("x-order", []) if name in properties]
+        schema["x-order"] = order + [name for name in properties if name not in order]
+        for sub in properties.values():
+            _present(sub, branches)
+    items = schema.get("items")
+    for sub in items if isinstance(items, list) else [items]:
+        _present(sub, branches)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from ..domain.roles import BRANCHES, may_act, role_in_scope
+from ..domain.roles import BRANCHES, ROLE_LABELS, may_act, role_in_scope
 from ..domain.status import InstanceStatus
 from ..engine.determinism import seed_for
 from ..engine.runner import Snapshot
@@ -59,7 +59,7 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
     bundle = svc.bundles.current(process)
     start_form = bundle.forms.get("start")
     if not isinstance(variables, dict):
-        raise ValidationFailed("variables must be a JSON object", field="variables")
+        raise ValidationFailed("variables must be a JSON object", field="variables", message_zh="表单内容格式不正确")
     if start_form is None:
         raise ValidationFailed(f"process {process!r} has no start form", field="process")
     if start_form.get("x-start-via") and not via_use_case and not actor.is_system:
@@ -73,7 +73,7 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
     forms.validate(start_form, variables, prefix="variables")
     values.update(variables)
     if "branch" in values and uow.identity.branch(values["branch"]) is None:
-        raise ValidationFailed(f"unknown branch {values['branch']!r}", field="variables.branch")
+        raise ValidationFailed(f"unknown branch {values['branch']!r}", field="variables.branch", message_zh="没有这个支部")
     _check_refs(uow, start_form.get("x-instance-refs", {}), values)
     if uow.instances.spec(bundle.sha256) is None:  # two first starts at once both store it: the second insert is a no-op
         uow.instances.keep_spec(Spec(sha256=bundle.sha256, process_id=process, bpmn_xml=bundle.bpmn_xml, forms=bundle.forms,
@@ -114,9 +114,11 @@ def _check_refs(uow: UnitOfWork, refs: dict, values: dict) -> None:
         ref = uow.instances.get(values[name])
         # another branch's instance is answered like an unknown one: no existence oracle
         if ref is None or process != "*" and ref.process_id != process or ref.branch != values.get("branch"):
-            raise ValidationFailed(f"no {process} instance {values[name]} of this branch", field=f"variables.{name}")
+            raise ValidationFailed(f"no {process} instance {values[name]} of this branch", field=f"variables.{name}",
+                                   message_zh="本支部没有这个流程")
         if process != "*" and ref.status != InstanceStatus.RUNNING:
-            raise ValidationFailed(f"{process} {values[name]} is {ref.status}", field=f"variables.{name}")
+            raise ValidationFailed(f"{process} {values[name]} is {ref.status}", field=f"variables.{name}",
+                                   message_zh="该流程已结束")
 
 
 @dataclass
@@ -177,7 +179,8 @@ def _check_reachable(uow: UnitOfWork, inst: Instance) -> None:
         raise ValidationFailed(
             f"nobody active holds {role_in_scope(row.role, row.branch)}, so "
             f"「{row.name}」 would reach no one: ask an admin to grant the role, or the supervisor (党群部) to act",
-            field="variables.branch" if row.branch else "process")
+            field="variables.branch" if row.branch else "process",
+            message_zh=f"「{row.name}」目前没有在岗的{ROLE_LABELS.get(row.role, row.role)}办理，请联系系统管理员授权或党群部处理")
 
 
 def get(uow: UnitOfWork, actor: Actor, instance_id: str) -> Instance:
@@ -186,3 +189,4 @@ def get(uow: UnitOfWork, actor: Actor, instance_id: str) -> Instance:
     if inst is None or not actor.sees_instance(inst.id, inst.branch):
         raise NotFound(f"no instance {instance_id}")
     return inst
+

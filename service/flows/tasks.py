@@ -81,7 +81,8 @@ def _check_attachments(uow: UnitOfWork, form: dict | None, data: dict, row: Inbo
             found = uow.attachments.get(attachment_id)
             if found is None or found.branch != row.branch:
                 errors.append({"field": f"data.{name}[{i}]",
-                               "message": f"no attachment {attachment_id} uploaded for this branch"})
+                               "message": f"no attachment {attachment_id} uploaded for this branch",
+                               "message_zh": "附件不存在或不是为本支部上传的，请重新上传"})
     if errors:
         raise ValidationFailed("unknown attachments", errors=errors)
 
@@ -96,8 +97,10 @@ def _check_gate(uow: UnitOfWork, bundle, row: InboxTask, inst: Instance, data: d
     if data.get(field) is True:
         still_open = [c for c in uow.instances.children_of(inst.id) if c.status == InstanceStatus.RUNNING]
         if still_open:
+            titles = "、".join(c.data.get("title", c.id) for c in still_open)
             raise ValidationFailed(f"{len(still_open)} rectification ticket(s) of this inspection are still open: "
-                                   + "、".join(c.data.get("title", c.id) for c in still_open), field=f"data.{field}")
+                                   + titles, field=f"data.{field}",
+                                   message_zh=f"还有{len(still_open)}项整改问题未销号：{titles}")
 
 
 def claim(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> InboxTask:
