@@ -65,6 +65,31 @@ def errors_of(r) -> list[tuple[str, str]]:
     return [(e["field"], e["message_zh"]) for e in r.get_json()["error"]["errors"]]
 
 
+def test_the_served_task_form_labels_its_choices_and_keeps_its_order(api):
+    _, task = to_verify(api)
+    form = api.get(f"/api/tasks/{task['id']}", SUP).get_json()["form"]
+    verdict = form["properties"]["verdict"]
+    assert verdict["x-enum-labels"] == {"closed": "通过，销号", "sent_back": "退回重新整改"}
+    # the answer's JSON sorts keys; x-order keeps the order the form file gives its fields
+    assert form["x-order"] == ["verdict", "reason", "comment"]
+
+
+def test_branch_choices_are_named_from_the_organisation(api):
+    with api.svc.uow() as uow:
+        uow.identity.branch("sb").name = "设备党总支"
+        uow.commit()
+    started = {p["process"]: p for p in api.get("/api/processes/startable", SEC).get_json()["items"]}
+    branch = started["rectification"]["form"]["properties"]["branch"]
+    assert branch["x-enum-labels"]["sb"] == "设备党总支" and branch["x-enum-labels"]["jg1"] == "机关一支部"
+    source = started["rectification"]["form"]["properties"]["source"]
+    assert source["x-enum-labels"]["problem_list"] == "问题清单"
+    # a branch choice inside array items is labelled too (the supervisor's round of inspections)
+    rounds = {p["process"]: p for p in api.get("/api/processes/startable", SUP).get_json()["items"]}["inspection_round"]
+    team = rounds["form"]["properties"]["teams"]["items"]
+    assert team["properties"]["branch"]["x-enum-labels"]["sb"] == "设备党总支"
+    assert team["x-order"] == ["branch", "members"]
+
+
 def test_a_verification_without_a_verdict_asks_only_for_the_verdict(api):
     tid, task = to_verify(api)
     complete = f"/api/tasks/{task['id']}/complete"
@@ -124,6 +149,8 @@ def test_each_kind_of_mistake_has_its_chinese_message(data, expected):
     assert [e["message_zh"] for e in caught.value.errors] == [expected]
 
 
-def test_the_api_document_describes_the_chinese_message(api):
+def test_the_api_document_describes_the_chinese_message_and_the_new_lists(api):
     spec = api.client.get("/api/openapi.json").get_json()
     assert "message_zh" in spec["components"]["schemas"]["ErrorItem"]["properties"]
+    for path in ("/api/tasks/done", "/api/instances/mine", "/api/processes/startable"):
+        assert spec["paths"][path]["get"]["x-roles"] == "authenticated", path

@@ -1,4 +1,4 @@
-"""POST/GET /api/instances, GET /api/instances/{id}."""
+"""POST/GET /api/instances, GET /api/instances/mine, GET /api/instances/{id}."""
 from __future__ import annotations
 
 from flask.views import MethodView
@@ -7,7 +7,7 @@ from ..flows import instances
 from .context import actor, request_uow, services
 from .parsing import Blueprint
 from .routes_tasks import task_view
-from .schemas import InstanceDetailOut, InstanceIn, InstancePage, InstanceQuery
+from .schemas import InstanceDetailOut, InstanceIn, InstanceItemPage, InstancePage, InstanceQuery, PageArgs
 
 blp = Blueprint("instances", __name__, url_prefix="/api/instances", description="流程实例")
 
@@ -42,6 +42,17 @@ class Instances(MethodView):
                                               branches=scope, limit=q["per_page"],
                                               offset=(q["page"] - 1) * q["per_page"])
         return {"items": rows, "total": total, "page": q["page"], "per_page": q["per_page"]}
+
+
+@blp.route("/mine")
+class Mine(MethodView):
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, InstanceItemPage)
+    def get(self, q):
+        """Instances I started (我发起的), newest first; items as in GET /api/instances."""
+        items, total = instances.started_by_me(services(), request_uow(), actor(), limit=q["per_page"],
+                                               offset=(q["page"] - 1) * q["per_page"])
+        return {"items": items, "total": total, "page": q["page"], "per_page": q["per_page"]}
 
 
 @blp.route("/<string:instance_id>")

@@ -1,4 +1,4 @@
-"""GET /api/tasks (inbox), GET /api/tasks/{id}, POST .../claim, POST .../complete."""
+"""GET /api/tasks (inbox), GET /api/tasks/done, GET /api/tasks/{id}, POST .../claim, POST .../complete."""
 from __future__ import annotations
 
 from flask.views import MethodView
@@ -6,16 +6,14 @@ from flask.views import MethodView
 from ..flows import tasks
 from .context import actor, request_uow, services
 from .parsing import Blueprint
-from .schemas import AssignIn, CompleteIn, StrandedPage, TaskDetailOut, TaskOut, TaskPage, TaskQuery
+from .schemas import AssignIn, CompleteIn, PageArgs, StrandedPage, TaskDetailOut, TaskOut, TaskPage, TaskQuery
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/tasks", description="待办任务")
 
 
 def task_view(row, now) -> dict:
     """A task row with the derived ``overdue`` flag."""
-    view = {c: getattr(row, c) for c in row.__table__.columns.keys()}
-    view["overdue"] = tasks.is_overdue(row, now)
-    return view
+    return tasks.view(row, now)
 
 
 @blp.route("")
@@ -23,12 +21,25 @@ class Inbox(MethodView):
     @blp.arguments(TaskQuery, location="query")
     @blp.response(200, TaskPage)
     def get(self, q):
-        """My inbox: open tasks my roles and branches may act on, earliest due first."""
-        svc = services()
-        rows, total = tasks.inbox(svc, request_uow(), actor(), process=q.get("process"), branch=q.get("branch"),
+        """My inbox: open tasks my roles and branches may act on, earliest due first, each with its instance's
+        title and its branch's name."""
+        svc, uow = services(), request_uow()
+        rows, total = tasks.inbox(svc, uow, actor(), process=q.get("process"), branch=q.get("branch"),
                                   overdue=q["overdue"], limit=q["per_page"], offset=(q["page"] - 1) * q["per_page"])
-        now = svc.clock.now()
-        return {"items": [task_view(r, now) for r in rows], "total": total, "page": q["page"],
+        return {"items": tasks.with_context(uow, rows, svc.clock.now()), "total": total, "page": q["page"],
+                "per_page": q["per_page"]}
+
+
+@blp.route("/done")
+class Done(MethodView):
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, TaskPage)
+    def get(self, q):
+        """Tasks I completed (已办), most recently completed first, each with its instance's title and its
+        branch's name."""
+        svc, uow = services(), request_uow()
+        rows, total = tasks.done(svc, uow, actor(), limit=q["per_page"], offset=(q["page"] - 1) * q["per_page"])
+        return {"items": tasks.with_context(uow, rows, svc.clock.now()), "total": total, "page": q["page"],
                 "per_page": q["per_page"]}
 
 
@@ -57,10 +68,11 @@ class Assign(MethodView):
 class TaskDetail(MethodView):
     @blp.response(200, TaskDetailOut)
     def get(self, task_id):
-        """One task with its form (JSON Schema) and the process data it sees."""
-        svc = services()
-        row, form, data = tasks.detail(svc, request_uow(), actor(), task_id)
-        return dict(task_view(row, svc.clock.now()), form=form, process_data=data)
+        """One task with its form (JSON Schema with display hints: x-enum-labels, x-order) and the process
+        data it sees."""
+        svc, uow = services(), request_uow()
+        row, form, data = tasks.detail(svc, uow, actor(), task_id)
+        return dict(tasks.with_context(uow, [row], svc.clock.now())[0], form=form, process_data=data)
 
 
 @blp.route("/<string:task_id>/claim")

@@ -58,13 +58,25 @@ class TaskOut(Schema):
     closed_by = fields.String(allow_none=True)
 
 
-class TaskDetailOut(TaskOut):
-    form = fields.Dict(allow_none=True)
+class TaskInContextOut(TaskOut):
+    instance_title = fields.String(metadata={"description": "the title of the task's instance"})
+    branch_name = fields.String(allow_none=True, metadata={"description": "the Chinese name of the task's branch"})
+
+
+#: what the served forms carry besides JSON Schema (see service/flows/forms.py)
+FORM_DESCRIPTION = ("JSON Schema (draft 2020-12) with Chinese titles, as a page shows it: a property with an `enum` "
+                    "carries `x-enum-labels` (value → Chinese label; branch codes are labelled with the "
+                    "organisation's branch names), every object schema with properties carries `x-order` (its "
+                    "property names in display order)")
+
+
+class TaskDetailOut(TaskInContextOut):
+    form = fields.Dict(allow_none=True, metadata={"description": FORM_DESCRIPTION})
     process_data = fields.Dict()
 
 
 class TaskPage(Schema):
-    items = fields.List(fields.Nested(TaskOut))
+    items = fields.List(fields.Nested(TaskInContextOut))
     total = fields.Integer()
     page = fields.Integer()
     per_page = fields.Integer()
@@ -99,6 +111,43 @@ class InstanceOut(Schema):
     started_by = fields.String()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+
+
+class InstanceItemOut(Schema):
+    """An instance as lists show it (the same fields as InstanceOut, read from ``flows.instances.item``)."""
+
+    id = fields.String()
+    process = fields.String()
+    title = fields.String()
+    branch = fields.String(allow_none=True)
+    status = fields.String()
+    outcome = fields.String(allow_none=True)
+    version = fields.Integer()
+    spec_sha256 = fields.String()
+    parent_id = fields.String(allow_none=True)
+    started_by = fields.String()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class InstanceItemPage(Schema):
+    items = fields.List(fields.Nested(InstanceItemOut))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class StartableOut(Schema):
+    process = fields.String(metadata={"description": "the process id (POST /api/instances {process})"})
+    name = fields.String(metadata={"description": "its Chinese name"})
+    form = fields.Dict(metadata={"description": "the start form; " + FORM_DESCRIPTION})
+    via = fields.String(allow_none=True, metadata={
+        "description": "the operation that starts this process (it checks rules of its own), e.g. "
+                       "POST /api/ratings; null: POST /api/instances"})
+
+
+class StartableList(Schema):
+    items = fields.List(fields.Nested(StartableOut))
 
 
 class InstanceDetailOut(InstanceOut):

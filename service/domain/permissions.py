@@ -48,6 +48,9 @@ PERMISSIONS: dict[str, str | frozenset[str]] = {
     # inboxes and reads: the use case narrows them to the caller's branches
     "GET /api/tasks": EVERY_ROLE,
     "GET /api/tasks/{task_id}": EVERY_ROLE,
+    "GET /api/tasks/done": AUTHENTICATED,  # the caller's own completed tasks
+    "GET /api/instances/mine": AUTHENTICATED,  # the instances the caller started
+    "GET /api/processes/startable": AUTHENTICATED,  # the processes the caller's roles may start
     "POST /api/tasks/{task_id}/claim": ACTING,
     "POST /api/tasks/{task_id}/complete": ACTING,
     "GET /api/tasks/stranded": ASSIGN_TASKS,

@@ -1,4 +1,5 @@
-"""Use cases around instances: start, apply one step under an event, keep inbox/timers/children in sync."""
+"""Use cases around instances: start, apply one step under an event, keep inbox/timers/children in sync; the
+processes an actor may start and the instances they started."""
 from __future__ import annotations
 
 import uuid
@@ -190,3 +191,41 @@ def get(uow: UnitOfWork, actor: Actor, instance_id: str) -> Instance:
         raise NotFound(f"no instance {instance_id}")
     return inst
 
+
+def branch_names(uow: UnitOfWork) -> dict[str, str]:
+    """The organisation's branches: code → Chinese name (what ``forms.presented`` labels branch choices with)."""
+    return {b.code: b.name for b in uow.identity.branches()}
+
+
+def item(inst: Instance) -> dict:
+    """An instance as lists show it (the items of ``GET /api/instances``)."""
+    return {"id": inst.id, "process": inst.process_id, "title": inst.title, "branch": inst.branch,
+            "status": inst.status, "outcome": inst.outcome, "version": inst.version, "spec_sha256": inst.spec_sha,
+            "parent_id": inst.parent_id, "started_by": inst.started_by, "created_at": inst.created_at,
+            "updated_at": inst.updated_at}
+
+
+def started_by_me(svc: Services, uow: UnitOfWork, actor: Actor, *, limit: int, offset: int) -> tuple[list[dict], int]:
+    """The instances the actor started (我发起的), newest first, with the total."""
+    limit = max(1, min(limit, svc.settings.max_page))
+    rows, total = uow.queries.instance_page(started_by=actor.name, limit=limit, offset=max(0, offset))
+    return [item(r) for r in rows], total
+
+
+def startable(svc: Services, uow: UnitOfWork, actor: Actor) -> list[dict]:
+    """The processes the actor's roles may start (the deployed bundle's start form lists them in
+    ``x-start-roles``), by Chinese name: ``{process, name, form, via}``. ``form`` is the start form as a page
+    shows it; ``via`` is its ``x-start-via`` (the operation that starts it, with rules of its own) or None."""
+    roles = {g.role for g in actor.grants}
+    branches = None
+    out = []
+    for process in svc.bundles.processes():
+        bundle = svc.bundles.current(process)
+        form = bundle.forms.get("start")
+        if form is None or not roles & set(form.get("x-start-roles", [])):
+            continue
+        if branches is None:
+            branches = branch_names(uow)
+        out.append({"process": process, "name": process_name(bundle), "form": forms.presented(form, branches),
+                    "via": form.get("x-start-via")})
+    return sorted(out, key=lambda p: (p["name"], p["process"]))

@@ -1,7 +1,7 @@
-"""Use cases on human tasks: inbox, detail with form, claim, complete."""
+"""Use cases on human tasks: inbox, tasks done, detail with form, claim, complete."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from ..domain.checklist import scores_schema
 from ..domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -21,6 +21,33 @@ def inbox(svc: Services, uow: UnitOfWork, actor: Actor, *, process=None, branch=
     limit = max(1, min(limit, svc.settings.max_page))
     return uow.queries.inbox_page(actor.grants, username=actor.name, process=process, branch=branch,
                      overdue_at=svc.clock.now() if overdue else None, limit=limit, offset=max(0, offset))
+
+
+def done(svc: Services, uow: UnitOfWork, actor: Actor, *, limit: int, offset: int) -> tuple[list[InboxTask], int]:
+    """The user tasks the actor completed (已办), most recently completed first, with the total."""
+    limit = max(1, min(limit, svc.settings.max_page))
+    return uow.queries.done_page(actor.name, limit=limit, offset=max(0, offset))
+
+
+def view(row: InboxTask, now: datetime) -> dict:
+    """A task row as the API and pages show it: its columns and the derived ``overdue`` flag."""
+    out = {c: getattr(row, c) for c in row.__table__.columns.keys()}
+    out["overdue"] = is_overdue(row, now)
+    return out
+
+
+def with_context(uow: UnitOfWork, rows, now: datetime | None = None) -> list[dict]:
+    """Each task row's ``view`` plus ``instance_title`` and ``branch_name`` (the branch's Chinese name, or
+    None), read for the whole list in one query. Pass ``now=svc.clock.now()`` (the service's clock, which
+    tests and replays move); without it ``overdue`` is judged by the wall clock."""
+    rows = list(rows)
+    now = now or datetime.now(timezone.utc)
+    context = uow.queries.task_context([r.id for r in rows])
+    out = []
+    for row in rows:
+        title, branch_name = context.get(row.id, (None, None))
+        out.append(dict(view(row, now), instance_title=title, branch_name=branch_name))
+    return out
 
 
 def _visible(uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[InboxTask, Instance]:
@@ -56,10 +83,10 @@ def _actionable(uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[InboxTask,
 
 
 def detail(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[InboxTask, dict | None, dict]:
-    """The task, its form and the process data it sees."""
+    """The task, its form as a page shows it (``forms.presented``) and the process data it sees."""
     row, inst = _visible(uow, actor, task_id)
     bundle = instances.bundle_of(svc, uow, inst)
-    return row, form_of(bundle, row, inst), dict(inst.data or {})
+    return row, forms.presented(form_of(bundle, row, inst), instances.branch_names(uow)), dict(inst.data or {})
 
 
 def form_of(bundle, row: InboxTask, inst: Instance) -> dict | None:

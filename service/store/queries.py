@@ -1,4 +1,4 @@
-"""Read-side queries (cosmicpython's ``views``): the pages people list — inboxes, instance lists,
+"""Read-side queries (cosmicpython's ``views``): the pages people list — inboxes, tasks done, instance lists,
 tickets, stranded tasks — each in as few index-ordered statements as it takes."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import and_, exists, func, or_, select, union_all
 
 from ..domain.roles import Grant
 from ..domain.status import InstanceStatus, TaskKind, TaskStatus
-from .models import InboxTask, Instance, User
+from .models import Branch, InboxTask, Instance, User
 from .repositories import Repository, holder_exists
 
 
@@ -23,9 +23,12 @@ class Queries(Repository):
     """Read-side pages: inboxes, instance lists, tickets, stranded tasks."""
 
     def instance_page(self, *, process: str | None = None, branch: str | None = None, status: str | None = None,
-                  branches: list[str] | None = None, limit: int = 50, offset: int = 0) -> tuple[list[Instance], int]:
-        """A page of instances (newest first) and the total count."""
+                  branches: list[str] | None = None, started_by: str | None = None, limit: int = 50,
+                  offset: int = 0) -> tuple[list[Instance], int]:
+        """A page of instances (of ``started_by``'s starting, when given; newest first) and the total count."""
         conds = []
+        if started_by is not None:
+            conds.append(Instance.started_by == started_by)
         if process:
             conds.append(Instance.process_id == process)
         if branch:
@@ -111,6 +114,26 @@ class Queries(Repository):
             select(InboxTask).join(ids, ids.c.id == InboxTask.id)
             .order_by(ids.c.due_sort, ids.c.created_at, ids.c.id).limit(limit).offset(offset))
         return list(rows), total
+
+    def done_page(self, username: str, *, limit: int = 50, offset: int = 0) -> tuple[list[InboxTask], int]:
+        """User tasks ``username`` completed, most recently closed first, with the total."""
+        conds = [InboxTask.closed_by == username, InboxTask.status == TaskStatus.COMPLETED,
+                 InboxTask.kind == TaskKind.USER]
+        total = self.session.scalar(select(func.count()).select_from(InboxTask).where(*conds))
+        rows = self.session.scalars(select(InboxTask).where(*conds)
+                                    .order_by(InboxTask.closed_at.desc(), InboxTask.id.desc()).limit(limit).offset(offset))
+        return list(rows), total
+
+    def task_context(self, task_ids: list[str]) -> dict[str, tuple[str, str | None]]:
+        """Task id → (its instance's title, the Chinese name of its branch or None), in one query."""
+        if not task_ids:
+            return {}
+        rows = self.session.execute(
+            select(InboxTask.id, Instance.title, Branch.name)
+            .join(Instance, Instance.id == InboxTask.instance_id)
+            .outerjoin(Branch, Branch.code == InboxTask.branch)
+            .where(InboxTask.id.in_(sorted(set(task_ids)))))
+        return {r[0]: (r[1], r[2]) for r in rows}
 
     def stranded(self, limit: int = 500, instance_id: str | None = None) -> list[tuple[InboxTask, Instance]]:
         """Open tasks (of ``instance_id``, or all) no active person can act on: unassigned with no active
