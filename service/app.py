@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask.sessions import SessionInterface
 
 from .config import Config
 from .domain.clock import Clock
@@ -47,29 +46,19 @@ def build_services(config: Config) -> Services:
     return svc
 
 
-class _NoCookieSession(SessionInterface):
-    """Callers authenticate with bearer tokens; no request opens or writes a cookie session (Flask's default
-    would sign and parse a cookie on every request for nothing)."""
-
-    def open_session(self, app, request):
-        return self.make_null_session(app)
-
-    def save_session(self, app, session, response):
-        return None
-
-
 def create_app(config: Config | None = None, services: Services | None = None) -> Flask:
     """The WSGI app serving ``/api``; ``config.scheduler`` also starts the timer ticker."""
     from .api import register
+    from .web import register as register_pages
 
     config = config or Config.from_env()
     svc = services or build_services(config)
     app = Flask("branchflow", static_folder=None)  # the API serves no files of its own
     app.config["SECRET_KEY"] = config.secret_key
-    app.session_interface = _NoCookieSession()
     app.config["MAX_CONTENT_LENGTH"] = 1 * 1024 * 1024
     app.extensions["branchflow"] = svc
     register(app)
+    register_pages(app)  # the pages' cookie sessions; /api never opens one
     if config.scheduler:
         from .scheduler import start_ticker
 

@@ -12,6 +12,7 @@ SAMPLES = [
     event_types.DeliverMessage("pairing_month_done", {"child": "c"}, "c"),
     event_types.Rearm("calendar year loaded", {"year": 2027}),
     event_types.Claim("t-1"),
+    event_types.Release("t-1", "wei_jg2"),
     event_types.Escalation("t-1", 1, "supervisor"),
     event_types.EscalationHandled("e-1", {"comment": "已督办"}),
     event_types.Assign("t-1", "supervisor", None, "帮扶人停用"),

@@ -19,6 +19,7 @@ from .routes_ratings import blp as ratings_blp
 from .routes_tasks import blp as tasks_blp
 from .routes_tickets import blp as tickets_blp
 from .routes_timers import blp as timers_blp
+from .routes_users import blp as users_blp
 
 
 def register(app: Flask) -> None:
@@ -44,7 +45,7 @@ def register(app: Flask) -> None:
     )
     api = BranchflowApi(app, spec_kwargs={"extra_plugins": [PermissionsPlugin()]})
     for blp in (auth_blp, tasks_blp, instances_blp, processes_blp, audit_blp, calendar_blp, inspections_blp, tickets_blp,
-                ratings_blp, attachments_blp, timers_blp, checkpoints_blp):
+                ratings_blp, attachments_blp, timers_blp, checkpoints_blp, users_blp):
         api.register_blueprint(blp)
     _serve_viewer_assets(app)
     context.install(app)

@@ -84,6 +84,15 @@ class Claim(MethodView):
         return task_view(tasks.claim(svc, request_uow(), actor(), task_id), svc.clock.now())
 
 
+@blp.route("/<string:task_id>/release")
+class Release(MethodView):
+    @blp.response(200, TaskOut)
+    def post(self, task_id):
+        """Give up a claim (the claimant, the branch secretary or a supervisor): the task is shared again."""
+        svc = services()
+        return task_view(tasks.release(svc, request_uow(), actor(), task_id), svc.clock.now())
+
+
 @blp.route("/<string:task_id>/complete")
 class Complete(MethodView):
     @blp.arguments(CompleteIn)

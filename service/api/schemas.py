@@ -243,6 +243,7 @@ class StateAtOut(Schema):
     at = fields.String()
     actor = fields.String()
     completed = fields.Boolean()
+    passed = fields.List(fields.String(), metadata={"description": "diagram elements completed at least once"})
     open_tasks = fields.List(fields.Nested(ReplayedTaskOut))
     timers = fields.List(fields.Nested(ReplayedTimerOut))
     data = fields.Dict()
@@ -482,3 +483,37 @@ class StrandedPage(Schema):
 class AssignIn(Schema):
     assignee = fields.String(required=True, validate=validate.Length(min=1, max=64))
     reason = fields.String(required=True, validate=validate.Length(min=2, max=500))
+
+
+class GrantIn(Schema):
+    role = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    branch = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=32))
+
+
+class UserIn(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=200))
+    display_name = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+    email = fields.String(load_default=None, validate=validate.Length(min=3, max=254))
+    roles = fields.List(fields.Nested(GrantIn), load_default=list, validate=validate.Length(max=20))
+
+
+class UserOut(Schema):
+    username = fields.String()
+    display_name = fields.String()
+    email = fields.String(allow_none=True)
+    active = fields.Boolean()
+    grants = fields.List(fields.Dict())
+    locked_until = fields.DateTime(allow_none=True, metadata={"description": "a login lock in force until then"})
+
+
+class UserList(Schema):
+    items = fields.List(fields.Nested(UserOut))
+
+
+class PasswordIn(Schema):
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=200))
+
+
+class ActiveIn(Schema):
+    active = fields.Boolean(required=True)

@@ -35,6 +35,8 @@ MANAGE_TIMERS = frozenset({"admin"})
 ASSIGN_TASKS = frozenset({"admin", "supervisor"})
 #: read the signed audit checkpoints (to keep them as a witness)
 READ_CHECKPOINTS = frozenset({"auditor", "admin"})
+#: manage accounts: list, add, disable, reset a password, lift a login lock
+MANAGE_USERS = frozenset({"admin"})
 #: file rectification evidence for a branch (its secretary or committee members)
 FILE_EVIDENCE = frozenset({"secretary", "branch_committee"})
 
@@ -78,6 +80,12 @@ PERMISSIONS: dict[str, str | frozenset[str]] = {
     "POST /api/timers/requeue": MANAGE_TIMERS,
     "POST /api/attachments": FILE_EVIDENCE,
     "GET /api/attachments/{attachment_id}": EVERY_ROLE,
+    "GET /api/users": MANAGE_USERS,
+    "POST /api/users": MANAGE_USERS,
+    "POST /api/users/{username}/password": MANAGE_USERS,
+    "POST /api/users/{username}/active": MANAGE_USERS,
+    "POST /api/users/{username}/unlock": MANAGE_USERS,
+    "POST /api/tasks/{task_id}/release": ACTING,
 }
 
 

@@ -221,6 +221,16 @@ class Engine:
 
     # -- reading ------------------------------------------------------------------------
 
+    @staticmethod
+    def passed_elements(workflow: BpmnWorkflow) -> list[str]:
+        """Diagram elements the instance has passed through (completed at least once), in first-pass order."""
+        seen = {}
+        for task in workflow.get_tasks(state=TaskState.COMPLETED):
+            element = getattr(task.task_spec, "bpmn_id", None)
+            if element:
+                seen.setdefault(element, None)
+        return list(seen)
+
     def snapshot(self, workflow: BpmnWorkflow, bundle: SpecBundle) -> Snapshot:
         """Open human tasks, pending timers and message waits of ``workflow`` (``bundle``: its parsed element
         properties)."""

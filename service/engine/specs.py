@@ -37,6 +37,11 @@ class SpecBundle:
         """The typed properties of a diagram element (all empty when it sets none)."""
         return self.elements.get(element_id, elements.NONE)
 
+    def documentation(self, element_id: str) -> str | None:
+        """The ``<bpmn:documentation>`` of a diagram element: what a user task asks of its holder."""
+        spec = (getattr(self.spec, "task_specs", None) or {}).get(element_id)
+        return getattr(spec, "documentation", None) or None
+
     def canonical(self) -> bytes:
         """The bytes the sha256 covers: BPMN text and forms, key-sorted JSON."""
         return json.dumps(

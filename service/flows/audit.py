@@ -236,10 +236,16 @@ def state_at(svc: Services, uow: UnitOfWork, actor: Actor, instance_id: str, seq
         raise BranchflowError(f"history of {instance_id} does not replay at event {exc.seq}: {exc.message}") from None
     snap = replayer.engine.snapshot(wf, bundle)
     due = projections.due_dates(bundle, snap)
-    claims = {e["data"].get("task_id"): e["actor"] for e in rec.events[:seq] if e["type"] == "claim"}
+    claims = {}
+    for e in rec.events[:seq]:  # the claim standing after event seq (a release gives it up)
+        if e["type"] == "claim":
+            claims[e["data"].get("task_id")] = e["actor"]
+        elif e["type"] == "release":
+            claims.pop(e["data"].get("task_id"), None)
     ev = rec.events[seq - 1]
     return {
         "seq": seq, "type": ev["type"], "at": ev["at"], "actor": ev["actor"], "completed": snap.completed,
+        "passed": replayer.engine.passed_elements(wf),  # elements completed at least once: the diagram's trail
         "open_tasks": [{"id": t.id, "element": t.element, "name": t.name, "role": t.role,
                         "role_label": ROLE_LABELS.get(t.role), "branch": inst.branch,
                         "due_at": due[t.id][0].isoformat() if t.id in due else None,

@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from argon2.profiles import CHEAPEST, RFC_9106_LOW_MEMORY
 
 from ..domain.errors import NotFound, TooManyAttempts, Unauthenticated, ValidationFailed
+from ..domain.permissions import MANAGE_USERS
 from ..domain.roles import ROLE_LABELS, Grant
 from ..store.models import RoleGrant, Token, User
 from ..store.uow import UnitOfWork
@@ -101,18 +102,19 @@ def add_user(svc: Services, uow: UnitOfWork, username: str, password: str, displ
              grants: list[Grant] | tuple[Grant, ...] = (), email: str | None = None) -> User:
     """Create a user with roles; staged (the caller commits)."""
     if not username or len(username) > 64 or not username.replace("_", "").replace("-", "").isalnum():
-        raise ValidationFailed("username: 1–64 letters, digits, - or _", field="username")
+        raise ValidationFailed("username: 1–64 letters, digits, - or _", field="username",
+                               message_zh="账号为1–64位字母、数字、- 或 _")
     if len(password) < 8:
-        raise ValidationFailed("password must have at least 8 characters", field="password")
+        raise ValidationFailed("password must have at least 8 characters", field="password", message_zh="密码至少8个字符")
     if uow.identity.user(username) is not None:
-        raise ValidationFailed(f"user {username} exists", field="username")
+        raise ValidationFailed(f"user {username} exists", field="username", message_zh="该账号已存在")
     for g in grants:
         if g.role not in ROLE_LABELS or g.role == "system":
-            raise ValidationFailed(f"unknown role {g.role}", field="role")
+            raise ValidationFailed(f"unknown role {g.role}", field="role", message_zh="没有这个角色")
         if g.branch is not None and uow.identity.branch(g.branch) is None:
-            raise ValidationFailed(f"unknown branch {g.branch}", field="branch")
+            raise ValidationFailed(f"unknown branch {g.branch}", field="branch", message_zh="没有这个支部")
     if email is not None and not _EMAIL.fullmatch(email):
-        raise ValidationFailed(f"not an e-mail address: {email}", field="email")
+        raise ValidationFailed(f"not an e-mail address: {email}", field="email", message_zh="电子邮箱格式不正确")
     user = User(username=username, display_name=display_name or username, email=email,
                 password_hash=hasher(svc).hash(password))
     uow.add(user)
@@ -133,3 +135,62 @@ def set_active(svc: Services, uow: UnitOfWork, username: str, active: bool) -> U
         uow.identity.revoke_tokens_of(user.id, svc.clock.now())
     uow.commit()
     return user
+
+
+# -- account administration (admins) ----------------------------------------------------------------
+
+
+def profile(uow: UnitOfWork, actor: Actor) -> dict:
+    """Who is logged in, as a page header shows it: Chinese name, roles with their branch."""
+    user = uow.identity.user(actor.name)
+    return {"username": actor.name, "display_name": user.display_name if user else actor.name,
+            "grants": [{"role": g.role, "role_label": ROLE_LABELS.get(g.role, g.role), "branch": g.branch}
+                       for g in actor.grants]}
+
+
+def list_users(svc: Services, uow: UnitOfWork, actor: Actor) -> list[dict]:
+    """Every account with its roles, whether it is active and whether a login lock holds it (admins)."""
+    actor.require(MANAGE_USERS, "only an admin manages accounts")
+    locks = uow.identity.login_locks(svc.clock.now())
+    return [{"username": u.username, "display_name": u.display_name, "email": u.email, "active": u.active,
+             "grants": [{"role": g.role, "role_label": ROLE_LABELS.get(g.role, g.role), "branch": g.branch}
+                        for g in u.grants],
+             "locked_until": locks.get(u.username)} for u in uow.identity.users()]
+
+
+def create_user(svc: Services, uow: UnitOfWork, actor: Actor, username: str, password: str,
+                display_name: str | None = None, grants=(), email: str | None = None) -> User:
+    """Add an account (admins); committed."""
+    actor.require(MANAGE_USERS, "only an admin manages accounts")
+    user = add_user(svc, uow, username, password, display_name, grants, email)
+    uow.commit()
+    return user
+
+
+def reset_password(svc: Services, uow: UnitOfWork, actor: Actor, username: str, password: str) -> User:
+    """Set a new password (admins), revoke the account's tokens and lift any login lock."""
+    actor.require(MANAGE_USERS, "only an admin manages accounts")
+    user = uow.identity.user(username)
+    if user is None:
+        raise NotFound(f"no user {username}", field="username")
+    if len(password) < 8:
+        raise ValidationFailed("password must have at least 8 characters", field="password",
+                               message_zh="密码至少8个字符")
+    user.password_hash = hasher(svc).hash(password)
+    uow.identity.revoke_tokens_of(user.id, svc.clock.now())
+    uow.identity.forget_login_attempts(username)
+    uow.commit()
+    return user
+
+
+def change_active(svc: Services, uow: UnitOfWork, actor: Actor, username: str, active: bool) -> User:
+    """Enable or disable an account (admins)."""
+    actor.require(MANAGE_USERS, "only an admin manages accounts")
+    return set_active(svc, uow, username, active)
+
+
+def unlock(svc: Services, uow: UnitOfWork, actor: Actor, username: str) -> None:
+    """Lift a login lock (admins): the count of failed logins starts again."""
+    actor.require(MANAGE_USERS, "only an admin manages accounts")
+    uow.identity.forget_login_attempts(username[:64])
+    uow.commit()

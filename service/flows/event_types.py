@@ -166,6 +166,16 @@ class Claim(EventType):
 
 @register
 @dataclass(frozen=True)
+class Release(EventType):
+    """A claim was given up (by the claimant, the branch secretary or a supervisor): the task is shared again."""
+
+    type: ClassVar[str] = "release"
+    task_id: str
+    claimant: str
+
+
+@register
+@dataclass(frozen=True)
 class Escalation(EventType):
     """An overdue duty was escalated to a role (level 1: 党群部, level 2: 党委)."""
 

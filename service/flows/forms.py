@@ -99,6 +99,8 @@ def message_zh(error) -> str:
         return f"最多填写{bound}项"
     if kind == "format":
         return _FORMAT_ZH.get(bound, "格式不正确")
+    if kind == "const" and bound is True:  # a confirmation box ("本人已阅读并签署")
+        return "请勾选确认"
     return {"enum": "请从列表中选择", "const": "取值不符合要求", "type": "格式不正确", "pattern": "格式不正确",
             "uniqueItems": "不能重复", "additionalProperties": "不认识的字段"}.get(kind, "填写有误")
 

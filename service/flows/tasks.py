@@ -16,11 +16,13 @@ from .context import Services
 
 
 def inbox(svc: Services, uow: UnitOfWork, actor: Actor, *, process=None, branch=None, overdue=False,
-          limit=50, offset=0) -> tuple[list[InboxTask], int]:
-    """The actor's open tasks (by role and branch scope), earliest due first."""
+          limit=50, offset=0, text: str | None = None) -> tuple[list[InboxTask], int]:
+    """The actor's open tasks (by role and branch scope), earliest due first (so overdue ones lead);
+    ``text`` keeps those whose name, instance title or branch name contains it."""
     limit = max(1, min(limit, svc.settings.max_page))
     return uow.queries.inbox_page(actor.grants, username=actor.name, process=process, branch=branch,
-                     overdue_at=svc.clock.now() if overdue else None, limit=limit, offset=max(0, offset))
+                     overdue_at=svc.clock.now() if overdue else None, limit=limit, offset=max(0, offset),
+                     text=(text or "").strip()[:50] or None)
 
 
 def done(svc: Services, uow: UnitOfWork, actor: Actor, *, limit: int, offset: int) -> tuple[list[InboxTask], int]:
@@ -140,6 +142,29 @@ def claim(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> InboxTa
     row.claimed_by = actor.name
     instances.note_event(uow, inst, instances.Entry(event_types.Claim(row.id), actor.with_role(row.role),
                                                row.element, row.name), now)
+    uow.commit()
+    return row
+
+
+def release(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> InboxTask:
+    """Give up a claim so the task is shared by its role again. The claimant may, and so may whoever
+    oversees the holder: the branch's secretary, the supervisor or an admin. Releasing an unclaimed task
+    changes nothing (no event)."""
+    uow.inbox.lock_instance_of(task_id)
+    row, inst = _visible(uow, actor, task_id)
+    if actor.read_only:
+        raise Forbidden("read-only role: auditors change nothing")
+    if row.status != TaskStatus.OPEN:
+        raise Conflict(f"task {task_id} is already {row.status}")
+    if row.claimed_by is None:
+        return row
+    if row.claimed_by != actor.name:
+        oversees = bool(row.branch) and may_act(actor.grants_on(row.instance_id), "secretary", row.branch)
+        if not oversees:
+            actor.require(ASSIGN_TASKS, f"task {task_id} is claimed by {row.claimed_by}", row.branch)
+    claimant, row.claimed_by = row.claimed_by, None
+    instances.note_event(uow, inst, instances.Entry(event_types.Release(row.id, claimant), actor.with_role(row.role),
+                                               row.element, row.name), svc.clock.now())
     uow.commit()
     return row
 

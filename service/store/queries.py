@@ -76,7 +76,7 @@ class Queries(Repository):
 
     def inbox_page(self, grants: tuple[Grant, ...], *, username: str | None = None, process: str | None = None,
               branch: str | None = None, overdue_at: datetime | None = None, limit: int = 50,
-              offset: int = 0) -> tuple[list[InboxTask], int]:
+              offset: int = 0, text: str | None = None) -> tuple[list[InboxTask], int]:
         """Open tasks the grants cover and nobody else was assigned, plus the tasks assigned to ``username``,
         earliest due first (no due date last), with the total.
 
@@ -103,6 +103,11 @@ class Queries(Repository):
                 conds.append(InboxTask.process_id == process)
             if overdue_at is not None:
                 conds.append(InboxTask.due_sort < overdue_at)
+            if text:  # the task's name, its instance's title or its branch's name contains the text
+                titled = select(Instance.id).where(Instance.title.contains(text, autoescape=True))
+                named = select(Branch.code).where(Branch.name.contains(text, autoescape=True))
+                conds.append(or_(InboxTask.name.contains(text, autoescape=True), InboxTask.instance_id.in_(titled),
+                                 InboxTask.branch.in_(named)))
             return conds
 
         counts = [select(func.count()).select_from(InboxTask).where(*where(r, b)).scalar_subquery() for r, b in scopes]

@@ -55,6 +55,17 @@ class Identity(Repository):
         """A successful login: the count starts again."""
         self.session.execute(delete(LoginThrottle.__table__).where(LoginThrottle.__table__.c.username == username))
 
+    def users(self) -> list[User]:
+        """Every account, by username."""
+        return list(self.session.scalars(select(User).order_by(User.username)))
+
+    def login_locks(self, now: datetime) -> dict[str, datetime]:
+        """Usernames locked out of logging in right now, with until when."""
+        table = LoginThrottle.__table__
+        rows = self.session.execute(select(table.c.username, table.c.locked_until)
+                                    .where(table.c.locked_until.is_not(None), table.c.locked_until > now))
+        return {name: until for name, until in rows}
+
     def token(self, token_hash: str) -> Token | None:
         """The token row of ``token_hash``."""
         return self.session.get(Token, token_hash)

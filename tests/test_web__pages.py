@@ -1,0 +1,102 @@
+"""The pages over HTTP (Flask's test client; the browser walks are in test_web__browser.py): sessions
+and CSRF, the same permission table as the API, Chinese errors that change nothing."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from conftest import DEMO_PASSWORD, T0
+from scenarios import SEC, SUP, open_pairing
+
+
+def _csrf(client, path="/login") -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text).group(1)
+
+
+def login(api, username, password=DEMO_PASSWORD):
+    client = api.app.test_client()
+    r = client.post("/login", data={"username": username, "password": password, "csrf_token": _csrf(client)})
+    assert r.status_code == 303, r.text
+    return client
+
+
+def test_pages_ask_for_a_login_and_the_api_never_reads_the_page_cookie(api):
+    anonymous = api.app.test_client()
+    r = anonymous.get("/inbox")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/login")
+    client = login(api, SEC)
+    assert client.get("/inbox").status_code == 200
+    assert client.get("/api/tasks").status_code == 401  # the cookie is no bearer token
+
+
+def test_a_post_without_the_csrf_token_changes_nothing(api):
+    iid = open_pairing(api)
+    api.complete(SUP, "sign_helper", {"signed": True}, iid)
+    task = api.task(SEC, "sign_secretary", iid)
+    client = login(api, SEC)
+    r = client.post(f"/tasks/{task['id']}", data={"signed": "on"})
+    assert r.status_code == 303
+    assert api.task(SEC, "sign_secretary", iid)["status"] == "open"
+    assert "页面已过期" in client.get(r.headers["Location"]).text
+
+
+def test_wrong_password_is_answered_in_chinese(api):
+    client = api.app.test_client()
+    r = client.post("/login", data={"username": SEC, "password": "nope-nope", "csrf_token": _csrf(client)})
+    assert r.status_code == 401
+    assert "账号或密码不正确" in r.text
+
+
+def test_an_invalid_form_names_the_field_in_chinese_and_keeps_the_input(api):
+    iid = open_pairing(api)
+    api.complete(SUP, "sign_helper", {"signed": True}, iid)
+    task = api.task(SEC, "sign_secretary", iid)
+    client = login(api, SEC)
+    r = client.post(f"/tasks/{task['id']}", data={"remarks": "先看看", "csrf_token": _csrf(client, f"/tasks/{task['id']}")})
+    assert r.status_code == 422
+    field = re.search(r'data-path="signed".*?</div>', r.text, re.S).group(0)
+    assert "请勾选确认" in field
+    assert "先看看" in r.text
+    assert api.task(SEC, "sign_secretary", iid)["status"] == "open"
+
+
+def test_an_auditor_reads_but_cannot_submit_and_only_admins_manage_users(api):
+    iid = open_pairing(api)
+    task = api.task(SUP, "sign_helper", iid)
+    auditor = login(api, "auditor")
+    assert auditor.get(f"/instances/{iid}").status_code == 200
+    r = auditor.post(f"/tasks/{task['id']}/claim", data={"csrf_token": _csrf(auditor, f"/instances/{iid}")})
+    assert r.status_code == 403 and "没有权限" in r.text
+    assert login(api, SEC).get("/admin/users").status_code == 403
+    assert login(api, "admin").get("/admin/users").status_code == 200
+
+
+def test_the_inbox_shows_overdue_first_and_filters_by_text(api):
+    first = open_pairing(api)
+    api.complete(SUP, "sign_helper", {"signed": True}, first)
+    api.complete(SEC, "sign_secretary", {"signed": True}, first)
+    api.complete(SUP, "file_letter", {"archive_no": "JD-1"}, first)
+    api.complete(SUP, "diagnosis", {"methods": ["看资料", "访党员", "问群众"],
+                                    "shortcomings": [{"title": "台账不全", "description": "三会一课记录缺失"}],
+                                    "summary": "台账管理薄弱"}, first)  # 提供配套工具 is due in 3 working days
+    r = api.post("/api/instances", SEC, json={"process": "resource_request", "variables": {
+        "branch": "jg2", "category": "场地", "need": "党员活动室", "reason": "开展主题党日"}})
+    assert r.status_code == 201, r.get_json()
+    api.travel(T0 + timedelta(days=10))
+    client = login(api, SUP)
+    page = client.get("/inbox").text
+    rows = re.findall(r'<tr class="([^"]*)">\s*<td data-label="任务"><a [^>]*>([^<]+)</a>', page)
+    assert rows[0] == ("late", "提供配套工具（3个工作日内）")
+    assert "已逾期" in page
+    found = client.get("/inbox", query_string={"q": "资源需求"}).text
+    assert "对接相关部门协调解决" in found and "提供配套工具" not in found
+    assert "没有待办任务" in client.get("/inbox", query_string={"q": "不存在的事项"}).text
+
+
+def test_the_start_list_offers_what_the_roles_may_start(api):
+    secretary = login(api, SEC).get("/start").text
+    supervisor = login(api, SUP).get("/start").text
+    assert "资源需求协调" in secretary and "结对提升" not in secretary
+    assert "结对提升" in supervisor
