@@ -39,8 +39,9 @@ def main() -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--demo", "with_demo", is_flag=True, help="load the demo organisation first if it is missing")
 @click.option("--no-scheduler", is_flag=True, help="do not run the timer ticker in this process")
-def serve(host: str, port: int, with_demo: bool, no_scheduler: bool) -> None:
-    """Run the web API and the timer ticker (SQLite file by default)."""
+@click.option("--open", "open_browser", is_flag=True, help="open the web app in this machine's browser")
+def serve(host: str, port: int, with_demo: bool, no_scheduler: bool, open_browser: bool) -> None:
+    """Run the web app, the API and the timer ticker (SQLite file by default)."""
     from werkzeug.serving import run_simple
 
     from .app import build_services, create_app
@@ -51,7 +52,12 @@ def serve(host: str, port: int, with_demo: bool, no_scheduler: bool) -> None:
     if with_demo:
         _demo(svc)
     app = create_app(cfg, svc)
-    click.echo(f"branchflow on http://{host}:{port}/api  (docs: /api/docs, database: {cfg.database_url})")
+    click.echo(f"branchflow on http://{host}:{port}/  (API: /api, docs: /api/docs, database: {cfg.database_url})")
+    if open_browser:
+        import threading
+        import webbrowser
+
+        threading.Timer(1.0, webbrowser.open, (f"http://{host}:{port}/",)).start()
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
