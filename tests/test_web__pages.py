@@ -100,3 +100,54 @@ def test_the_start_list_offers_what_the_roles_may_start(api):
     supervisor = login(api, SUP).get("/start").text
     assert "资源需求协调" in secretary and "结对提升" not in secretary
     assert "结对提升" in supervisor
+
+
+def test_the_supervisor_rates_a_quarter_from_a_page_and_each_refusal_sits_beside_its_field(api):
+    client = login(api, SUP)
+    page = client.get("/start").text
+    assert "季度亮牌" in page and "支部互查" not in page  # one inspection is started by its round, not alone
+    token = _csrf(client, "/start/plaque_rating")
+    r = client.post("/start/plaque_rating", data={"quarter": "2026Q9", "stars.jg1": "92", "csrf_token": token})
+    assert r.status_code == 422
+    assert "季度格式如 2026Q2" in re.search(r'data-path="quarter".*?</div>', r.text, re.S).group(0)
+    r = client.post("/start/plaque_rating", data={"quarter": "2026Q1", "stars.jg1": "92", "csrf_token": token})
+    assert r.status_code == 422
+    beside = re.search(r'data-path="inspection.jg1".*?</div>', r.text, re.S).group(0)
+    assert "机关一支部本季度没有互查得分，请填写" in beside
+    assert 'value="92"' in r.text  # what was typed is kept
+    r = client.post("/start/plaque_rating", data={"quarter": "2026Q1", "stars.jg1": "92", "inspection.jg1": "88",
+                                                  "pairing.jg1": "90", "csrf_token": token})
+    assert r.status_code == 303 and r.headers["Location"].endswith("/plaques")
+    board = client.get("/plaques").text
+    assert "示范牌" in board or "达标牌" in board
+
+
+def test_evidence_is_uploaded_with_the_task_form_and_a_refused_file_is_named_in_chinese(api):
+    import io
+
+    from scenarios import file_ticket
+
+    tid = file_ticket(api)["id"]
+    api.complete("sec_sb", "plan", {"measures": ["制作制度牌并上墙"], "owner": "组织委员", "planned_date": "2026-03-10"}, tid)
+    api.complete("sec_sb", "rectify", {"actions": "制度牌已制作并悬挂", "completed_date": "2026-03-09"}, tid)
+    task = api.task("sec_sb", "evidence", tid)
+    client = login(api, "sec_sb")
+    page = client.get(f"/tasks/{task['id']}").text
+    assert 'type="file" name="file.evidence"' in page
+    token = _csrf(client, f"/tasks/{task['id']}")
+    r = client.post(f"/tasks/{task['id']}", data={"csrf_token": token, "description": "整改报告",
+                                                   "file.evidence": (io.BytesIO(b"not a document"), "报告.txt")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 422
+    beside = re.search(r'data-path="evidence".*?</div>', r.text, re.S).group(0)
+    assert "只能上传 PDF、PNG、JPEG、Word（.docx）或 Excel（.xlsx）文件" in beside
+    assert "整改报告" in r.text  # the description typed is kept
+    assert api.task("sec_sb", "evidence", tid)["status"] == "open"
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    r = client.post(f"/tasks/{task['id']}", data={"csrf_token": token, "description": "整改报告",
+                                                   "file.evidence": (io.BytesIO(pdf), "整改报告.pdf")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 303 and r.headers["Location"].endswith("/done")
+    verify = api.task(SUP, "verify", tid)
+    evidence = api.get(f"/api/tasks/{verify['id']}", SUP).get_json()["process_data"]["evidence"]
+    assert len(evidence) == 1 and api.get(f"/api/attachments/{evidence[0]}", SUP).data == pdf

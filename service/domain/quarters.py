@@ -21,7 +21,7 @@ def require_quarter(text: object, field: str = "quarter") -> str:
     try:
         parse_quarter(text)
     except (ValueError, TypeError) as exc:
-        raise ValidationFailed(str(exc), field=field) from None
+        raise ValidationFailed(str(exc), field=field, message_zh="季度格式如 2026Q2") from None
     return text
 
 

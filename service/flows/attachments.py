@@ -64,12 +64,14 @@ def upload(svc: Services, uow: UnitOfWork, actor: Actor, branch: str | None, fil
     limit = svc.settings.attachment_max_bytes
     data = stream.read(limit + 1)
     if len(data) > limit:
-        raise TooLarge(f"file larger than {limit // (1024 * 1024)} MB", field="file")
+        raise TooLarge(f"file larger than {limit // (1024 * 1024)} MB", field="file",
+                       message_zh=f"文件不能超过{limit // (1024 * 1024)}MB")
     if not data:
-        raise ValidationFailed("empty file", field="file")
+        raise ValidationFailed("empty file", field="file", message_zh="文件是空的")
     kind = sniff(data[:16], data)
     if kind is None:
-        raise UnsupportedType("evidence must be a PDF, PNG, JPEG, Word (.docx) or Excel (.xlsx) file", field="file")
+        raise UnsupportedType("evidence must be a PDF, PNG, JPEG, Word (.docx) or Excel (.xlsx) file", field="file",
+                              message_zh="只能上传 PDF、PNG、JPEG、Word（.docx）或 Excel（.xlsx）文件")
     sha = hashlib.sha256(data).hexdigest()
     path = _path(svc, sha)
     if not path.exists():

@@ -77,12 +77,12 @@ def overview(svc: Services, uow: UnitOfWork, actor: Actor, instance_id: str) -> 
     }
 
 
-def inbox_counts(svc: Services, uow: UnitOfWork, actor: Actor) -> dict:
-    """How many open tasks the actor has, and how many of them are overdue."""
-    _rows, total = uow.queries.inbox_page(actor.grants, username=actor.name, process=None, branch=None,
-                                          overdue_at=None, limit=1, offset=0)
-    _rows, late = uow.queries.inbox_page(actor.grants, username=actor.name, process=None, branch=None,
-                                         overdue_at=svc.clock.now(), limit=1, offset=0)
+def inbox_counts(svc: Services, uow: UnitOfWork, actor: Actor, total: int | None = None) -> dict:
+    """How many open tasks the actor has, and how many of them are overdue (index counts only; pass the
+    unfiltered inbox's ``total`` when a page already has it)."""
+    if total is None:
+        _rows, total = uow.queries.inbox_page(actor.grants, username=actor.name, rows=False)
+    _rows, late = uow.queries.inbox_page(actor.grants, username=actor.name, overdue_at=svc.clock.now(), rows=False)
     return {"open": total, "overdue": late}
 
 

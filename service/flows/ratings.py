@@ -21,7 +21,7 @@ def _ratings_of(uow: UnitOfWork, quarter: str, branch: str | None = None) -> lis
 
 def _score(value, field: str, errors: list) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
-        errors.append({"field": field, "message": "a score from 0 to 100"})
+        errors.append({"field": field, "message": "a score from 0 to 100", "message_zh": "请填写0到100之间的分数"})
         return None
     return float(value)
 
@@ -51,7 +51,8 @@ def rate_quarter(svc: Services, uow: UnitOfWork, actor: Actor, body: dict) -> li
     quarter = require_quarter(body.get("quarter"))
     stars = body.get("stars")
     if not isinstance(stars, dict) or not stars:
-        raise ValidationFailed("stars: the star rating of each branch to rate, e.g. {\"jg1\": 92}", field="stars")
+        raise ValidationFailed("stars: the star rating of each branch to rate, e.g. {\"jg1\": 92}", field="stars",
+                               message_zh="请至少填写一个支部的星级考核得分")
     given = {k: body.get(k) or {} for k in ("inspection", "pairing")}
     errors, inputs = [], {}
     for key in ("inspection", "pairing"):
@@ -63,7 +64,8 @@ def rate_quarter(svc: Services, uow: UnitOfWork, actor: Actor, body: dict) -> li
             errors.append({"field": f"stars.{branch}", "message": f"unknown branch {branch!r}"})
             continue
         if _ratings_of(uow, quarter, branch):
-            errors.append({"field": f"stars.{branch}", "message": f"{BRANCHES[branch]} is already rated for {quarter}"})
+            errors.append({"field": f"stars.{branch}", "message": f"{BRANCHES[branch]} is already rated for {quarter}",
+                           "message_zh": f"{BRANCHES[branch]}本季度已评定"})
             continue
         row = {"star": _score(star, f"stars.{branch}", errors)}
         derived = {"inspection": inspection_score(uow, quarter, branch), "pairing": pairing_score(uow, branch)}
@@ -71,13 +73,15 @@ def rate_quarter(svc: Services, uow: UnitOfWork, actor: Actor, body: dict) -> li
             value = given[key].get(branch, derived[key])
             if value is None:
                 errors.append({"field": f"{key}.{branch}",
-                               "message": f"no {key} score for {BRANCHES[branch]} in {quarter}: give one"})
+                               "message": f"no {key} score for {BRANCHES[branch]} in {quarter}: give one",
+                               "message_zh": f"{BRANCHES[branch]}本季度没有{'互查' if key == 'inspection' else '帮扶成效'}得分，请填写"})
             else:
                 row[key] = _score(value, f"{key}.{branch}", errors)
         inputs[branch] = row
     for key in ("inspection", "pairing"):
         for branch in set(given[key]) - set(stars):
-            errors.append({"field": f"{key}.{branch}", "message": "only for branches rated in stars"})
+            errors.append({"field": f"{key}.{branch}", "message": "only for branches rated in stars",
+                           "message_zh": "只能为填写了星级考核得分的支部填写"})
     if errors:
         raise ValidationFailed("the ratings cannot be made", errors=errors)
     started = []

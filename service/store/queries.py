@@ -76,7 +76,7 @@ class Queries(Repository):
 
     def inbox_page(self, grants: tuple[Grant, ...], *, username: str | None = None, process: str | None = None,
               branch: str | None = None, overdue_at: datetime | None = None, limit: int = 50,
-              offset: int = 0, text: str | None = None) -> tuple[list[InboxTask], int]:
+              offset: int = 0, text: str | None = None, rows: bool = True) -> tuple[list[InboxTask], int]:
         """Open tasks the grants cover and nobody else was assigned, plus the tasks assigned to ``username``,
         earliest due first (no due date last), with the total.
 
@@ -112,13 +112,15 @@ class Queries(Repository):
 
         counts = [select(func.count()).select_from(InboxTask).where(*where(r, b)).scalar_subquery() for r, b in scopes]
         total = sum(self.session.execute(select(*counts)).one())
+        if not rows:  # the count alone (an inbox badge)
+            return [], total
         parts = [select(InboxTask.id, *order).where(*where(r, b)).order_by(*order).limit(offset + limit).subquery()
                  for r, b in scopes]
         ids = union_all(*[select(p) for p in parts]).subquery()
-        rows = self.session.scalars(
+        page = self.session.scalars(
             select(InboxTask).join(ids, ids.c.id == InboxTask.id)
             .order_by(ids.c.due_sort, ids.c.created_at, ids.c.id).limit(limit).offset(offset))
-        return list(rows), total
+        return list(page), total
 
     def done_page(self, username: str, *, limit: int = 50, offset: int = 0) -> tuple[list[InboxTask], int]:
         """User tasks ``username`` completed, most recently closed first, with the total."""

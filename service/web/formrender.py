@@ -182,3 +182,25 @@ def errors_by_field(errors: list[dict], prefix: str = "data") -> dict[str, str]:
                 break
         out.setdefault(name or "_form", err.get("message_zh") or "填写有误")
     return out
+
+
+def _paths(fs: list[Field]) -> set[str]:
+    out = set()
+    for f in fs:
+        out.add(f.path)
+        if f.kind == "group":
+            out |= _paths(f.children)
+        elif f.kind == "rows":
+            for row in f.children:
+                out |= _paths(row)
+    return out
+
+
+def place_errors(rendered: list[Field], errors: dict[str, str]) -> list[Field]:
+    """Errors whose path has no field of its own (a rule across fields, a row the form dropped) join the
+    form-level message, so none is lost; returns the fields unchanged."""
+    known = _paths(rendered)
+    stray = [message for path, message in errors.items() if path != "_form" and path not in known]
+    lead = "表单有误，请按提示修改后再提交。"
+    errors["_form"] = lead + ("" if not stray else "（" + "；".join(dict.fromkeys(stray)) + "）")
+    return rendered

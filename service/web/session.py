@@ -67,6 +67,8 @@ def install_errors(app: Flask, csrf) -> None:
     @app.before_request
     def _csrf():
         if request.method == "POST" and not request.path.startswith("/api"):
+            if request.path.startswith("/tasks/"):  # a task form may carry evidence files (up to 5 at the limit)
+                request.max_content_length = 5 * services().settings.attachment_max_bytes + 256 * 1024
             csrf.protect()
 
     @app.errorhandler(CSRFError)

@@ -9,10 +9,10 @@ from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, 
                    url_for)
 from markupsafe import Markup
 
-from ..domain.errors import BranchflowError, ValidationFailed
+from ..domain.errors import BranchflowError, TooLarge, UnsupportedType, ValidationFailed
 from ..domain.roles import BRANCHES, ROLE_LABELS, Grant
 from ..flows import attachments, audit, auth, calendar_admin, inspections, instances, overview, ratings, tasks, tickets
-from . import formrender, zh
+from . import formrender, operations, zh
 from .session import current_actor, error_page, page, services, uow
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
@@ -30,7 +30,7 @@ def _unexpected(exc):
     from werkzeug.exceptions import HTTPException
 
     if isinstance(exc, HTTPException):
-        return render_template("error.html", status=exc.code, message={404: "找不到该页面。", 405: "不支持该操作。"}.get(
+        return render_template("error.html", status=exc.code, message={404: "找不到该页面。", 405: "不支持该操作。", 413: "上传的内容太大。"}.get(
             exc.code, "请求无法处理。")), exc.code
     current_app.logger.exception("page %s failed", request.path)
     return render_template("error.html", status=500, message="系统出错，本次操作没有保存任何内容，请稍后再试。"), 500
@@ -132,7 +132,8 @@ def inbox():
     paging = _pages(0)
     rows, total = tasks.inbox(svc, uow(), who, process=process, branch=branch, overdue=overdue, text=text,
                               limit=PER_PAGE, offset=paging["offset"])
-    counts = overview.inbox_counts(svc, uow(), who)
+    unfiltered = not (process or branch or overdue or text)
+    counts = overview.inbox_counts(svc, uow(), who, total if unfiltered else None)  # the total is already counted
     return render_template("inbox.html", tab="inbox", items=tasks.with_context(uow(), rows, svc.clock.now()), paging=_pages(total),
                            counts=counts, processes=_process_names(), filters={"process": process, "branch": branch,
                                                                                 "overdue": overdue, "q": text or ""})
@@ -163,13 +164,25 @@ def mine():
 # -- a task ------------------------------------------------------------------------------------------
 
 
+class UploadRefused(Exception):
+    """A file of an upload field was refused (type, size, empty): shown beside that field."""
+
+    def __init__(self, field: str, cause: BranchflowError):
+        super().__init__(cause.message)
+        self.field, self.cause = field, cause
+
+
 def _upload_files(form_schema: dict | None, branch: str | None) -> dict[str, list[str]]:
-    """Store the files of every upload field; ids by field, to add to what the form already holds."""
+    """Store the files of every upload field; ids by field, to add to what the form already holds (a file
+    stored before another is refused stays stored: content-addressed, and listed again when re-sent)."""
     added = {}
     for name in (form_schema or {}).get("x-attachments", []):
         for upload in request.files.getlist(f"file.{name}"):
             if upload and upload.filename:
-                row = attachments.upload(services(), uow(), g.actor, branch, upload.filename, upload.stream)
+                try:
+                    row = attachments.upload(services(), uow(), g.actor, branch, upload.filename, upload.stream)
+                except (ValidationFailed, TooLarge, UnsupportedType) as exc:
+                    raise UploadRefused(name, exc) from None
                 added.setdefault(name, []).append(row.id)
     return added
 
@@ -188,9 +201,10 @@ def task(task_id):
             for name, ids in _upload_files(form, row.branch).items():
                 values[name] = list(values.get(name) or []) + ids
             tasks.complete(svc, uow(), g.actor, task_id, values, request.form.get("_version", type=int))
+        except UploadRefused as exc:
+            errors, status = {exc.field: zh.error_zh(exc.cause)}, 422
         except ValidationFailed as exc:
             errors, status = formrender.errors_by_field(exc.errors), 422
-            errors.setdefault("_form", "表单有误，请按提示修改后再提交。")
         except BranchflowError as exc:
             flash(zh.error_zh(exc), "error")
             return redirect(url_for("web.task", task_id=task_id), 303)
@@ -199,7 +213,7 @@ def task(task_id):
             return redirect(url_for("web.done"), 303)
     guide = overview.task_guide(svc, uow(), g.actor, row.instance_id, row.element)
     return render_template("task.html", task=view, guide=guide, data=data, form=form,
-                           fields=formrender.fields(form, values, errors), errors=errors), status
+                           fields=_with_errors(form, values, errors), errors=errors), status
 
 
 @bp.route("/tasks/<task_id>/claim", methods=["POST"])
@@ -221,11 +235,24 @@ def release(task_id):
 # -- starting a process ------------------------------------------------------------------------------
 
 
+def _startable() -> list[dict]:
+    """What the actor may start from a page: processes with their start forms, and the processes started
+    through another operation (a round, a rating) with that operation's form; a process started by a
+    round's own publication (one peer inspection) is not offered on its own."""
+    items = []
+    for item in instances.startable(services(), uow(), g.actor):
+        if item["via"] is None:
+            items.append(item)
+        elif item["via"] in operations.FORMS and operations.FORMS[item["via"]][0] == item["process"]:
+            items.append(dict(item, form=operations.FORMS[item["via"]][1]))
+    return items
+
+
 @bp.route("/start")
 @page("GET /api/processes/startable")
 def start_list():
     """发起: the processes I may start."""
-    return render_template("start_list.html", items=instances.startable(services(), uow(), g.actor))
+    return render_template("start_list.html", items=_startable())
 
 
 @bp.route("/start/<process>", methods=["GET", "POST"])
@@ -233,7 +260,7 @@ def start_list():
 def start(process):
     """A start form; POST starts the process (or the round / rating it belongs to)."""
     svc = services()
-    found = [p for p in instances.startable(svc, uow(), g.actor) if p["process"] == process]
+    found = [p for p in _startable() if p["process"] == process]
     if not found:
         abort(404)
     item = found[0]
@@ -244,21 +271,25 @@ def start(process):
             inst = _start(item, values)
         except ValidationFailed as exc:
             errors, status = formrender.errors_by_field(exc.errors, prefix="variables"), 422
-            errors.setdefault("_form", "表单有误，请按提示修改后再提交。")
         else:
             flash(f"已发起「{item['name']}」。", "ok")
-            return redirect(url_for("web.instance", instance_id=inst) if inst else url_for("web.mine"), 303)
-    return render_template("start.html", item=item, fields=formrender.fields(item["form"], values, errors),
+            return redirect(url_for("web.instance", instance_id=inst) if inst else url_for("web.plaque_board"), 303)
+    return render_template("start.html", item=item, fields=_with_errors(item["form"], values, errors),
                            errors=errors), status
+
+
+def _with_errors(form: dict | None, values: dict, errors: dict):
+    rendered = formrender.fields(form, values, errors)
+    return formrender.place_errors(rendered, errors) if errors else rendered
 
 
 def _start(item: dict, values: dict) -> str | None:
     svc = services()
     if item["via"] == "POST /api/inspections/rounds":
-        inst = inspections.publish_round(svc, uow(), g.actor, values)
-        return getattr(inst, "id", None)
+        round_, _inspections = inspections.publish_round(svc, uow(), g.actor, operations.body_of(item["via"], values))
+        return round_.id
     if item["via"] == "POST /api/ratings":
-        ratings.rate_quarter(svc, uow(), g.actor, values)
+        ratings.rate_quarter(svc, uow(), g.actor, operations.body_of(item["via"], values))
         return None
     inst = instances.start(svc, uow(), g.actor, item["process"], values)
     uow().commit()
