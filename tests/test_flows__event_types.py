@@ -16,6 +16,12 @@ SAMPLES = [
     event_types.Escalation("t-1", 1, "supervisor"),
     event_types.EscalationHandled("e-1", {"comment": "已督办"}),
     event_types.Assign("t-1", "supervisor", None, "帮扶人停用"),
+    event_types.SendBack("t-2", "rectify", "整改不到位"),
+    event_types.Withdraw("t-1", "rectify"),
+    event_types.Terminate("误操作"),
+    event_types.Transfer("t-1", "sec_jg2", None, "出差"),
+    event_types.Urge("t-1", ["sec_jg2"], "请尽快"),
+    event_types.CarbonCopy(["sec_jg1"], None, "供参考"),
 ]
 
 
@@ -27,7 +33,8 @@ def test_each_event_reads_back_from_what_the_log_keeps():
 
 
 def test_only_workflow_changing_events_are_replayed():
-    assert set(event_types.state_changing()) == {"start", "complete", "timer", "message", "rearm"}
+    assert set(event_types.state_changing()) == {"start", "complete", "timer", "message", "rearm", "send_back", "withdraw",
+                                                 "terminate"}
 
 
 def test_every_type_in_a_real_history_is_in_the_table(api, pairing):

@@ -18,9 +18,25 @@ from tools.task_docs import DOCS  # noqa: E402
 OUT = Path(__file__).resolve().parents[1] / "bpmn"
 
 
-def render(*args, **kw) -> str:
-    """Lay a diagram out, with every user task's documentation."""
-    return _render(*args, docs=DOCS, **kw)
+#: 退回: the earlier user tasks each task's holder may send the process back to (sequential steps only:
+#: a step inside a parallel split is not a place to send back to)
+SEND_BACK = {
+    "pairing": {"supply_tools": "diagnosis", "improvement_plan": "supply_tools"},
+    "resource_request": {"review_reason": "coordinate"},
+    "guidance_feedback": {"acknowledge": "adjust"},
+    "peer_inspection": {"check_records": "hear_report", "site_visit": "check_records",
+                        "interview_members": "site_visit", "scoring": "interview_members,site_visit,check_records",
+                        "feedback": "scoring"},
+    "rectification": {"evidence": "rectify", "verify": "evidence,rectify"},
+}
+
+
+def render(process_id, *args, **kw) -> str:
+    """Lay a diagram out, with every user task's documentation and where it may send the process back to."""
+    for el in args[2]:
+        if el.id in SEND_BACK.get(process_id, {}):
+            el.props = dict(el.props, send_back_to=SEND_BACK[process_id][el.id])
+    return _render(process_id, *args, docs=DOCS, **kw)
 
 
 def lanes(*codes):

@@ -20,6 +20,7 @@ from .routes_tasks import blp as tasks_blp
 from .routes_tickets import blp as tickets_blp
 from .routes_timers import blp as timers_blp
 from .routes_users import blp as users_blp
+from .routes_operations import blp as operations_blp
 
 
 def register(app: Flask) -> None:
@@ -45,7 +46,7 @@ def register(app: Flask) -> None:
     )
     api = BranchflowApi(app, spec_kwargs={"extra_plugins": [PermissionsPlugin()]})
     for blp in (auth_blp, tasks_blp, instances_blp, processes_blp, audit_blp, calendar_blp, inspections_blp, tickets_blp,
-                ratings_blp, attachments_blp, timers_blp, checkpoints_blp, users_blp):
+                ratings_blp, attachments_blp, timers_blp, checkpoints_blp, users_blp, operations_blp):
         api.register_blueprint(blp)
     _serve_viewer_assets(app)
     context.install(app)

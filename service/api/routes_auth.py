@@ -1,6 +1,7 @@
 """POST /api/auth/login, POST /api/auth/logout, GET /api/auth/me."""
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
 
 from ..flows import auth
@@ -19,7 +20,7 @@ class Login(MethodView):
     def post(self, body):
         """Exchange username and password for a bearer token."""
         svc, uow = services(), request_uow()
-        token, expires = auth.login(svc, uow, body["username"], body["password"])
+        token, expires = auth.login(svc, uow, body["username"], body["password"], request.remote_addr)
         who = auth.authenticate(svc, uow, token)
         return {"token": token, "expires_at": expires, "username": who.name,
                 "roles": [{"role": g.role, "branch": g.branch} for g in who.grants]}

@@ -517,3 +517,71 @@ class PasswordIn(Schema):
 
 class ActiveIn(Schema):
     active = fields.Boolean(required=True)
+
+
+class SendBackIn(Schema):
+    target = fields.String(required=True, validate=validate.Length(min=1, max=64),
+                           metadata={"description": "an earlier user task the diagram allows (GET …/send-back)"})
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=500))
+
+
+class SendBackTarget(Schema):
+    element = fields.String()
+    name = fields.String()
+
+
+class SendBackTargets(Schema):
+    items = fields.List(fields.Nested(SendBackTarget))
+
+
+class TransferIn(Schema):
+    to = fields.String(required=True, validate=validate.Length(min=1, max=64), metadata={"description": "username"})
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=500))
+
+
+class UrgeIn(Schema):
+    note = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class UrgeOut(Schema):
+    recipients = fields.List(fields.String())
+
+
+class TerminateIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=500))
+
+
+class CcIn(Schema):
+    recipients = fields.List(fields.String(validate=validate.Length(min=1, max=64)), required=True,
+                             validate=validate.Length(min=1, max=20))
+    task_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=36))
+    note = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class CcOut(Schema):
+    recipients = fields.List(fields.String(), metadata={"description": "the people newly copied in"})
+
+
+class CcItem(Schema):
+    id = fields.String()
+    instance_id = fields.String()
+    task_id = fields.String(allow_none=True)
+    sent_by = fields.String()
+    note = fields.String()
+    created_at = fields.DateTime()
+    read_at = fields.DateTime(allow_none=True)
+    instance_title = fields.String()
+    branch = fields.String(allow_none=True)
+
+
+class CcQuery(Schema):
+    unread = fields.Boolean(load_default=False)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class CcPage(Schema):
+    items = fields.List(fields.Nested(CcItem))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()

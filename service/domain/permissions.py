@@ -35,6 +35,8 @@ MANAGE_TIMERS = frozenset({"admin"})
 ASSIGN_TASKS = frozenset({"admin", "supervisor"})
 #: read the signed audit checkpoints (to keep them as a witness)
 READ_CHECKPOINTS = frozenset({"auditor", "admin"})
+#: end a running instance (终止): 党群部 or the system administrator
+TERMINATE = frozenset({"supervisor", "admin"})
 #: manage accounts: list, add, disable, reset a password, lift a login lock
 MANAGE_USERS = frozenset({"admin"})
 #: file rectification evidence for a branch (its secretary or committee members)
@@ -86,6 +88,15 @@ PERMISSIONS: dict[str, str | frozenset[str]] = {
     "POST /api/users/{username}/active": MANAGE_USERS,
     "POST /api/users/{username}/unlock": MANAGE_USERS,
     "POST /api/tasks/{task_id}/release": ACTING,
+    "GET /api/tasks/{task_id}/send-back": ACTING,  # the targets; the use case checks the holder
+    "POST /api/tasks/{task_id}/send-back": ACTING,
+    "POST /api/tasks/{task_id}/withdraw": ACTING,  # the person who completed it
+    "POST /api/tasks/{task_id}/transfer": ACTING,
+    "POST /api/tasks/{task_id}/urge": ACTING,
+    "POST /api/instances/{instance_id}/terminate": TERMINATE,
+    "POST /api/instances/{instance_id}/cc": ACTING,
+    "GET /api/cc": AUTHENTICATED,  # the caller's own copies
+    "POST /api/cc/{cc_id}/read": AUTHENTICATED,
 }
 
 

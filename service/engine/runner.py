@@ -185,6 +185,25 @@ class Engine:
 
         self._run(workflow, at, seed, action)
 
+    def reset_to(self, workflow: BpmnWorkflow, element: str, at: datetime, seed: int) -> str:
+        """Send the process back to the latest completed pass of user task ``element``: that task is ready
+        again (its boundary timers re-armed from ``at``), everything after it is dropped, and the process
+        runs on; returns the reopened task's id. Conflict when the element was never completed."""
+        passes = [t for t in workflow.get_tasks(state=TaskState.COMPLETED)
+                  if getattr(t.task_spec, "bpmn_id", None) == element and t.task_spec.manual]
+        if not passes:
+            raise Conflict(f"{element} has not been completed in this instance")
+        task = max(passes, key=lambda t: t.last_state_change)
+        self._run(workflow, at, seed, lambda: workflow.reset_from_task_id(task.id))
+        return str(task.id)
+
+    def terminate(self, workflow: BpmnWorkflow, at: datetime, seed: int, data: dict) -> None:
+        """End the process where it stands: every task cancelled, ``data`` (the outcome) recorded."""
+        with determinism.step(at, seed):
+            last = workflow.last_task
+            workflow.cancel()
+            (workflow.last_task or last).data.update(_ordered(data))
+
     def fire_timers(self, workflow: BpmnWorkflow, at: datetime, seed: int) -> None:
         """Let every timer due at ``at`` fire and run on."""
         self._run(workflow, at, seed, lambda: None)

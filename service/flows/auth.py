@@ -36,23 +36,29 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def login(svc: Services, uow: UnitOfWork, username: str, password: str) -> tuple[str, object]:
+def login(svc: Services, uow: UnitOfWork, username: str, password: str, address: str | None = None) -> tuple[str, object]:
     """Check the password and issue a token; the same error for unknown user and wrong password.
 
-    ``login_max_failures`` wrong passwords in a row lock the username (known or not, so a lock tells
-    nothing about who exists) for ``login_lock_minutes``: every attempt then gets 429 and Retry-After.
-    Each attempt is counted, atomically and committed, *before* its password is checked: of any number of
-    parallel guesses only ``login_max_failures`` are ever checked. The count lives in the database, so all
-    workers share it."""
+    ``login_max_failures`` wrong passwords in a row *from one client address* lock the username (known or
+    not, so a lock tells nothing about who exists) for that address for ``login_lock_minutes``: every
+    attempt from there then gets 429 and Retry-After, while the real user elsewhere can still log in. Five
+    times as many from all addresses together lock it everywhere (guesses spread over many addresses do
+    not get around the limit). Each attempt is counted, atomically and committed, *before* its password is
+    checked: of any number of parallel guesses only the limit is ever checked. The counts live in the
+    database, so all workers share them."""
     now = svc.clock.now()
-    name = username[:64]
-    attempts, locked_until = uow.identity.count_login_attempt(name, now)
-    limit = svc.settings.login_max_failures
-    if locked_until is None and attempts > limit:  # parallel guesses beyond the limit: lock without checking
-        locked_until = now + timedelta(minutes=svc.settings.login_lock_minutes)
-        uow.identity.lock_login(name, locked_until)
+    name, here = username[:64], (address or "*")[:64]
+    limit, lock_for = svc.settings.login_max_failures, timedelta(minutes=svc.settings.login_lock_minutes)
+    counts = {here: (limit, *uow.identity.count_login_attempt(name, now, here))}
+    if here != "*":
+        counts["*"] = (limit * 5, *uow.identity.count_login_attempt(name, now, "*"))
+    for where, (cap, attempts, until) in counts.items():
+        if until is None and attempts > cap:  # parallel guesses beyond the limit: lock without checking
+            uow.identity.lock_login(name, now + lock_for, where)
+            counts[where] = (cap, attempts, now + lock_for)
     uow.commit()
-    if locked_until is not None and locked_until > now:
+    locked_until = max((until for _cap, _n, until in counts.values() if until is not None and until > now), default=None)
+    if locked_until is not None:
         wait = int((locked_until - now).total_seconds()) + 1
         raise TooManyAttempts(f"too many failed logins for {username}: try again in {wait} s", retry_after=wait)
     user = uow.identity.user(username)
@@ -63,11 +69,12 @@ def login(svc: Services, uow: UnitOfWork, username: str, password: str) -> tuple
             raise VerificationError("unknown user")
         ph.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
-        if attempts >= limit:
-            uow.identity.lock_login(name, now + timedelta(minutes=svc.settings.login_lock_minutes))
-            uow.commit()
+        for where, (cap, attempts, _until) in counts.items():
+            if attempts >= cap:
+                uow.identity.lock_login(name, now + lock_for, where)
+        uow.commit()
         raise Unauthenticated("wrong username or password") from None
-    uow.identity.forget_login_attempts(name)
+    uow.identity.forget_login_attempts(name, here)
     token = secrets.token_urlsafe(32)
     expires = now + timedelta(hours=svc.settings.token_ttl_hours)
     uow.add(Token(token_hash=_digest(token), user_id=user.id, issued_at=now, expires_at=expires))
@@ -178,7 +185,7 @@ def reset_password(svc: Services, uow: UnitOfWork, actor: Actor, username: str, 
                                message_zh="密码至少8个字符")
     user.password_hash = hasher(svc).hash(password)
     uow.identity.revoke_tokens_of(user.id, svc.clock.now())
-    uow.identity.forget_login_attempts(username)
+    uow.identity.forget_login_attempts(username)  # every address
     uow.commit()
     return user
 
@@ -192,5 +199,5 @@ def change_active(svc: Services, uow: UnitOfWork, actor: Actor, username: str, a
 def unlock(svc: Services, uow: UnitOfWork, actor: Actor, username: str) -> None:
     """Lift a login lock (admins): the count of failed logins starts again."""
     actor.require(MANAGE_USERS, "only an admin manages accounts")
-    uow.identity.forget_login_attempts(username[:64])
+    uow.identity.forget_login_attempts(username[:64])  # every address
     uow.commit()

@@ -152,6 +152,51 @@ class Rearm(EventType):
         return engine.rearm(workflow, at, seed)
 
 
+@register
+@dataclass(frozen=True)
+class SendBack(EventType):
+    """退回: the holder of ``task_id`` sent the process back to the earlier user task ``target`` (allowed by
+    the diagram's ``send_back_to``), with a reason; that task is ready again, the abandoned path's timers end."""
+
+    type: ClassVar[str] = "send_back"
+    changes_state: ClassVar[bool] = True
+    task_id: str
+    target: str
+    reason: str
+
+    def apply(self, engine, workflow, at, seed):
+        return engine.reset_to(workflow, self.target, at, seed)
+
+
+@register
+@dataclass(frozen=True)
+class Withdraw(EventType):
+    """撤回: the person who completed ``task_id`` (element ``element``) took it back before anyone acted on
+    what followed; the task is theirs again."""
+
+    type: ClassVar[str] = "withdraw"
+    changes_state: ClassVar[bool] = True
+    task_id: str
+    element: str
+
+    def apply(self, engine, workflow, at, seed):
+        return engine.reset_to(workflow, self.element, at, seed)
+
+
+@register
+@dataclass(frozen=True)
+class Terminate(EventType):
+    """终止: a supervisor or an admin ended the instance where it stood, with a reason."""
+
+    type: ClassVar[str] = "terminate"
+    changes_state: ClassVar[bool] = True
+    reason: str
+
+    def apply(self, engine, workflow, at, seed):
+        engine.terminate(workflow, at, seed, {"outcome": "terminated", "outcome_label": "已终止",
+                                              "terminated_reason": self.reason})
+
+
 # -- facts about the inbox -----------------------------------------------------------------------
 
 
@@ -172,6 +217,40 @@ class Release(EventType):
     type: ClassVar[str] = "release"
     task_id: str
     claimant: str
+
+
+@register
+@dataclass(frozen=True)
+class Transfer(EventType):
+    """转办: the task became personal to ``to`` (a colleague who may act on it), with a reason."""
+
+    type: ClassVar[str] = "transfer"
+    task_id: str
+    to: str
+    previous: str | None
+    reason: str
+
+
+@register
+@dataclass(frozen=True)
+class Urge(EventType):
+    """催办: someone who sees the task urged its holders (a message through the outbox)."""
+
+    type: ClassVar[str] = "urge"
+    task_id: str
+    recipients: list
+    note: str = ""
+
+
+@register
+@dataclass(frozen=True)
+class CarbonCopy(EventType):
+    """抄送: named people were copied in on the instance (at a task, or at any time); they read, not act."""
+
+    type: ClassVar[str] = "cc"
+    recipients: list
+    task_id: str | None = None
+    note: str = ""
 
 
 @register

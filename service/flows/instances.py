@@ -141,7 +141,7 @@ def apply_event(svc: Services, uow: UnitOfWork, inst: Instance, step: "Entry",
     wf = svc.workflows.take(inst.id, inst.spec_sha, inst.state) or svc.engine.load(bundle, inst.state)
     seq = inst.version + 1
     at = at or svc.clock.now()
-    step.event.apply(svc.engine, wf, at, seed_for(inst.id, seq))
+    result = step.event.apply(svc.engine, wf, at, seed_for(inst.id, seq))
     events.append(uow, inst, seq, type=step.event.type,
                   actor=step.actor.name, role=step.role or step.actor.acting_role, at=at,
                   element=step.element, element_name=step.element_name,
@@ -149,7 +149,10 @@ def apply_event(svc: Services, uow: UnitOfWork, inst: Instance, step: "Entry",
     inst.state = svc.engine.dump(wf)
     inst.version = seq
     inst.updated_at = at
-    snap = projections.project(svc, uow, inst, bundle, wf, at, closed_by=step.actor.name)
+    reset = step.event.type in ("send_back", "withdraw")  # result: the task made ready again
+    snap = projections.project(svc, uow, inst, bundle, wf, at, closed_by=step.actor.name,
+                               completed=getattr(step.event, "task_id", None) if step.event.type == "complete" else None,
+                               reopened=result if reset else None, keep_history=step.event.type == "send_back")
     uow.save_instance(inst)
     _keep_warm(svc, uow, inst, wf)
     return snap
@@ -185,10 +188,11 @@ def _check_reachable(uow: UnitOfWork, inst: Instance) -> None:
 
 
 def get(uow: UnitOfWork, actor: Actor, instance_id: str) -> Instance:
-    """The instance, if the actor may see it (company-wide roles see all, branch roles their branch)."""
+    """The instance, if the actor may see it (company-wide roles see all, branch roles their branch, and
+    people copied in on it)."""
     inst = uow.instances.get(instance_id)
-    if inst is None or not actor.sees_instance(inst.id, inst.branch):
-        raise NotFound(f"no instance {instance_id}")
+    if inst is None or not (actor.sees_instance(inst.id, inst.branch) or uow.cc.has(inst.id, actor.name)):
+        raise NotFound(f"no instance {instance_id}")  # a person copied in (抄送) reads it too
     return inst
 
 

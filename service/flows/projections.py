@@ -19,8 +19,14 @@ from .context import Services
 
 
 def project(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, wf, at: datetime,
-            closed_by: str) -> Snapshot:
-    """Bring every projection of ``inst`` in line with workflow ``wf``; the snapshot it read."""
+            closed_by: str, completed: str | None = None, reopened: str | None = None,
+            keep_history: bool = True) -> Snapshot:
+    """Bring every projection of ``inst`` in line with workflow ``wf``; the snapshot it read.
+
+    ``completed`` is the task the step completed (its row becomes completed; other rows whose task left
+    the workflow are closed: a terminate, a send-back, a withdrawal or a terminating end). ``reopened`` is
+    a task a send-back or withdrawal made ready again: its row is reopened, and with ``keep_history`` its
+    former completion is kept as a copy (已办 still shows it)."""
     snap = svc.engine.snapshot(wf, bundle)
     if inst.data != snap.data:  # most steps leave the data as it was: skip rewriting it
         inst.data = snap.data
@@ -28,7 +34,16 @@ def project(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, 
     pending, open_list = ({}, []) if inst.version == 1 else uow.instances.rows_to_project(inst.id)
     # timers first: task due dates come from their escalation timers
     new_rows = timer_rows(uow, inst, bundle, snap, pending)
-    new_rows += inbox_rows(uow, inst, bundle, snap, {r.id: r for r in open_list}, at, closed_by)
+    if reopened is not None:  # a send-back or withdrawal: the task and its timers keep their ids
+        with uow.session.no_autoflush:  # the instance row is written last, against its loaded version
+            known = uow.timers.ids_of(inst.id, [t.id for t in new_rows])
+            for t in (t for t in new_rows if t.id in known):  # armed again, not inserted
+                uow.update_rows(Timer, [t.id], status=TimerStatus.PENDING, due_at=t.due_at, provisional=t.provisional,
+                                fired_at=None, error=None)
+            new_rows = [t for t in new_rows if t.id not in known]
+            uow.inbox.reopen(reopened, keep_history)
+            open_list = [r for r in open_list if r.id != reopened] + [r for r in [uow.inbox.get(reopened)] if r]
+    new_rows += inbox_rows(uow, inst, bundle, snap, {r.id: r for r in open_list}, at, closed_by, completed)
     uow.insert(*new_rows)
     children.start_waited(svc, uow, inst, bundle, wf, snap)
     completion(svc, uow, inst, snap, at)
@@ -51,13 +66,16 @@ def timer_rows(uow: UnitOfWork, inst: Instance, bundle: SpecBundle, snap: Snapsh
 
 
 def inbox_rows(uow: UnitOfWork, inst: Instance, bundle: SpecBundle, snap: Snapshot, open_rows: dict,
-               at: datetime, closed_by: str) -> list[InboxTask]:
-    """Complete the rows of tasks that are done (and close their escalations), move changed due dates;
-    the rows of newly ready tasks to insert."""
+               at: datetime, closed_by: str, completed: str | None = None) -> list[InboxTask]:
+    """Complete the row of the task the step completed, close the rows of other tasks that left the
+    workflow (and their escalations), move changed due dates; the rows of newly ready tasks to insert."""
     due_of = due_dates(bundle, snap)
     ready = {t.id: t for t in snap.open_tasks}
     done = [rid for rid, row in open_rows.items() if row.kind == TaskKind.USER and rid not in ready]
-    uow.update_rows(InboxTask, done, status=TaskStatus.COMPLETED, closed_at=at, closed_by=closed_by)
+    uow.update_rows(InboxTask, [rid for rid in done if rid == completed], status=TaskStatus.COMPLETED, closed_at=at,
+                    closed_by=closed_by)
+    uow.update_rows(InboxTask, [rid for rid in done if rid != completed], status=TaskStatus.CLOSED, closed_at=at,
+                    closed_by=closed_by)
     escalations.close_for_done(uow, open_rows, done, at)
     new_rows = []
     for tid, t in ready.items():

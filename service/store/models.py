@@ -85,11 +85,31 @@ class RoleGrant(Base):
     user: Mapped[User] = relationship(back_populates="grants")
 
 
+class CarbonCopy(Base):
+    """抄送: a person copied in on an instance (at a task, or at any time); they may read it and mark it read."""
+
+    __tablename__ = "cc_items"
+    __table_args__ = (UniqueConstraint("instance_id", "username", "task_id", name="uq_cc_once"),
+                      Index("ix_cc_user", "username", "read_at", "created_at"),
+                      Index("ix_cc_instance", "instance_id", "username"))
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id"))
+    task_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    username: Mapped[str] = mapped_column(String(64))
+    sent_by: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
 class LoginThrottle(Base):
-    """Consecutive failed logins of a username (known or not) and the lock they earned."""
+    """Consecutive failed logins of a username (known or not) from one client address, and the lock they
+    earned."""
 
     __tablename__ = "login_throttle"
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: the client address the failures came from; ``*`` counts every address together
+    address: Mapped[str] = mapped_column(String(64), primary_key=True, default="*")
     failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 

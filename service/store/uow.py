@@ -35,6 +35,7 @@ class UnitOfWork:
         self.attachments = repositories.Attachments(self)
         self.calendar = repositories.Calendar(self)
         self.outbox = repositories.OutboxRepository(self)
+        self.cc = repositories.CarbonCopies(self)
         self.queries = Queries(self)
 
     def __enter__(self) -> "UnitOfWork":

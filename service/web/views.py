@@ -87,7 +87,7 @@ def login():
             error = "请输入账号和密码。"
         else:
             try:
-                token, _expires = auth.login(services(), uow(), username, password)
+                token, _expires = auth.login(services(), uow(), username, password, request.remote_addr)
             except BranchflowError as exc:
                 error = zh.error_zh(exc)
             else:

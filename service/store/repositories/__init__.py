@@ -3,7 +3,7 @@ work's transaction (``uow.instances.get(id)``, ``uow.timers.due_of(id, now)``, â
 from .base import Repository, holder_exists
 from .identity import Identity, Idempotency
 from .records import Calendar, Checkpoints, Events, OutboxRepository
-from .work import Attachments, Checklists, Inbox, Instances, Timers
+from .work import Attachments, CarbonCopies, Checklists, Inbox, Instances, Timers
 
 __all__ = ["Repository", "holder_exists", "Identity", "Idempotency", "Calendar", "Checkpoints", "Events",
-           "OutboxRepository", "Attachments", "Checklists", "Inbox", "Instances", "Timers"]
+           "OutboxRepository", "Attachments", "CarbonCopies", "Checklists", "Inbox", "Instances", "Timers"]

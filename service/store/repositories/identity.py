@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, and_, case, delete, literal, or_, select, update
+from sqlalchemy import String, and_, case, delete, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ...domain.roles import Grant
@@ -29,31 +29,37 @@ class Identity(Repository):
         """The user ``username`` if the account is active."""
         return self.session.scalar(select(User).where(User.username == username, User.active.is_(True)))
 
-    def count_login_attempt(self, username: str, now: datetime) -> tuple[int, datetime | None]:
-        """Count one login attempt of ``username`` atomically (one UPSERT: parallel attempts each get their own
-        number, however many workers run them) and return (attempts in a row, locked until). A lock that has
-        run out starts the count again at 1."""
+    def count_login_attempt(self, username: str, now: datetime, address: str = "*") -> tuple[int, datetime | None]:
+        """Count one login attempt of ``username`` from ``address`` atomically (one UPSERT: parallel attempts
+        each get their own number, however many workers run them) and return (attempts in a row, locked
+        until). A lock that has run out starts the count again at 1."""
         table = LoginThrottle.__table__
         expired = and_(table.c.locked_until.is_not(None), table.c.locked_until <= now)
         dialect = postgresql if self.session.bind.dialect.name == "postgresql" else sqlite
-        stmt = (dialect.insert(table).values(username=username, failures=1, locked_until=None)
-                .on_conflict_do_update(index_elements=["username"], set_={
+        stmt = (dialect.insert(table).values(username=username, address=address, failures=1, locked_until=None)
+                .on_conflict_do_update(index_elements=["username", "address"], set_={
                     "failures": case((expired, 1), else_=table.c.failures + 1),
                     "locked_until": case((expired, None), else_=table.c.locked_until)})
                 .returning(table.c.failures, table.c.locked_until))
         failures, locked_until = self.session.execute(stmt).one()
         return failures, locked_until
 
-    def lock_login(self, username: str, until: datetime) -> None:
-        """Lock ``username`` until ``until`` (an earlier lock is not shortened)."""
+    def lock_login(self, username: str, until: datetime, address: str = "*") -> None:
+        """Lock ``username`` (from ``address``; ``*``: from everywhere) until ``until`` (an earlier lock is
+        not shortened)."""
         table = LoginThrottle.__table__
-        self.session.execute(update(table).where(table.c.username == username,
+        self.session.execute(update(table).where(table.c.username == username, table.c.address == address,
                                                  or_(table.c.locked_until.is_(None), table.c.locked_until < until))
                              .values(locked_until=until))
 
-    def forget_login_attempts(self, username: str) -> None:
-        """A successful login: the count starts again."""
-        self.session.execute(delete(LoginThrottle.__table__).where(LoginThrottle.__table__.c.username == username))
+    def forget_login_attempts(self, username: str, address: str | None = None) -> None:
+        """A successful login from ``address`` (its count and the all-address count start again), or an admin
+        lifting every lock of the username (``address`` None)."""
+        table = LoginThrottle.__table__
+        where = [table.c.username == username]
+        if address is not None:
+            where.append(table.c.address.in_({address, "*"}))
+        self.session.execute(delete(table).where(*where))
 
     def users(self) -> list[User]:
         """Every account, by username."""
@@ -62,8 +68,9 @@ class Identity(Repository):
     def login_locks(self, now: datetime) -> dict[str, datetime]:
         """Usernames locked out of logging in right now, with until when."""
         table = LoginThrottle.__table__
-        rows = self.session.execute(select(table.c.username, table.c.locked_until)
-                                    .where(table.c.locked_until.is_not(None), table.c.locked_until > now))
+        rows = self.session.execute(select(table.c.username, func.max(table.c.locked_until))
+                                    .where(table.c.locked_until.is_not(None), table.c.locked_until > now)
+                                    .group_by(table.c.username))
         return {name: until for name, until in rows}
 
     def token(self, token_hash: str) -> Token | None:

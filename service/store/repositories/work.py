@@ -1,19 +1,23 @@
 """The work itself: instances and their pinned specs, inbox rows, timer rows; checklists and evidence."""
 from __future__ import annotations
-from ...domain.status import TimerStatus, UNFIRED
+
+import uuid
+from ...domain.status import TaskStatus, TimerStatus, UNFIRED
 
 from datetime import datetime
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, func, select, update
 
 from ..models import (
     Attachment,
+    CarbonCopy,
     Checklist,
     InboxTask,
     Instance,
     Spec,
     Timer,
 )
+from .. import writes
 from .base import Repository, _insert_ignoring, _TASK_WITH_INSTANCE, _LOCK_INSTANCE_OF_TASK, _OPEN_TASKS_OF, _SYNC_MARKS
 
 
@@ -87,6 +91,21 @@ class Inbox(Repository):
         """The inbox row ``task_id``."""
         return self.session.get(InboxTask, task_id)
 
+    def reopen(self, task_id: str, keep_history: bool) -> None:
+        """Make a closed row open again (its task is ready again after a send-back or a withdrawal): no
+        claim, no escalation; with ``keep_history`` its former completion stays as a copy under a new id.
+        Core statements only: the step's instance row is written later, checked against its version."""
+        row = self.get(task_id)
+        if row is None or row.status == TaskStatus.OPEN:
+            return
+        if keep_history:
+            copy = {c: getattr(row, c) for c in row.__table__.columns.keys()}
+            copy["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"branchflow:{task_id}:{row.closed_at.isoformat()}"))
+            writes.insert_row(self.session, InboxTask, copy)
+        writes.update_rows(self.session, InboxTask, [task_id], {"status": TaskStatus.OPEN, "closed_at": None,
+                                                                "closed_by": None, "claimed_by": None,
+                                                                "escalation_level": 0})
+
     def with_instance(self, task_id: str) -> tuple[InboxTask, Instance] | None:
         """The inbox row ``task_id`` and its instance, in one query."""
         row = self.session.execute(_TASK_WITH_INSTANCE, {"task_id": task_id}).first()
@@ -106,6 +125,12 @@ class Inbox(Repository):
 
 class Timers(Repository):
     """Timer rows: what is due, what failed, what a sweep takes."""
+
+    def ids_of(self, instance_id: str, ids: list[str]) -> set[str]:
+        """Which of ``ids`` already have a timer row of the instance (whatever their status)."""
+        if not ids:
+            return set()
+        return set(self.session.scalars(select(Timer.id).where(Timer.instance_id == instance_id, Timer.id.in_(ids))))
 
     def due_of(self, instance_id: str, now: datetime) -> list[Timer]:
         """Timers of an instance due at ``now`` that have not fired (pending, or left "firing" by a sweep of
@@ -185,3 +210,31 @@ class Attachments(Repository):
     def get(self, attachment_id: str) -> Attachment | None:
         """The attachment ``attachment_id``."""
         return self.session.get(Attachment, attachment_id)
+
+
+class CarbonCopies(Repository):
+    """抄送: who was copied in on which instance, and what they have read."""
+
+    def get(self, cc_id: str) -> CarbonCopy | None:
+        """The copy ``cc_id``."""
+        return self.session.get(CarbonCopy, cc_id)
+
+    def has(self, instance_id: str, username: str, task_id: str | None = None) -> bool:
+        """Was ``username`` copied in on the instance (at ``task_id``; None: at any task or none)?"""
+        conds = [CarbonCopy.instance_id == instance_id, CarbonCopy.username == username]
+        if task_id is not None:
+            conds.append(CarbonCopy.task_id == task_id)
+        return self.session.scalar(select(CarbonCopy.id).where(*conds).limit(1)) is not None
+
+    def page(self, username: str, *, unread_only: bool, limit: int, offset: int) -> tuple[list[dict], int]:
+        """The person's copies, newest first, with the instance's title and branch; and their total."""
+        conds = [CarbonCopy.username == username]
+        if unread_only:
+            conds.append(CarbonCopy.read_at.is_(None))
+        total = self.session.scalar(select(func.count()).select_from(CarbonCopy).where(*conds))
+        rows = self.session.execute(
+            select(CarbonCopy, Instance.title, Instance.branch).join(Instance, Instance.id == CarbonCopy.instance_id)
+            .where(*conds).order_by(CarbonCopy.created_at.desc(), CarbonCopy.id).limit(limit).offset(offset))
+        return [{"id": c.id, "instance_id": c.instance_id, "task_id": c.task_id, "sent_by": c.sent_by, "note": c.note,
+                 "created_at": c.created_at, "read_at": c.read_at, "instance_title": title, "branch": branch}
+                for c, title, branch in rows], total

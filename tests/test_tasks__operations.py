@@ -1,0 +1,204 @@
+"""Task operations through the API: send back, withdraw, terminate, transfer, urge, carbon copy, release;
+who may (and who gets 403/404/409/422/429), and `audit verify` passing afterwards."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from conftest import T0
+from scenarios import SEC, SUP, WEI, file_ticket, open_pairing, run_month, through_plan
+from service.store.models import Outbox, Timer
+
+TICKET_SEC = "sec_sb"
+PLAN = {"measures": ["制作制度牌并上墙"], "owner": "组织委员", "planned_date": "2026-03-10"}
+RECTIFY = {"actions": "制度牌已制作并悬挂", "completed_date": "2026-03-09"}
+
+
+def verified(api, iid) -> bool:
+    return api.get(f"/api/instances/{iid}/verify", "auditor").get_json()["ok"]
+
+
+def history(api, iid) -> list[str]:
+    return [e["type"] for e in api.get(f"/api/instances/{iid}/history", "auditor").get_json()]
+
+
+def evidence(api) -> dict:
+    import io
+
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    r = api.post("/api/attachments", TICKET_SEC, data={"branch": "sb", "file": (io.BytesIO(pdf), "整改报告.pdf")},
+                 content_type="multipart/form-data")
+    return {"evidence": [r.get_json()["id"]], "description": "整改报告"}
+
+
+def ticket_at_verify(api) -> str:
+    tid = file_ticket(api)["id"]
+    api.complete(TICKET_SEC, "plan", PLAN, tid)
+    api.complete(TICKET_SEC, "rectify", RECTIFY, tid)
+    api.complete(TICKET_SEC, "evidence", evidence(api), tid)
+    return tid
+
+
+def test_send_back_reopens_an_earlier_task_and_keeps_the_history(api):
+    tid = ticket_at_verify(api)
+    verify = api.task(SUP, "verify", tid)
+    targets = api.get(f"/api/tasks/{verify['id']}/send-back", SUP).get_json()["items"]
+    assert [t["element"] for t in targets] == ["evidence", "rectify"]
+    url = f"/api/tasks/{verify['id']}/send-back"
+    r = api.post(url, SUP, json={"target": "plan", "reason": "方案需重做"})  # not declared for this task
+    assert r.status_code == 422 and r.get_json()["error"]["errors"][0]["field"] == "target"
+    assert api.post(url, SUP, json={"target": "rectify"}).status_code == 422  # a reason is required
+    assert api.post(url, "sec_jg1", json={"target": "rectify", "reason": "不合格"}).status_code == 404  # not visible
+    assert api.post(url, TICKET_SEC, json={"target": "rectify", "reason": "不合格"}).status_code == 403  # not the holder
+    r = api.post(url, SUP, json={"target": "rectify", "reason": "整改不到位，重新整改"})
+    assert r.status_code == 200, r.get_json()
+    assert [t["element"] for t in r.get_json()["open_tasks"]] == ["rectify"]
+    rectify = api.task(TICKET_SEC, "rectify", tid)
+    assert rectify["due_at"] is not None  # its deadline timers are armed again
+    with api.svc.uow() as uow:
+        timers = uow.session.scalars(select(Timer).where(Timer.instance_id == tid)).all()
+        assert {t.element for t in timers if t.status == "pending"} == {"rectify_remind", "rectify_overdue", "rectify_escalate2"}
+    done = [t["element"] for t in api.get("/api/tasks/done", TICKET_SEC, query_string={"per_page": 50}).get_json()["items"]]
+    assert done.count("rectify") == 1 and "evidence" in done  # earlier completions stay in 已办
+    assert api.get(f"/api/tasks/{verify['id']}", SUP).get_json()["status"] == "closed"
+    assert "send_back" in history(api, tid)
+    # the process runs on from there
+    api.complete(TICKET_SEC, "rectify", RECTIFY, tid)
+    api.complete(TICKET_SEC, "evidence", evidence(api), tid)
+    api.complete(SUP, "verify", {"verdict": "closed", "comment": "整改到位"}, tid)
+    assert api.get(f"/api/instances/{tid}", SUP).get_json()["status"] == "completed"
+    assert verified(api, tid)
+
+
+def test_withdraw_takes_a_task_back_until_the_next_one_is_touched(api):
+    tid = file_ticket(api)["id"]
+    api.complete(TICKET_SEC, "plan", PLAN, tid)
+    done = api.complete(TICKET_SEC, "rectify", RECTIFY, tid)
+    assert api.post(f"/api/tasks/{done['id']}/withdraw", "wei_sb").status_code in (403, 404, 409)
+    r = api.post(f"/api/tasks/{done['id']}/withdraw", TICKET_SEC)
+    assert r.status_code == 200, r.get_json()
+    assert [t["element"] for t in r.get_json()["open_tasks"]] == ["rectify"]
+    assert api.task(TICKET_SEC, "rectify", tid)["id"] == done["id"]
+    assert api.post(f"/api/tasks/{done['id']}/withdraw", TICKET_SEC).status_code == 409  # open again: nothing to withdraw
+    # once the next task is claimed, it is too late
+    done = api.complete(TICKET_SEC, "rectify", RECTIFY, tid)
+    evidence = api.task(TICKET_SEC, "evidence", tid)
+    assert api.post(f"/api/tasks/{evidence['id']}/claim", "wei_sb").status_code in (200, 403)
+    api.post(f"/api/tasks/{evidence['id']}/claim", TICKET_SEC)
+    assert api.post(f"/api/tasks/{done['id']}/withdraw", TICKET_SEC).status_code == 409
+    assert history(api, tid).count("withdraw") == 1
+    assert verified(api, tid)
+
+
+def test_terminate_ends_an_instance_and_the_steps_it_waits_on(api):
+    iid = open_pairing(api)
+    through_plan(api, iid)
+    month = [c for c in api.get(f"/api/instances/{iid}", SUP).get_json()["children"] if c["status"] == "running"][0]["id"]
+    assert api.post(f"/api/instances/{month}/terminate", SUP, json={"reason": "误操作"}).status_code == 409
+    assert api.post(f"/api/instances/{iid}/terminate", SEC, json={"reason": "误操作"}).status_code == 403
+    assert api.post(f"/api/instances/{iid}/terminate", SUP, json={}).status_code == 422
+    r = api.post(f"/api/instances/{iid}/terminate", SUP, json={"reason": "结对对象调整，终止本次结对"})
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert (body["status"], body["outcome"], body["open_tasks"]) == ("completed", "terminated", [])
+    child = api.get(f"/api/instances/{month}", SUP).get_json()
+    assert (child["status"], child["outcome"]) == ("completed", "terminated")
+    assert not [t for t in api.inbox(SUP) + api.inbox(SEC) if t["instance_id"] in (iid, month)]
+    with api.svc.uow() as uow:
+        assert not uow.session.scalars(select(Timer).where(Timer.instance_id.in_([iid, month]),
+                                                           Timer.status == "pending")).all()
+    assert api.post(f"/api/instances/{iid}/terminate", SUP, json={"reason": "再次终止"}).status_code == 409
+    assert history(api, iid)[-1] == "terminate" and verified(api, iid) and verified(api, month)
+
+
+def test_transfer_makes_the_task_personal_to_a_colleague_of_the_same_role(api):
+    iid = open_pairing(api)
+    for user, element, data in (("supervisor", "sign_helper", {"signed": True}), (SEC, "sign_secretary", {"signed": True}),
+                                ("supervisor", "file_letter", {"archive_no": "JD-1"})):
+        api.complete(user, element, data, iid)
+    diagnosis = api.task(SUP, "diagnosis", iid)
+    plan_data = {"methods": ["看资料", "访党员", "问群众"], "shortcomings": [{"title": "台账不全", "description": "三会一课记录缺失"}],
+                 "summary": "台账管理薄弱"}
+    del plan_data
+    api.complete(SUP, "diagnosis", {"methods": ["看资料", "访党员", "问群众"],
+                                    "shortcomings": [{"title": "台账不全", "description": "三会一课记录缺失"}],
+                                    "summary": "台账管理薄弱"}, iid)
+    api.complete(SUP, "supply_tools", {"tools": [{"name": "台账模板"}]}, iid)
+    plan = api.task(WEI, "improvement_plan", iid)
+    url = f"/api/tasks/{plan['id']}/transfer"
+    r = api.post(url, WEI, json={"to": "sec_jg1", "reason": "出差"})  # not a committee member of 机关二支部
+    assert r.status_code == 422 and r.get_json()["error"]["errors"][0]["field"] == "to"
+    assert api.post(url, WEI, json={"to": "nobody", "reason": "出差"}).status_code == 422
+    r = api.post(url, WEI, json={"to": SEC, "reason": "本人出差一周"})
+    assert r.status_code == 200 and r.get_json()["assignee"] == SEC
+    body = {"data": {"actions": [{"action": "补齐台账", "owner": "组织委员", "deadline": "2026-04-30"}]}}
+    assert api.post(f"/api/tasks/{plan['id']}/complete", WEI, json=body).status_code == 403
+    assert api.post(url, WEI, json={"to": WEI, "reason": "收回"}).status_code == 403  # no longer theirs to hand on
+    assert api.post(f"/api/tasks/{plan['id']}/complete", SEC, json=body).status_code == 200
+    with api.svc.uow() as uow:
+        assert uow.session.scalars(select(Outbox).where(Outbox.recipient == SEC, Outbox.subject.like("【转办】%"))).all()
+    assert "transfer" in history(api, iid) and verified(api, iid)
+    assert diagnosis
+
+
+def test_urge_messages_the_holders_once_an_hour(api):
+    tid = file_ticket(api)["id"]
+    plan = api.task(TICKET_SEC, "plan", tid)
+    url = f"/api/tasks/{plan['id']}/urge"
+    assert api.post(url, "sec_jg1", json={}).status_code == 404  # another branch's task is not visible
+    r = api.post(url, SUP, json={"note": "请本周内完成"})
+    assert r.status_code == 200 and TICKET_SEC in r.get_json()["recipients"]
+    again = api.post(url, SUP, json={})
+    assert again.status_code == 429 and int(again.headers["Retry-After"]) > 0
+    api.travel(T0 + timedelta(hours=1, minutes=1))
+    assert api.post(url, SUP, json={}).status_code == 200
+    with api.svc.uow() as uow:
+        sent = uow.session.scalars(select(Outbox).where(Outbox.recipient == TICKET_SEC, Outbox.subject.like("【催办】%"))).all()
+    assert len(sent) >= 2 and "请本周内完成" in sent[0].body
+    assert history(api, tid).count("urge") == 2 and verified(api, tid)
+
+
+def test_carbon_copy_lets_named_people_read_and_mark_it_read(api):
+    tid = file_ticket(api)["id"]
+    assert api.get(f"/api/instances/{tid}", "sec_jg1").status_code == 404
+    url = f"/api/instances/{tid}/cc"
+    assert api.post(url, "auditor", json={"recipients": ["sec_jg1"]}).status_code == 403
+    r = api.post(url, TICKET_SEC, json={"recipients": ["nobody"]})
+    assert r.status_code == 422 and r.get_json()["error"]["errors"][0]["field"] == "recipients[0]"
+    r = api.post(url, TICKET_SEC, json={"recipients": ["sec_jg1"], "note": "供参考"})
+    assert r.get_json()["recipients"] == ["sec_jg1"]
+    assert api.post(url, TICKET_SEC, json={"recipients": ["sec_jg1"]}).get_json()["recipients"] == []  # once
+    assert api.get(f"/api/instances/{tid}", "sec_jg1").status_code == 200  # read-only: may read it
+    plan = api.task(TICKET_SEC, "plan", tid)
+    assert api.post(f"/api/tasks/{plan['id']}/complete", "sec_jg1", json={"data": PLAN}).status_code in (403, 404)
+    copies = api.get("/api/cc", "sec_jg1", query_string={"unread": "true"}).get_json()
+    assert copies["total"] == 1 and copies["items"][0]["instance_title"]
+    assert api.post(f"/api/cc/{copies['items'][0]['id']}/read", "sec_jg2").status_code == 404
+    assert api.post(f"/api/cc/{copies['items'][0]['id']}/read", "sec_jg1").status_code == 204
+    assert api.get("/api/cc", "sec_jg1", query_string={"unread": "true"}).get_json()["total"] == 0
+    assert "cc" in history(api, tid) and verified(api, tid)
+
+
+def test_a_strangers_wrong_passwords_do_not_lock_the_real_user_out(api):
+    from conftest import DEMO_PASSWORD
+
+    stranger = api.app.test_client()
+    for _ in range(6):
+        r = stranger.post("/api/auth/login", json={"username": SEC, "password": "guess-guess"},
+                          environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    assert r.status_code == 429
+    real = api.client.post("/api/auth/login", json={"username": SEC, "password": DEMO_PASSWORD},
+                           environ_base={"REMOTE_ADDR": "10.1.1.1"})
+    assert real.status_code == 200
+    # guesses spread over many addresses still lock the name everywhere (five times the limit)
+    for i in range(26):
+        stranger.post("/api/auth/login", json={"username": SEC, "password": "guess-guess"},
+                      environ_base={"REMOTE_ADDR": f"10.8.{i}.1"})
+    late = api.app.test_client().post("/api/auth/login", json={"username": SEC, "password": DEMO_PASSWORD},
+                                      environ_base={"REMOTE_ADDR": "10.1.1.1"})
+    assert late.status_code == 429
+    assert api.post(f"/api/users/{SEC}/unlock", "admin").status_code == 200
+    assert api.app.test_client().post("/api/auth/login", json={"username": SEC, "password": DEMO_PASSWORD},
+                                      environ_base={"REMOTE_ADDR": "10.1.1.1"}).status_code == 200
+    assert run_month  # the month helper stays importable for the walks
