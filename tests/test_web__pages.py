@@ -151,3 +151,46 @@ def test_evidence_is_uploaded_with_the_task_form_and_a_refused_file_is_named_in_
     verify = api.task(SUP, "verify", tid)
     evidence = api.get(f"/api/tasks/{verify['id']}", SUP).get_json()["process_data"]["evidence"]
     assert len(evidence) == 1 and api.get(f"/api/attachments/{evidence[0]}", SUP).data == pdf
+
+
+def test_task_operations_from_the_pages(api):
+    from test_tasks__operations import PLAN, RECTIFY, evidence
+
+    from scenarios import file_ticket
+
+    tid = file_ticket(api)["id"]
+    api.complete("sec_sb", "plan", PLAN, tid)
+    done = api.complete("sec_sb", "rectify", RECTIFY, tid)
+    secretary = login(api, "sec_sb")
+    page = secretary.get("/done").text
+    assert 'data-test="withdraw"' in page
+    token = _csrf(secretary, "/done")
+    r = secretary.post(f"/tasks/{done['id']}/withdraw", data={"csrf_token": token})
+    assert r.status_code == 303
+    again = secretary.get(r.headers["Location"]).text
+    assert "已撤回" in again and "制度牌已制作并悬挂" in again  # the form starts from what was submitted
+    api.complete("sec_sb", "rectify", RECTIFY, tid)
+    api.complete("sec_sb", "evidence", evidence(api), tid)
+    verify = api.task(SUP, "verify", tid)
+    supervisor = login(api, SUP)
+    page = supervisor.get(f"/tasks/{verify['id']}").text
+    assert 'data-test="send-back"' in page and "提交整改佐证材料" in page
+    token = _csrf(supervisor, f"/tasks/{verify['id']}")
+    r = supervisor.post(f"/tasks/{verify['id']}/send-back", data={"csrf_token": token, "target": "rectify", "reason": "x"})
+    assert "请填写原因" in supervisor.get(r.headers["Location"]).text  # too short a reason: nothing sent back
+    assert api.task(SUP, "verify", tid)["status"] == "open"
+    supervisor.post(f"/tasks/{verify['id']}/send-back", data={"csrf_token": token, "target": "rectify",
+                                                              "reason": "照片不清晰，重新整改"})
+    assert api.task("sec_sb", "rectify", tid)["status"] == "open"
+    page = supervisor.get(f"/instances/{tid}").text
+    assert 'data-test="urge"' in page and 'data-test="terminate"' in page and "退回" in page
+    rectify = api.task("sec_sb", "rectify", tid)
+    supervisor.post(f"/tasks/{rectify['id']}/urge", data={"csrf_token": token})
+    assert "一小时内已催办过" in supervisor.get(
+        supervisor.post(f"/tasks/{rectify['id']}/urge", data={"csrf_token": token}).headers["Location"]).text
+    supervisor.post(f"/instances/{tid}/cc", data={"csrf_token": token, "recipients": "sec_jg1"})
+    reader = login(api, "sec_jg1")
+    assert "整改销号 · 设备党支部" in reader.get("/cc").text
+    assert reader.get(f"/instances/{tid}").status_code == 200
+    supervisor.post(f"/instances/{tid}/terminate", data={"csrf_token": token, "reason": "重复登记，终止"})
+    assert "已终止" in supervisor.get(f"/instances/{tid}").text

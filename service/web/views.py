@@ -3,16 +3,19 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import datetime
 
 from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, session,
                    url_for)
 from markupsafe import Markup
 
-from ..domain.errors import BranchflowError, TooLarge, UnsupportedType, ValidationFailed
+from ..domain.errors import BranchflowError, TooLarge, TooManyAttempts, UnsupportedType, ValidationFailed
+from ..domain.permissions import TERMINATE
 from ..domain.roles import BRANCHES, ROLE_LABELS, Grant
-from ..flows import attachments, audit, auth, calendar_admin, inspections, instances, overview, ratings, tasks, tickets
-from . import formrender, operations, zh
+from ..flows import (attachments, audit, auth, calendar_admin, inspections, instances, operations, overview, ratings,
+                     tasks, tickets)
+from . import formrender, start_forms, zh
 from .session import current_actor, error_page, page, services, uow
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
@@ -212,7 +215,10 @@ def task(task_id):
             flash(f"「{row.name}」已提交。", "ok")
             return redirect(url_for("web.done"), 303)
     guide = overview.task_guide(svc, uow(), g.actor, row.instance_id, row.element)
-    return render_template("task.html", task=view, guide=guide, data=data, form=form,
+    if request.method == "GET":  # a withdrawn or sent-back task starts from what was submitted before
+        values = operations.last_submission(uow(), row.instance_id, row.id)
+    targets = operations.send_back_targets(svc, uow(), g.actor, task_id) if row.status == "open" else []
+    return render_template("task.html", task=view, guide=guide, data=data, form=form, targets=targets,
                            fields=_with_errors(form, values, errors), errors=errors), status
 
 
@@ -222,6 +228,90 @@ def claim(task_id):
     tasks.claim(services(), uow(), g.actor, task_id)
     flash("已认领：同角色的其他人不能再办理此任务。", "ok")
     return redirect(url_for("web.task", task_id=task_id), 303)
+
+
+def _op(action, done_message: str, back: str):
+    """Run a task operation from a form; its refusal is a Chinese message on the page it came from."""
+    try:
+        action()
+    except ValidationFailed as exc:
+        flash(zh.error_zh(exc), "error")
+    else:
+        flash(done_message, "ok")
+    return redirect(back, 303)
+
+
+@bp.route("/tasks/<task_id>/send-back", methods=["POST"])
+@page("POST /api/tasks/{task_id}/send-back")
+def send_back(task_id):
+    row = tasks.detail(services(), uow(), g.actor, task_id)[0]
+    return _op(lambda: operations.send_back(services(), uow(), g.actor, task_id, request.form.get("target"),
+                                            request.form.get("reason")),
+               "已退回。", url_for("web.instance", instance_id=row.instance_id))
+
+
+@bp.route("/tasks/<task_id>/withdraw", methods=["POST"])
+@page("POST /api/tasks/{task_id}/withdraw")
+def withdraw(task_id):
+    operations.withdraw(services(), uow(), g.actor, task_id)
+    flash("已撤回，请修改后重新提交。", "ok")
+    return redirect(url_for("web.task", task_id=task_id), 303)
+
+
+@bp.route("/tasks/<task_id>/transfer", methods=["POST"])
+@page("POST /api/tasks/{task_id}/transfer")
+def transfer(task_id):
+    return _op(lambda: operations.transfer(services(), uow(), g.actor, task_id, request.form.get("to", "").strip(),
+                                           request.form.get("reason")),
+               "已转办。", url_for("web.inbox"))
+
+
+@bp.route("/tasks/<task_id>/urge", methods=["POST"])
+@page("POST /api/tasks/{task_id}/urge")
+def urge(task_id):
+    row = tasks.detail(services(), uow(), g.actor, task_id)[0]
+    back = url_for("web.instance", instance_id=row.instance_id)
+    try:
+        names = operations.urge(services(), uow(), g.actor, task_id, request.form.get("note", ""))
+    except TooManyAttempts:
+        flash("该任务一小时内已催办过，请稍后再催。", "error")
+    else:
+        flash(f"已催办 {len(names)} 人。", "ok")
+    return redirect(back, 303)
+
+
+@bp.route("/instances/<instance_id>/terminate", methods=["POST"])
+@page("POST /api/instances/{instance_id}/terminate")
+def terminate(instance_id):
+    return _op(lambda: operations.terminate(services(), uow(), g.actor, instance_id, request.form.get("reason")),
+               "已终止。", url_for("web.instance", instance_id=instance_id))
+
+
+@bp.route("/instances/<instance_id>/cc", methods=["POST"])
+@page("POST /api/instances/{instance_id}/cc")
+def carbon_copy(instance_id):
+    names = [n for n in re.split(r"[,，、\s]+", request.form.get("recipients", "")) if n]
+    return _op(lambda: operations.carbon_copy(services(), uow(), g.actor, instance_id, names,
+                                              request.form.get("task_id") or None, request.form.get("note", "")),
+               "已抄送。", request.referrer or url_for("web.instance", instance_id=instance_id))
+
+
+@bp.route("/cc")
+@page("GET /api/cc")
+def copies():
+    """抄送我的: instances I was copied in on."""
+    svc = services()
+    paging = _pages(0)
+    items, total = operations.copies(svc, uow(), g.actor, limit=PER_PAGE, offset=paging["offset"])
+    return render_template("inbox.html", tab="cc", copies=items, paging=_pages(total),
+                           counts=overview.inbox_counts(svc, uow(), g.actor), processes=_process_names(), filters={})
+
+
+@bp.route("/cc/<cc_id>/read", methods=["POST"])
+@page("POST /api/cc/{cc_id}/read")
+def copy_read(cc_id):
+    operations.mark_read(services(), uow(), g.actor, cc_id)
+    return redirect(url_for("web.copies"), 303)
 
 
 @bp.route("/tasks/<task_id>/release", methods=["POST"])
@@ -243,8 +333,8 @@ def _startable() -> list[dict]:
     for item in instances.startable(services(), uow(), g.actor):
         if item["via"] is None:
             items.append(item)
-        elif item["via"] in operations.FORMS and operations.FORMS[item["via"]][0] == item["process"]:
-            items.append(dict(item, form=operations.FORMS[item["via"]][1]))
+        elif item["via"] in start_forms.FORMS and start_forms.FORMS[item["via"]][0] == item["process"]:
+            items.append(dict(item, form=start_forms.FORMS[item["via"]][1]))
     return items
 
 
@@ -286,10 +376,10 @@ def _with_errors(form: dict | None, values: dict, errors: dict):
 def _start(item: dict, values: dict) -> str | None:
     svc = services()
     if item["via"] == "POST /api/inspections/rounds":
-        round_, _inspections = inspections.publish_round(svc, uow(), g.actor, operations.body_of(item["via"], values))
+        round_, _inspections = inspections.publish_round(svc, uow(), g.actor, start_forms.body_of(item["via"], values))
         return round_.id
     if item["via"] == "POST /api/ratings":
-        ratings.rate_quarter(svc, uow(), g.actor, operations.body_of(item["via"], values))
+        ratings.rate_quarter(svc, uow(), g.actor, start_forms.body_of(item["via"], values))
         return None
     inst = instances.start(svc, uow(), g.actor, item["process"], values)
     uow().commit()
@@ -306,7 +396,8 @@ def instance(instance_id):
     svc = services()
     view = overview.overview(svc, uow(), g.actor, instance_id)
     history = audit.history(uow(), g.actor, instance_id)
-    return render_template("instance.html", inst=view, history=history,
+    may_terminate = view["running"] and not view["parent_id"] and bool({gr.role for gr in g.actor.grants} & TERMINATE)
+    return render_template("instance.html", inst=view, history=history, may_terminate=may_terminate,
                            names=overview.people(uow(), [e["actor"] for e in history]))
 
 
