@@ -194,3 +194,28 @@ def test_task_operations_from_the_pages(api):
     assert reader.get(f"/instances/{tid}").status_code == 200
     supervisor.post(f"/instances/{tid}/terminate", data={"csrf_token": token, "reason": "重复登记，终止"})
     assert "已终止" in supervisor.get(f"/instances/{tid}").text
+
+
+def test_the_admin_sees_calendar_years_and_a_bad_year_file_is_refused_in_chinese(api):
+    import io
+    import json
+
+    admin = login(api, "admin")
+    page = admin.get("/admin/calendar").text
+    assert "2026" in page and "内置官方日历" in page
+    token = _csrf(admin, "/admin/calendar")
+    r = admin.post("/admin/calendar", data={"csrf_token": token, "file": (io.BytesIO(b"{not json"), "2027.json")},
+                   content_type="multipart/form-data")
+    assert r.status_code == 422 and "文件不是有效的 JSON 日历文件" in r.text
+    bad = json.dumps({"year": 2027, "source": "国务院办公厅通知", "holidays": ["2027-13-01"], "workdays": []}).encode()
+    r = admin.post("/admin/calendar", data={"csrf_token": token, "file": (io.BytesIO(bad), "2027.json")},
+                   content_type="multipart/form-data")
+    assert r.status_code == 422 and "日历文件有误" in r.text
+    assert "2027" not in [y["year"] for y in api.get("/api/calendar/years", "admin").get_json()]
+    good = json.dumps({"year": 2027, "source": "国务院办公厅关于2027年部分节假日安排的通知",
+                       "holidays": ["2027-01-01"], "workdays": []}).encode()
+    r = admin.post("/admin/calendar", data={"csrf_token": token, "file": (io.BytesIO(good), "2027.json")},
+                   content_type="multipart/form-data")
+    assert r.status_code == 200 and "已载入 2027 年官方日历" in r.text
+    assert 2027 in [y["year"] for y in api.get("/api/calendar/years", "admin").get_json()]
+    assert login(api, SEC).get("/admin/calendar").status_code == 403

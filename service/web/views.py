@@ -535,7 +535,7 @@ def user_action(username, action):
 
 
 @bp.route("/admin/calendar", methods=["GET", "POST"])
-@page("GET /api/calendar/years")
+@page("POST /api/calendar/years")  # an admin page: the years themselves are open to all (GET /api/calendar/years)
 def calendar():
     """工作日历: which years have an official schedule, load one, provisional deadlines that will move."""
     svc = services()
