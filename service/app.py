@@ -5,12 +5,13 @@ from flask import Flask
 
 from .config import Config
 from .domain.clock import Clock
-from .flows import calendar_admin
+from .flows import calendar_admin, notices
 from .flows.context import Services
-from .notify import EmailChannel, WebhookChannel
+from .notify import DingTalkChannel, EmailChannel, WebhookChannel, WeComChannel
+from .scheduler.metrics import Metrics
 from .store import migrate
 from .store.db import make_engine, session_factory, writable_problem
-from .store.uow import UnitOfWork
+from .store.observed import ObservedUnitOfWork, Wakeups
 
 
 def ensure_schema(engine, config: Config) -> None:
@@ -36,19 +37,30 @@ def build_services(config: Config) -> Services:
     if problem is not None:  # start refusing rather than answer every write (and every login) with an error
         raise SystemExit(f"cannot write to the database {engine.url.render_as_string()}: {problem}")
     factory = session_factory(engine)
-    svc = Services(settings=config.settings, clock=Clock(config.now), uow=lambda: UnitOfWork(factory))
+    wakeups = Wakeups()
+
+    def arrived(uow, rows):  # a new 待办's notice is queued in the transaction that made the task
+        notices.tasks_arrived(svc, uow, rows)
+
+    svc = Services(settings=config.settings, clock=Clock(config.now),
+                   uow=lambda: ObservedUnitOfWork(factory, wakeups, arrived))
     svc.db_engine = engine
-    if config.smtp:
-        svc.channels["email"] = EmailChannel(**config.smtp)
-    if config.webhook:
-        svc.channels["webhook"] = WebhookChannel(**config.webhook)
+    svc.wakeups = wakeups  # commits that arm a timer or queue a message wake this process's scheduler
+    svc.metrics = Metrics()  # this process's Prometheus series (/metrics, `branchflow scheduler --metrics`)
+    svc.metrics.watch(svc)
+    for name, channel in (("email", EmailChannel), ("webhook", WebhookChannel), ("wecom", WeComChannel),
+                          ("dingtalk", DingTalkChannel)):
+        arguments = config.smtp if name == "email" else getattr(config, name)
+        if arguments:
+            svc.channels[name] = channel(**arguments)
     calendar_admin.refresh(svc)
     return svc
 
 
 def create_app(config: Config | None = None, services: Services | None = None) -> Flask:
-    """The WSGI app serving ``/api``; ``config.scheduler`` also starts the timer ticker."""
-    from .api import register
+    """The WSGI app serving ``/api``, the pages, ``/healthz``, ``/readyz`` and ``/metrics``;
+    ``config.scheduler`` also starts the timer ticker."""
+    from .api import observability, register
     from .web import register as register_pages
 
     config = config or Config.from_env()
@@ -57,6 +69,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
     app.config["SECRET_KEY"] = config.secret_key
     app.config["MAX_CONTENT_LENGTH"] = 1 * 1024 * 1024
     app.extensions["branchflow"] = svc
+    observability.install(app, svc.metrics, config.readiness_max_age, enabled=config.observability)
     register(app)
     register_pages(app)  # the pages' cookie sessions; /api never opens one
     if config.scheduler:

@@ -29,42 +29,97 @@ def _demo(svc) -> None:
         click.echo("demo organisation already loaded")
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("branchflow")
+    except PackageNotFoundError:  # pragma: no cover - a checkout run without an install
+        return "unknown (not installed)"
+
+
+def _logging(cfg: Config) -> None:
+    from .config import configure_logging
+
+    configure_logging(cfg.log_level, cfg.log_format)
+
+
 @click.group(help="branchflow: party-branch standardization workflows.")
+@click.version_option(version=_version(), prog_name="branchflow", message="%(prog)s %(version)s")
 def main() -> None:
     """Entry point of the console script."""
 
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=int, help="0: any free port (printed)")
 @click.option("--demo", "with_demo", is_flag=True, help="load the demo organisation first if it is missing")
 @click.option("--no-scheduler", is_flag=True, help="do not run the timer ticker in this process")
 @click.option("--open", "open_browser", is_flag=True, help="open the web app in this machine's browser")
-def serve(host: str, port: int, with_demo: bool, no_scheduler: bool, open_browser: bool) -> None:
-    """Run the web app, the API and the timer ticker (SQLite file by default)."""
-    from werkzeug.serving import run_simple
+@click.option("--dev", is_flag=True, help="Werkzeug's development server instead of waitress (never in production)")
+@click.option("--threads", type=int, default=None, help="waitress worker threads (BRANCHFLOW_THREADS, default 8)")
+def serve(host: str, port: int, with_demo: bool, no_scheduler: bool, open_browser: bool, dev: bool,
+          threads: int | None) -> None:
+    """Run the web app, the API and the timer ticker on waitress (SQLite file by default)."""
+    import os
+    import signal
 
     from .app import build_services, create_app
 
     cfg = Config.from_env()
+    _logging(cfg)
     cfg.scheduler = not no_scheduler
     svc = build_services(cfg)
     if with_demo:
         _demo(svc)
     app = create_app(cfg, svc)
-    click.echo(f"branchflow on http://{host}:{port}/  (API: /api, docs: /api/docs, database: {cfg.database_url})")
+    if dev:
+        from werkzeug.serving import make_server
+
+        server = make_server(host, port, app, threaded=True)
+        port, run, close = server.server_port, server.serve_forever, server.shutdown
+    else:
+        from waitress import create_server
+
+        proxies = os.environ.get("BRANCHFLOW_FORWARDED_ALLOW_IPS", "127.0.0.1")
+        server = create_server(app, host=host, port=port, ident="branchflow",
+                               threads=threads or int(os.environ.get("BRANCHFLOW_THREADS", "8")),
+                               trusted_proxy=proxies, trusted_proxy_count=1,
+                               trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto"},
+                               clear_untrusted_proxy_headers=True)
+        port, run, close = server.effective_port, server.run, server.close
+    click.echo(f"branchflow {_version()} on http://{host}:{port}/  ({'Werkzeug development server' if dev else 'waitress'}; "
+               f"API: /api, docs: /api/docs, database: {cfg.database_url})")
     if open_browser:
         import threading
         import webbrowser
 
         threading.Timer(1.0, webbrowser.open, (f"http://{host}:{port}/",)).start()
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+    def stop(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if not dev:
+            close()
+        scheduler = app.extensions.get("branchflow_scheduler")
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)
 
 
 @main.command()
-@click.option("--tick", "tick_seconds", type=float, default=None, help="seconds between sweeps (BRANCHFLOW_TICK_SECONDS)")
-def scheduler(tick_seconds: float | None) -> None:
+@click.option("--tick", "tick_seconds", type=float, default=None,
+              help="longest sleep between looks, seconds (BRANCHFLOW_TICK_SECONDS); timers fire at their due instant")
+@click.option("--metrics", "metrics_bind", default=None, metavar="HOST:PORT",
+              help="serve this process's Prometheus metrics (BRANCHFLOW_SCHEDULER_METRICS, e.g. 127.0.0.1:9101)")
+def scheduler(tick_seconds: float | None, metrics_bind: str | None) -> None:
     """Run only the timer ticker and the outbox drain (production: beside gunicorn; several may run)."""
+    import os
     import signal
     import threading
 
@@ -72,12 +127,20 @@ def scheduler(tick_seconds: float | None) -> None:
     from .scheduler import start_ticker
 
     cfg = Config.from_env()
+    _logging(cfg)
     svc = build_services(cfg)
-    ticker = start_ticker(svc, tick_seconds or cfg.tick_seconds)
+    idle = tick_seconds or cfg.tick_seconds
+    metrics_bind = metrics_bind or os.environ.get("BRANCHFLOW_SCHEDULER_METRICS")
+    if metrics_bind:
+        from prometheus_client import start_http_server
+
+        mhost, _, mport = metrics_bind.rpartition(":")
+        start_http_server(int(mport), addr=mhost or "127.0.0.1", registry=svc.metrics.registry)
+    ticker = start_ticker(svc, idle)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    click.echo(f"branchflow scheduler: sweeping every {tick_seconds or cfg.tick_seconds:g} s ({cfg.database_url})")
+    click.echo(f"branchflow scheduler: timers fire at their due instant, longest sleep {idle:g} s ({cfg.database_url})")
     stop.wait()
     ticker.shutdown(wait=True)
 
@@ -228,12 +291,25 @@ def timers() -> None:
 
 @timers.command("fire")
 @click.option("--now", "now_iso", required=True, help="ISO instant with offset, e.g. 2026-10-12T09:00:00+08:00")
-def timers_fire(now_iso: str) -> None:
-    """Fire every timer due at --now and print what fired (JSON lines)."""
+@click.option("--dry-run", is_flag=True, help="only list what would fire (and who would be told); change nothing")
+def timers_fire(now_iso: str, dry_run: bool) -> None:
+    """Fire every timer due at --now and print what fired (JSON lines); --dry-run changes nothing."""
+    from .flows.ops import due_timers
     from .flows.timers import fire_due
 
     now = _aware(now_iso)
-    result = fire_due(_services(), now)
+    svc = _services()
+    if dry_run:
+        rows = due_timers(svc, now)
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        click.echo(f"dry run: {sum(r['would'] == 'fire' for r in rows)} timer(s) would fire at {now.isoformat()}, "
+                   f"{sum(r['would'] == 'cancel' for r in rows)} would be cancelled; nothing was changed", err=True)
+        return
+    if now > svc.clock.now():
+        click.echo(f"note: {now.isoformat()} is later than the service clock ({svc.clock.now().isoformat()}): "
+                   "timers due before it fire now, and their reminders go out", err=True)
+    result = fire_due(svc, now)
     for row in result.fired:
         click.echo(json.dumps(row, ensure_ascii=False))
     for row in result.failed:
@@ -335,6 +411,100 @@ def notify_drain(limit: int) -> None:
     sys.exit(1 if result.failed else 0)
 
 
+@notify.command("list")
+@click.option("--status", type=click.Choice(["pending", "sending", "sent", "failed"]), default=None,
+              help="only messages of this status")
+@click.option("--limit", default=100, show_default=True, type=int)
+def notify_list(status: str | None, limit: int) -> None:
+    """List outbox messages, newest first, with their error (JSON lines)."""
+    from .flows import ops
+    from .flows.actors import Actor
+
+    svc = _services()
+    with svc.uow() as uow:
+        page = ops.messages(svc, uow, Actor.system(), status, limit)
+    for item in page["items"]:
+        click.echo(json.dumps(item, ensure_ascii=False, default=str))
+    click.echo(f"{len(page['items'])} of {page['total']} message(s)", err=True)
+
+
+@notify.command("requeue")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all", "every", is_flag=True, help="re-queue every failed message")
+def notify_requeue(ids: tuple[int, ...], every: bool) -> None:
+    """Send failed messages again: due now, attempts counted afresh."""
+    from .domain.errors import BranchflowError
+    from .flows import ops
+    from .flows.actors import Actor
+
+    if bool(ids) == every:
+        raise click.UsageError("name message ids or give --all")
+    svc = _services()
+    with svc.uow() as uow:
+        try:
+            done = ops.requeue_messages(svc, uow, Actor.system(), None if every else list(ids))
+        except BranchflowError as exc:
+            raise click.ClickException(exc.message) from None
+    click.echo(f"re-queued {len(done)} message(s)")
+
+
+@main.group()
+def ops() -> None:
+    """Operations: backlogs, readiness, backups."""
+
+
+@ops.command("status")
+def ops_status() -> None:
+    """Print the backlogs (open and overdue tasks, timers, outbox, scheduler lag and heartbeat) as JSON."""
+    from .flows import ops as flows_ops
+
+    click.echo(json.dumps(flows_ops.backlog(_services()), ensure_ascii=False, default=str, indent=1))
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+def backup(path: str) -> None:
+    """Write a consistent snapshot of the database and the evidence files to PATH (.tar.gz)."""
+    from pathlib import Path
+
+    from .flows import backup as flows_backup
+    from .store.snapshot import SnapshotError
+
+    try:
+        manifest = flows_backup.backup(_services(), Path(path), _version())
+    except (SnapshotError, flows_backup.BackupError, OSError) as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"backup {path}: {manifest['database']['format']} database at schema {manifest['database']['schema']}, "
+               f"{manifest['instances']} instance(s), {len(manifest['attachments'])} evidence file(s)")
+    if manifest["missing"]:
+        click.echo(f"warning: {len(manifest['missing'])} evidence file(s) the database names are missing or damaged "
+                   f"on disk and are not in the backup: {', '.join(manifest['missing'][:5])}", err=True)
+        sys.exit(2)
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--force", is_flag=True, help="replace a database and attachment folder that are not empty")
+def restore(path: str, force: bool) -> None:
+    """Restore a backup into BRANCHFLOW_DATABASE_URL and BRANCHFLOW_ATTACHMENTS_DIR (empty unless --force)."""
+    from pathlib import Path
+
+    from .flows import backup as flows_backup
+    from .store.db import make_engine
+
+    cfg = Config.from_env()
+    try:
+        manifest = flows_backup.restore(make_engine(cfg.database_url), cfg.settings.attachments_dir, Path(path), force)
+    except (flows_backup.BackupError, OSError) as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"restored {path} (taken {manifest['created_at']}): {manifest['instances']} instance(s), "
+               f"{len(manifest['attachments'])} evidence file(s) into {cfg.database_url} and {cfg.settings.attachments_dir}")
+    if manifest["database"]["schema"] != manifest["schema_now"]:
+        click.echo(f"the backup's schema is {manifest['database']['schema']}, this code's {manifest['schema_now']}: "
+                   "run `branchflow db upgrade` (SQLite upgrades itself at start)", err=True)
+    click.echo("check it: branchflow audit verify", err=True)
+
+
 @main.group()
 def audit() -> None:
     """Audit: verify hash chains and replays, export an instance's record."""
@@ -346,15 +516,23 @@ def audit() -> None:
 @click.option("--checkpoints", "witness_path", type=click.Path(exists=True, dir_okay=False),
               help="the witness log of signed checkpoints the auditor keeps (JSON lines)")
 @click.option("--public-key", "public_key", help="the checkpoint signing key's public half (base64, or its .pub file)")
-def audit_verify(instance: str | None, path: str | None, witness_path: str | None, public_key: str | None) -> None:
+@click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="verify in this many processes (every instance: replay is CPU-bound)")
+@click.option("--progress/--no-progress", default=None, help="progress on standard error (default: when it is a terminal)")
+def audit_verify(instance: str | None, path: str | None, witness_path: str | None, public_key: str | None,
+                 jobs: int, progress: bool | None) -> None:
     """Replay and check INSTANCE, every instance, or an export file; non-zero exit on any mismatch.
 
-    With --checkpoints and --public-key, also check the witness log's signatures and that every event it
-    witnessed is still in the database (or the export) unchanged: a rewrite of history before the last
-    checkpoint fails, naming the instance and the event."""
+    Every instance: one JSON line per instance as it is checked (standard output), a progress bar or
+    progress lines and a summary (standard error). With --checkpoints and --public-key, also check the
+    witness log's signatures and that every event it witnessed is still in the database (or the export)
+    unchanged: a rewrite of history before the last checkpoint fails, naming the instance and the event."""
+    import time
+    from functools import partial
+
     from .domain.errors import BranchflowError
     from .flows import audit as flows_audit
-    from .flows import checkpoints
+    from .flows import checkpoints, verify_batch
     from .flows.actors import Actor
 
     if bool(witness_path) != bool(public_key) and not (path and public_key):
@@ -366,6 +544,7 @@ def audit_verify(instance: str | None, path: str | None, witness_path: str | Non
     except (BranchflowError, ValueError) as exc:
         raise click.ClickException(str(getattr(exc, "message", exc)))
     findings: list = []
+    total = None
     if path:
         from .flows.context import Services
 
@@ -375,32 +554,55 @@ def audit_verify(instance: str | None, path: str | None, witness_path: str | Non
             record = flows_audit.record_from_export(data)
         except (BranchflowError, json.JSONDecodeError) as exc:
             raise click.ClickException(str(exc))
-        reports = [flows_audit.verify_record(svc, record)]
+        reports = [flows_audit.verify_record(svc, record).to_dict()]
         if public is not None:
             findings = checkpoints.verify_inclusion(data, public, witness)
     else:
-        svc = _services()
+        cfg = Config.from_env()
+        from .app import build_services
+
+        svc = build_services(cfg)
         if instance:
             try:
                 with svc.uow() as uow:
-                    reports = [flows_audit.verify(svc, uow, Actor.system(), instance)]
+                    reports = [flows_audit.verify(svc, uow, Actor.system(), instance).to_dict()]
             except BranchflowError as exc:
                 raise click.ClickException(exc.message)
         else:
-            reports = flows_audit.verify_all(svc)
-        if witness is not None:
-            findings = checkpoints.verify_witnessed(svc, witness, public)
-            if instance:
-                findings = [f for f in findings if f.instance in (None, instance)]
-    count = bad = 0
-    for report in reports:  # printed as each is made: a long check shows its progress
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
-        count, bad = count + 1, bad + (not report.ok)
+            ids = verify_batch.instance_ids(svc)
+            total = len(ids)
+            reports = verify_batch.verify_stream(svc, partial(build_services, cfg), ids, jobs)
+    show = sys.stderr.isatty() if progress is None else progress
+    started, last_line = time.monotonic(), 0.0
+    count, failed = 0, []
+    for report in reports:  # printed as each is made
+        click.echo(json.dumps(report, ensure_ascii=False))
+        count += 1
+        if not report["ok"]:
+            failed.append(report.get("instance"))
+        if total and show:
+            now = time.monotonic()
+            if now - last_line >= 0.5 or count == total:
+                last_line, elapsed = now, now - started
+                left = elapsed / count * (total - count)
+                bar = "#" * int(30 * count / total)
+                click.echo(f"\r[{bar:<30}] {count}/{total} ({len(failed)} failed) {elapsed:.0f} s, ~{left:.0f} s left",
+                           err=True, nl=count == total)
+        elif total and count % 1000 == 0:
+            click.echo(f"verified {count}/{total} ({len(failed)} failed)", err=True)
+    if witness is not None and not path:
+        findings = checkpoints.verify_witnessed(svc, witness, public)
+        if instance:
+            findings = [f for f in findings if f.instance in (None, instance)]
     for finding in findings:
         click.echo(json.dumps({"checkpoint_mismatch": finding.__dict__}, ensure_ascii=False))
-    click.echo(f"verified {count} instance(s), {bad} failed"
-               + (f"; checkpoints: {len(findings)} mismatch(es)" if public is not None else ""), err=True)
-    sys.exit(1 if bad or findings else 0)
+    elapsed = time.monotonic() - started
+    click.echo(f"verified {count} instance(s), {len(failed)} failed in {elapsed:.1f} s"
+               + (f" ({count / elapsed:.0f}/s, {jobs} process(es))" if total and elapsed > 0 else "")
+               + (f"; checkpoints: {len(findings)} mismatch(es)" if public is not None else "")
+               + (f"; failed: {', '.join(map(str, failed[:20]))}{' …' if len(failed) > 20 else ''}" if failed else ""),
+               err=True)
+    sys.exit(1 if failed or findings else 0)
 
 
 @audit.command("keygen")

@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import sys
 import threading
 import time
@@ -211,8 +212,12 @@ SCHEDULER_NOW = T0 + timedelta(days=10)
 
 def cli(url: str, *args: str, now=SCHEDULER_NOW, **popen) -> subprocess.Popen:
     env = dict(os.environ, BRANCHFLOW_DATABASE_URL=url, BRANCHFLOW_NOW=now.isoformat(), BRANCHFLOW_AUTO_MIGRATE="0")
+    # a long-running process (the scheduler logs a JSON line per timer it fires) writes to a file nobody has
+    # to drain; a pipe no one reads would fill and block it
+    out = tempfile.NamedTemporaryFile(prefix=f"branchflow-{args[0]}-", suffix=".log", delete=False) \
+        if args and args[0] in ("scheduler", "serve") else subprocess.PIPE
     return subprocess.Popen([sys.executable, "-m", "service.cli", *args], cwd=ROOT, env=env, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **popen)
+                            stdout=out, stderr=subprocess.STDOUT, **popen)
 
 # -- from test_audit__verify --------------------------------------------------------------
 

@@ -33,6 +33,8 @@ LOAD_CALENDAR = frozenset({"admin"})
 MANAGE_TIMERS = frozenset({"admin"})
 #: see tasks nobody can act on, and assign a task to a named person
 ASSIGN_TASKS = frozenset({"admin", "supervisor"})
+#: see the service's backlogs and the messages that failed or wait, and re-queue them (operations)
+OPERATE = frozenset({"admin"})
 #: read the signed audit checkpoints (to keep them as a witness)
 READ_CHECKPOINTS = frozenset({"auditor", "admin"})
 #: end a running instance (终止): 党群部 or the system administrator
@@ -88,6 +90,11 @@ PERMISSIONS: dict[str, str | frozenset[str]] = {
     "POST /api/users/{username}/active": MANAGE_USERS,
     "POST /api/users/{username}/unlock": MANAGE_USERS,
     "POST /api/tasks/{task_id}/release": ACTING,
+    "GET /api/ops/status": OPERATE,
+    "GET /api/outbox": OPERATE,
+    "POST /api/outbox/requeue": OPERATE,
+    "GET /api/me/notifications": AUTHENTICATED,  # the caller's own choices
+    "PUT /api/me/notifications": AUTHENTICATED,
     "GET /api/tasks/{task_id}/send-back": ACTING,  # the targets; the use case checks the holder
     "POST /api/tasks/{task_id}/send-back": ACTING,
     "POST /api/tasks/{task_id}/withdraw": ACTING,  # the person who completed it

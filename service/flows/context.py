@@ -17,13 +17,21 @@ from .deadlines import CalendarInForce
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def data_dir(name: str) -> Path:
+    """``bpmn``, ``forms`` or ``calendar``: the checkout's top-level folder, or else the copy an installed
+    wheel carries in ``service/_data/`` (setup.py puts it there)."""
+    if (ROOT / "pyproject.toml").is_file() and (ROOT / name).is_dir():
+        return ROOT / name
+    return Path(__file__).resolve().parents[1] / "_data" / name
+
+
 @dataclass
 class Settings:
     """Tunable behaviour; ``service.config`` fills it from the environment."""
 
-    bpmn_dir: Path = ROOT / "bpmn"
-    forms_dir: Path = ROOT / "forms"
-    calendar_dir: Path = ROOT / "calendar"
+    bpmn_dir: Path = field(default_factory=lambda: data_dir("bpmn"))
+    forms_dir: Path = field(default_factory=lambda: data_dir("forms"))
+    calendar_dir: Path = field(default_factory=lambda: data_dir("calendar"))
     token_ttl_hours: float = 12.0
     close_of_business: time = time(18, 0)
     reminder_hours: float = 4.0
@@ -48,6 +56,10 @@ class Settings:
     #: the witness file checkpoints are appended to (BRANCHFLOW_CHECKPOINT_LOG), and how often one is made
     checkpoint_log: Path | None = None
     checkpoint_minutes: float = 60.0
+    #: channels a notice of each new 待办 goes to for people who chose nothing (BRANCHFLOW_NEW_TASK_CHANNELS)
+    new_task_channels: tuple[str, ...] = ()
+    #: the web app's address as people reach it (BRANCHFLOW_BASE_URL): messages link to the task
+    base_url: str | None = None
 
 
 @dataclass

@@ -1,13 +1,16 @@
 """Outbox: reminders and escalations are queued in the same transaction as the step that caused them,
-then a drain delivers them on every configured channel, at least once, with retries and backoff."""
+then a drain delivers them on every configured channel, at least once, with retries and backoff.
+
+Each person may choose their channels (``notify_prefs``: e-mail, webhook, 企业微信, 钉钉); without a choice
+the deployment's ``BRANCHFLOW_NOTIFY_CHANNELS`` apply."""
 from __future__ import annotations
-from ..domain.status import OutboxStatus
 
 import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from ..domain.status import OutboxStatus
 from ..notify import DeliveryError, Message
 from ..store.models import Outbox, User
 from ..store.uow import UnitOfWork
@@ -29,15 +32,27 @@ class DrainResult:
 
 
 def enqueue(svc: Services, uow: UnitOfWork, users: list[User], subject: str, body: str, *,
-            instance_id: str | None, task_id: str | None, at: datetime) -> int:
-    """Queue one message per user and channel in force; staged with the caller's transaction."""
+            instance_id: str | None, task_id: str | None, at: datetime, new_task: bool = False) -> int:
+    """Queue one message per user and channel that user receives this kind of message on (their choice,
+    else the deployment's default); staged with the caller's transaction."""
     count = 0
+    ops = getattr(uow, "ops", None)  # a fake unit of work in unit tests has no choices to read
+    prefs = ops.prefs_of([u.username for u in users]) if ops is not None and users else {}
     for user in users:
-        for channel in svc.settings.notify_channels:
+        for channel in channels_for(svc, prefs.get(user.username), new_task):
             uow.add(Outbox(instance_id=instance_id, task_id=task_id, recipient=user.username, channel=channel,
                            subject=subject, body=body, status=OutboxStatus.PENDING, attempts=0, created_at=at))
             count += 1
     return count
+
+
+def channels_for(svc: Services, prefs, new_task: bool = False) -> tuple[str, ...]:
+    """The channels a person with notification choices ``prefs`` (None: none made) gets a reminder or
+    escalation on, or (``new_task``) a notice of a new 待办."""
+    chosen = None if prefs is None else (prefs.new_task_channels if new_task else prefs.channels)
+    if chosen is not None:
+        return tuple(chosen)
+    return svc.settings.new_task_channels if new_task else svc.settings.notify_channels
 
 
 def backoff(attempts: int) -> timedelta:
@@ -54,8 +69,10 @@ def drain(svc: Services, now: datetime | None = None, limit: int = 100) -> Drain
         return result
     claim = str(uuid.uuid4())
     with svc.uow() as uow:
-        batch = [(o.id, o.channel, _message(o, u)) for o, u in
-                 uow.outbox.claim(now, sorted(channels), claim, limit, now - STALE_CLAIM)]
+        claimed = uow.outbox.claim(now, sorted(channels), claim, limit, now - STALE_CLAIM)
+        ops = getattr(uow, "ops", None)
+        prefs = ops.prefs_of([o.recipient for o, _ in claimed]) if ops is not None else {}
+        batch = [(o.id, o.channel, _message(svc, o, u, prefs.get(o.recipient))) for o, u in claimed]
         uow.commit()
     for row_id, channel, message in batch:
         error = None
@@ -63,6 +80,9 @@ def drain(svc: Services, now: datetime | None = None, limit: int = 100) -> Drain
             channels[channel].send(message)  # outside any transaction: never hold the DB on the network
         except DeliveryError as exc:
             error = exc
+            log.warning("delivery of outbox %s on %s to %s failed%s: %s", row_id, channel, message.recipient,
+                        " for good" if exc.permanent else "", exc,
+                        extra={"outbox_id": row_id, "channel": channel, "recipient": message.recipient})
         except Exception as exc:  # a broken channel must not stop the drain
             log.exception("channel %s failed on outbox %s", channel, row_id)
             error = DeliveryError(f"{type(exc).__name__}: {exc}")
@@ -70,10 +90,17 @@ def drain(svc: Services, now: datetime | None = None, limit: int = 100) -> Drain
     return result
 
 
-def _message(row: Outbox, user: User | None) -> Message:
+def _message(svc: Services, row: Outbox, user: User | None, prefs=None) -> Message:
+    base = (getattr(svc.settings, "base_url", None) or "").rstrip("/")
+    link = None
+    if base and row.task_id:
+        link = f"{base}/tasks/{row.task_id}"
+    elif base and row.instance_id:
+        link = f"{base}/instances/{row.instance_id}"
     return Message(id=row.id, recipient=row.recipient, address=user.email if user else None,
                    display_name=user.display_name if user else row.recipient, subject=row.subject, body=row.body,
-                   instance_id=row.instance_id, task_id=row.task_id, created_at=row.created_at.isoformat())
+                   instance_id=row.instance_id, task_id=row.task_id, created_at=row.created_at.isoformat(),
+                   mobile=prefs.mobile if prefs is not None else None, link=link)
 
 
 def _record(svc: Services, row_id: int, claim: str, now: datetime, error: DeliveryError | None,

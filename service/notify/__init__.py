@@ -1,4 +1,5 @@
-"""Delivery channels for outbox messages: e-mail over SMTP and a signed JSON webhook.
+"""Delivery channels for outbox messages: e-mail over SMTP, a signed JSON webhook, and the group robots of
+企业微信 (WeCom) and 钉钉 (DingTalk) (``notify.robots``).
 
 Only this package talks to mail servers and webhook endpoints (stdlib ``smtplib`` and
 ``urllib``); ``flows.notify`` decides what to send and records the outcome.
@@ -38,6 +39,10 @@ class Message:
     instance_id: str | None
     task_id: str | None
     created_at: str
+    #: the mobile number group robots @-mention the recipient by (their notification choices), if any
+    mobile: str | None = None
+    #: a link to the task or instance in the web app (``BRANCHFLOW_BASE_URL``), if the deployment has one
+    link: str | None = None
 
 
 @dataclass
@@ -104,3 +109,8 @@ class WebhookChannel:
             raise DeliveryError(f"webhook answered {exc.code}", permanent=permanent) from exc
         except (OSError, ValueError) as exc:
             raise DeliveryError(f"webhook {self.url}: {exc}") from exc
+
+
+from .robots import DingTalkChannel, WeComChannel  # noqa: E402  (they build on DeliveryError and Message)
+
+__all__ = ["DeliveryError", "Message", "EmailChannel", "WebhookChannel", "WeComChannel", "DingTalkChannel"]

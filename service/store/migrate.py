@@ -15,6 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
+from . import ops_models  # noqa: F401  (the operations tables join Base.metadata)
 from .models import Base
 
 SCRIPTS = Path(__file__).resolve().parent / "migrations"

@@ -134,10 +134,11 @@ class Timers(Repository):
 
     def due_of(self, instance_id: str, now: datetime) -> list[Timer]:
         """Timers of an instance due at ``now`` that have not fired (pending, or left "firing" by a sweep of
-        an older release)."""
+        an older release). Due means strictly before ``now``, as SpiffWorkflow fires a timer only once its
+        instant has passed: a sweep at the very instant would mark a timer the engine does not fire."""
         return list(self.session.scalars(
             select(Timer).where(Timer.instance_id == instance_id, Timer.status.in_(UNFIRED),
-                                Timer.due_at <= now).order_by(Timer.due_at, Timer.id)))
+                                Timer.due_at < now).order_by(Timer.due_at, Timer.id)))
 
     def next_due_instance(self, now: datetime, exclude: set[str] = frozenset()) -> str | None:
         """The running-or-not instance of the earliest due unfired timer, its *instance* row locked for this
@@ -148,7 +149,7 @@ class Timers(Repository):
         ``instance(for_update=True)``): taking timer rows before it would deadlock against a completion
         that holds the instance (its event's foreign key) and waits for the same timer rows."""
         stmt = (select(Instance.id).join(Timer, Timer.instance_id == Instance.id)
-                .where(Timer.status.in_(UNFIRED), Timer.due_at <= now))
+                .where(Timer.status.in_(UNFIRED), Timer.due_at < now))
         if exclude:
             stmt = stmt.where(Timer.instance_id.not_in(exclude))
         stmt = stmt.order_by(Timer.due_at).limit(1)

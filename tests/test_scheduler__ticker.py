@@ -1,0 +1,126 @@
+"""The ticker fires timers at their due instant (not on a 30-second poll), wakes when a commit arms a timer,
+says it is alive, and logs what it fired."""
+from __future__ import annotations
+
+import io
+import json
+import logging
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from service.config import configure_logging
+from service.domain.clock import Clock
+from service.scheduler import Ticker
+from scenarios import REQUEST
+
+SEC_SB = "sec_sb"
+
+
+def start_request(api) -> str:
+    r = api.post("/api/instances", SEC_SB, json={"process": "resource_request", "variables": REQUEST})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()["id"]
+
+
+def timers_of(api, iid):
+    with api.svc.uow() as uow:
+        from service.store.models import Timer
+
+        return sorted(uow.session.query(Timer).filter_by(instance_id=iid), key=lambda t: t.due_at)
+
+
+def wait_until(condition, timeout=10.0):
+    """Poll ``condition`` (the ticker is a real thread) until it holds or ``timeout`` passes."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
+
+
+@pytest.fixture
+def ticker(api):
+    t = Ticker(api.svc, idle=3600)
+    yield t
+    t.stop()
+
+
+def test_the_next_look_is_the_earliest_due_instant_not_a_fixed_poll(api, ticker):
+    assert ticker._plan() == 3600 and ticker.next_reason == "idle"
+    iid = start_request(api)
+    first = timers_of(api, iid)[0]
+    api.svc.clock.set(first.due_at - timedelta(seconds=2))
+    assert ticker._plan() == pytest.approx(2.001) and ticker.next_reason == "timer"
+    assert ticker.next_wake == first.due_at + timedelta(milliseconds=1)
+    api.svc.clock.set(first.due_at)  # a timer is due once its instant has passed (as SpiffWorkflow fires it)
+    ticker.run_once()
+    assert [t.status for t in timers_of(api, iid)][0] == "pending"
+    api.svc.clock.set(first.due_at + timedelta(milliseconds=1))
+    ticker.run_once()
+    assert [t.status for t in timers_of(api, iid)][0] == "fired"
+
+
+def test_a_commit_that_arms_a_timer_wakes_the_ticker_and_travel_fires_it(api, ticker):
+    ticker.start()
+    assert wait_until(lambda: ticker.metrics.sweeps._value.get() == 1)  # the first look, then a long sleep
+    api.get("/api/tasks", SEC_SB)  # reads arm nothing: no wake
+    iid = start_request(api)  # arms its reminder and escalations: the ticker looks again at once
+    assert wait_until(lambda: ticker.metrics.sweeps._value.get() == 2)
+    first = timers_of(api, iid)[0]
+    assert ticker.next_wake is not None and ticker.next_reason == "idle"  # days away: the longest sleep
+    api.svc.clock.set(first.due_at + timedelta(seconds=1))
+    ticker.wake()  # what a real clock does by itself; tests travel
+    assert wait_until(lambda: timers_of(api, iid)[0].status == "fired")
+
+
+def test_a_timer_fires_within_a_second_of_its_due_instant(api):
+    """Real time: the ticker sleeps until the due instant (the clock runs, offset to just before it)."""
+    iid = start_request(api)
+    due = timers_of(api, iid)[0].due_at
+
+    class Running(Clock):
+        offset = due - timedelta(seconds=0.4) - datetime.now(timezone.utc)
+
+        def now(self):
+            return datetime.now(timezone.utc) + self.offset
+
+    api.svc.clock = Running()
+    ticker = Ticker(api.svc, idle=30).start()
+    try:
+        assert wait_until(lambda: timers_of(api, iid)[0].status == "fired", timeout=5)
+        delay = ticker.metrics.fire_delay._sum.get()
+        assert 0 <= delay < 1.0, delay
+    finally:
+        ticker.stop()
+
+
+def test_the_ticker_beats_and_logs_each_timer_it_fired(api, ticker):
+    stream = io.StringIO()
+    handler = configure_logging("INFO", "json", stream)
+    try:
+        iid = start_request(api)
+        first = timers_of(api, iid)[0]
+        api.svc.clock.set(first.due_at + timedelta(seconds=3))
+        ticker.run_once()
+    finally:
+        logging.getLogger().removeHandler(handler)
+        logging.getLogger().setLevel(logging.WARNING)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    fired = [e for e in lines if e["message"].startswith("timer fired")]
+    assert [(e["timer"], e["instance"], e["kind"]) for e in fired] == [(first.id, iid, first.kind)]
+    assert fired[0]["delay_seconds"] == pytest.approx(3.0, abs=0.01) and fired[0]["logger"] == "service.scheduler"
+    with api.svc.uow() as uow:
+        assert uow.ops.last_beat("scheduler") is not None
+
+
+def test_a_timer_left_due_is_retried_after_a_pause_not_in_a_busy_loop(api, ticker, monkeypatch):
+    from service.flows import timers
+
+    iid = start_request(api)
+    first = timers_of(api, iid)[0]
+    api.svc.clock.set(first.due_at + timedelta(seconds=5))
+    monkeypatch.setattr(timers, "fire_due", lambda svc, now=None: timers.SweepResult(retry=[iid]))
+    assert ticker.run_once() == 1.0 and ticker.next_reason == "retry"
