@@ -1,9 +1,12 @@
-"""gunicorn settings for branchflow's web API (``gunicorn -c deploy/gunicorn.conf.py service.wsgi:app``).
+"""gunicorn settings for branchflow's web app and API
+(``gunicorn -c /etc/branchflow/gunicorn.conf.py service.wsgi:app``).
 
 Every value can be overridden from the environment the systemd unit loads (deploy/branchflow.env).
 """
+import glob
 import multiprocessing
 import os
+import tempfile
 
 bind = os.environ.get("BRANCHFLOW_BIND", "127.0.0.1:8000")
 # sync workers: each request is one short transaction; PostgreSQL takes the concurrency
@@ -17,9 +20,26 @@ max_requests = 2000
 max_requests_jitter = 200
 # build the app once in the master; workers fork from it
 preload_app = True
-accesslog = "-"
+# the app writes one JSON line per request (request id, user, route, status, duration) to standard error;
+# gunicorn's own access log would say the same again
+accesslog = None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("BRANCHFLOW_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Prometheus: each worker keeps its series in files of this folder and /metrics adds them up
+# (prometheus-client's multiprocess mode); it must be set before the app is imported. Under systemd it lives
+# in the unit's RuntimeDirectory (/run/branchflow), elsewhere in a folder of its own
+METRICS_DIR = os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR",
+    os.path.join(os.environ["RUNTIME_DIRECTORY"].split(":")[0], "metrics") if os.environ.get("RUNTIME_DIRECTORY")
+    else tempfile.mkdtemp(prefix="branchflow-metrics-"))
+
+
+def on_starting(server):
+    """No series files of a previous run (they would be added in)."""
+    os.makedirs(METRICS_DIR, exist_ok=True)
+    for stale in glob.glob(os.path.join(METRICS_DIR, "*.db")):
+        os.remove(stale)
 
 
 def post_fork(server, worker):
@@ -27,3 +47,10 @@ def post_fork(server, worker):
     from service.wsgi import app
 
     app.extensions["branchflow"].db_engine.dispose(close=False)
+
+
+def child_exit(server, worker):
+    """A worker that ended leaves its gauges out of later scrapes."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
