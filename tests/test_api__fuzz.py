@@ -56,8 +56,18 @@ def caller_for(op: str) -> str:
 
 
 def token_of(app, username: str) -> str:
-    """A fresh token for each operation (fuzzing logout revokes the one it is given)."""
+    """A fresh token for each operation (fuzzing logout revokes the one it is given, and fuzzing the account
+    operations may have disabled the caller, changed their password or locked them out: undone first)."""
+    from service.flows.auth import hasher
+
+    svc = app.extensions["branchflow"]
+    with svc.uow() as uow:
+        user = uow.identity.user(username)
+        user.active, user.password_hash = True, hasher(svc).hash(DEMO_PASSWORD)
+        uow.identity.forget_login_attempts(username)
+        uow.commit()
     r = app.test_client().post("/api/auth/login", json={"username": username, "password": DEMO_PASSWORD})
+    assert r.status_code == 200, r.get_json()
     return r.get_json()["token"]
 
 

@@ -22,6 +22,11 @@ SAMPLES = [
     event_types.Transfer("t-1", "sec_jg2", None, "出差"),
     event_types.Urge("t-1", ["sec_jg2"], "请尽快"),
     event_types.CarbonCopy(["sec_jg1"], None, "供参考"),
+    event_types.Delegate("t-1", "wei_jg2", "sec_jg2", "请起草"),
+    event_types.DelegateDone("t-1", "sec_jg2", {"measures": ["补齐台账"]}),
+    event_types.Countersign("t-1", "s-1", "supervisor", "after", "请审核"),
+    event_types.CountersignDecision("t-1", "s-1", False, "照片不全"),
+    event_types.Deputized("t-1", "sec_sb"),
 ]
 
 

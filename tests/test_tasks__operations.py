@@ -202,3 +202,79 @@ def test_a_strangers_wrong_passwords_do_not_lock_the_real_user_out(api):
     assert api.app.test_client().post("/api/auth/login", json={"username": SEC, "password": DEMO_PASSWORD},
                                       environ_base={"REMOTE_ADDR": "10.1.1.1"}).status_code == 200
     assert run_month  # the month helper stays importable for the walks
+
+
+def _at_plan(api) -> tuple[str, dict]:
+    tid = file_ticket(api)["id"]
+    return tid, api.task(TICKET_SEC, "plan", tid)
+
+
+def test_delegate_returns_the_work_to_its_owner_to_confirm_or_redo(api):
+    tid, plan = _at_plan(api)
+    url = f"/api/tasks/{plan['id']}/delegate"
+    assert api.post(url, TICKET_SEC, json={"to": TICKET_SEC, "reason": "请代办"}).status_code == 422
+    r = api.post(url, TICKET_SEC, json={"to": "wei_sb", "reason": "请组织委员起草"})
+    assert r.status_code == 200 and (r.get_json()["assignee"], r.get_json()["owner"]) == ("wei_sb", TICKET_SEC)
+    body = {"data": PLAN}
+    assert api.post(f"/api/tasks/{plan['id']}/complete", TICKET_SEC, json=body).status_code == 403  # it is with the delegate
+    assert api.post(f"/api/tasks/{plan['id']}/complete", "wei_sb", json=body).status_code == 200
+    back = api.get(f"/api/tasks/{plan['id']}", TICKET_SEC).get_json()
+    assert (back["status"], back["assignee"], back["draft"]) == ("open", TICKET_SEC, PLAN)  # not completed yet
+    # redo: delegated again, then confirmed by the owner
+    api.post(url, TICKET_SEC, json={"to": "wei_sb", "reason": "计划日期需提前"})
+    api.post(f"/api/tasks/{plan['id']}/complete", "wei_sb", json={"data": dict(PLAN, planned_date="2026-03-06")})
+    assert api.post(f"/api/tasks/{plan['id']}/complete", TICKET_SEC, json={"data": dict(PLAN, planned_date="2026-03-06")}).status_code == 200
+    assert api.task(TICKET_SEC, "rectify", tid)["status"] == "open"
+    assert [t for t in history(api, tid) if t.startswith("delegate")] == ["delegate", "delegate_done", "delegate", "delegate_done"]
+    assert verified(api, tid)
+
+
+def test_countersign_before_blocks_until_approved_and_after_holds_the_submission(api):
+    tid, plan = _at_plan(api)
+    r = api.post(f"/api/tasks/{plan['id']}/countersign", TICKET_SEC, json={"signer": SUP, "when": "before", "reason": "请党群部把关"})
+    assert r.status_code == 201, r.get_json()
+    sign = r.get_json()
+    assert sign["kind"] == "sign_before" and sign["assignee"] == SUP
+    assert any(t["id"] == sign["id"] for t in api.inbox(SUP))
+    assert api.post(f"/api/tasks/{plan['id']}/complete", TICKET_SEC, json={"data": PLAN}).status_code == 409
+    assert api.post(f"/api/tasks/{sign['id']}/complete", SUP, json={"data": {"comment": "无"}}).status_code == 422
+    assert api.post(f"/api/tasks/{sign['id']}/complete", SUP, json={"data": {"approved": True, "comment": "同意"}}).status_code == 200
+    assert api.post(f"/api/tasks/{plan['id']}/complete", TICKET_SEC, json={"data": PLAN}).status_code == 200
+    rectify = api.task(TICKET_SEC, "rectify", tid)
+    # after: my submission waits for the signer; a refusal returns it to me, an approval lets it through
+    after = api.post(f"/api/tasks/{rectify['id']}/countersign", TICKET_SEC,
+                     json={"signer": SUP, "when": "after", "reason": "整改完成情况请审核"}).get_json()
+    assert not any(t["id"] == after["id"] for t in api.inbox(SUP))  # nothing to sign before I submit
+    assert api.post(f"/api/tasks/{rectify['id']}/complete", TICKET_SEC, json={"data": RECTIFY}).status_code == 200
+    held = api.get(f"/api/tasks/{rectify['id']}", TICKET_SEC).get_json()
+    assert (held["status"], held["draft"]) == ("open", RECTIFY)
+    assert api.post(f"/api/tasks/{after['id']}/complete", SUP, json={"data": {"approved": False, "comment": "照片不全"}}).status_code == 200
+    assert api.get(f"/api/tasks/{rectify['id']}", TICKET_SEC).get_json()["status"] == "open"
+    assert not any(t["id"] == after["id"] for t in api.inbox(SUP))
+    again = dict(RECTIFY, actions="补充照片后制度牌已上墙")
+    api.post(f"/api/tasks/{rectify['id']}/complete", TICKET_SEC, json={"data": again})
+    assert api.post(f"/api/tasks/{after['id']}/complete", SUP, json={"data": {"approved": True}}).status_code == 200
+    assert api.get(f"/api/tasks/{rectify['id']}", TICKET_SEC).get_json()["status"] == "completed"
+    assert api.task(TICKET_SEC, "evidence", tid)["status"] == "open"
+    decisions = [e for e in api.get(f"/api/instances/{tid}/history", "auditor").get_json() if e["type"] == "countersign_decision"]
+    assert [d["data"]["approved"] for d in decisions] == [True, False, True]
+    assert verified(api, tid)
+
+
+def test_a_deputy_receives_and_does_the_work_of_someone_away_recorded_as_such(api):
+    tid, plan = _at_plan(api)
+    assert not any(t["id"] == plan["id"] for t in api.inbox("sec_jg1"))
+    r = api.post("/api/me/deputies", TICKET_SEC, json={"deputy": "sec_jg1", "starts_on": "2026-03-09", "ends_on": "2026-03-13"})
+    assert r.status_code == 201, r.get_json()
+    bad = api.post("/api/me/deputies", TICKET_SEC, json={"deputy": "sec_jg1", "starts_on": "2026-03-13", "ends_on": "2026-03-09"})
+    assert bad.status_code == 422 and bad.get_json()["error"]["errors"][0]["field"] == "ends_on"
+    assert not any(t["id"] == plan["id"] for t in api.inbox("sec_jg1"))  # not yet: the period starts on Monday
+    api.travel(T0 + timedelta(days=7))  # 2026-03-09
+    assert any(t["id"] == plan["id"] for t in api.inbox("sec_jg1"))
+    assert api.post(f"/api/tasks/{plan['id']}/complete", "sec_jg1", json={"data": PLAN}).status_code == 200
+    events = api.get(f"/api/instances/{tid}/history", "auditor").get_json()
+    deputy = [e for e in events if e["type"] == "deputy"]
+    assert deputy and deputy[0]["data"]["principal"] == TICKET_SEC and deputy[0]["actor"] == "sec_jg1"
+    api.travel(T0 + timedelta(days=14))  # the period is over
+    assert not any(t["instance_id"] == tid for t in api.inbox("sec_jg1"))
+    assert verified(api, tid)

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from ..flows import operations
+from ..flows import auth, operations
 from .context import actor, request_uow, services
 from .parsing import Blueprint
 from .routes_instances import instance_detail
 from .routes_tasks import task_view
-from .schemas import (CcIn, CcOut, CcPage, CcQuery, InstanceDetailOut, SendBackIn, SendBackTargets, TaskOut,
-                      TerminateIn, TransferIn, UrgeIn, UrgeOut)
+from .schemas import (CcIn, CcOut, CcPage, CcQuery, CountersignIn, DelegateIn, DeputyIn, DeputyList, DeputyOut,
+                      InstanceDetailOut, SendBackIn,
+                      SendBackTargets, TaskOut, TerminateIn, TransferIn, UrgeIn, UrgeOut)
 
 blp = Blueprint("operations", __name__, url_prefix="/api", description="任务操作：退回、撤回、转办、催办、终止、抄送")
 
@@ -53,6 +54,31 @@ class Transfer(MethodView):
         svc = services()
         row = operations.transfer(svc, request_uow(), actor(), task_id, body["to"], body["reason"])
         return task_view(row, svc.clock.now())
+
+
+@blp.route("/tasks/<string:task_id>/delegate")
+class Delegate(MethodView):
+    @blp.arguments(DelegateIn)
+    @blp.response(200, TaskOut)
+    def post(self, body, task_id):
+        """委派: ask a named person to do my task; when they submit, it returns to me (``draft``: their data)
+        to confirm (complete) or redo (delegate again); I stay responsible for the deadline."""
+        svc = services()
+        row = operations.delegate(svc, request_uow(), actor(), task_id, body["to"], body["reason"])
+        return task_view(row, svc.clock.now())
+
+
+@blp.route("/tasks/<string:task_id>/countersign")
+class Countersign(MethodView):
+    @blp.arguments(CountersignIn)
+    @blp.response(201, TaskOut)
+    def post(self, body, task_id):
+        """加签: ask a named person to approve, before my submission (the task waits for their decision) or
+        after it (my submission waits for their approval); returns their signature task, which they decide
+        with ``POST /api/tasks/{id}/complete`` ``{"data": {"approved": true|false, "comment": …}}``."""
+        svc = services()
+        sign = operations.countersign(svc, request_uow(), actor(), task_id, body["signer"], body["when"], body["reason"])
+        return task_view(sign, svc.clock.now())
 
 
 @blp.route("/tasks/<string:task_id>/urge")
@@ -103,3 +129,19 @@ class Read(MethodView):
     def post(self, cc_id):
         """Mark one of my copies read."""
         operations.mark_read(services(), request_uow(), actor(), cc_id)
+
+
+@blp.route("/me/deputies")
+class Deputies(MethodView):
+    @blp.response(200, DeputyList)
+    def get(self):
+        """代理: the deputy periods I have named."""
+        return {"items": auth.deputies(request_uow(), actor())}
+
+    @blp.arguments(DeputyIn)
+    @blp.response(201, DeputyOut)
+    def post(self, body):
+        """Name a deputy for a date range (China dates, both included): they also receive my work and may
+        act on it, recorded as done for me."""
+        row = auth.name_deputy(services(), request_uow(), actor(), body["deputy"], body["starts_on"], body["ends_on"])
+        return {"id": row.id, "deputy": row.deputy, "starts_on": row.starts_on.isoformat(), "ends_on": row.ends_on.isoformat()}

@@ -53,6 +53,9 @@ class TaskOut(Schema):
     refers_to = fields.String(attribute="ref_task_id", allow_none=True)
     claimed_by = fields.String(allow_none=True)
     assignee = fields.String(allow_none=True, metadata={"description": "a personal task: only this person acts on it"})
+    owner = fields.String(allow_none=True, metadata={"description": "委派/加签: who stays responsible while someone else has it"})
+    draft = fields.Dict(allow_none=True, metadata={"description": "data waiting: a delegate's work for the owner to confirm, "
+                                                                  "or a submission waiting for an after-signer"})
     created_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)
     closed_by = fields.String(allow_none=True)
@@ -585,3 +588,32 @@ class CcPage(Schema):
     total = fields.Integer()
     page = fields.Integer()
     per_page = fields.Integer()
+
+
+class DelegateIn(Schema):
+    to = fields.String(required=True, validate=validate.Length(min=1, max=64), metadata={"description": "username"})
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=500))
+
+
+class CountersignIn(Schema):
+    signer = fields.String(required=True, validate=validate.Length(min=1, max=64), metadata={"description": "username"})
+    when = fields.String(required=True, validate=validate.OneOf(["before", "after"]),
+                         metadata={"description": "before: approve first (前加签); after: approve my submission (后加签)"})
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=500))
+
+
+class DeputyIn(Schema):
+    deputy = fields.String(required=True, validate=validate.Length(min=1, max=64), metadata={"description": "username"})
+    starts_on = fields.String(required=True, validate=validate.Length(min=10, max=10), metadata={"example": "2026-03-09"})
+    ends_on = fields.String(required=True, validate=validate.Length(min=10, max=10), metadata={"example": "2026-03-13"})
+
+
+class DeputyOut(Schema):
+    id = fields.String()
+    deputy = fields.String()
+    starts_on = fields.String()
+    ends_on = fields.String()
+
+
+class DeputyList(Schema):
+    items = fields.List(fields.Nested(DeputyOut))

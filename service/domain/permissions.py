@@ -100,6 +100,10 @@ PERMISSIONS: dict[str, str | frozenset[str]] = {
     "POST /api/tasks/{task_id}/withdraw": ACTING,  # the person who completed it
     "POST /api/tasks/{task_id}/transfer": ACTING,
     "POST /api/tasks/{task_id}/urge": ACTING,
+    "POST /api/tasks/{task_id}/delegate": ACTING,
+    "POST /api/tasks/{task_id}/countersign": ACTING,
+    "GET /api/me/deputies": AUTHENTICATED,  # the caller's own
+    "POST /api/me/deputies": ACTING,
     "POST /api/instances/{instance_id}/terminate": TERMINATE,
     "POST /api/instances/{instance_id}/cc": ACTING,
     "GET /api/cc": AUTHENTICATED,  # the caller's own copies

@@ -32,11 +32,13 @@ READ_ONLY_ROLES = frozenset({"auditor"})
 @dataclass(frozen=True)
 class Grant:
     """A role held company-wide (``branch is None``) or within one branch; a grant lent for one instance
-    (an inspection team's ``inspector`` role) names it in ``instance`` and reaches no further."""
+    (an inspection team's ``inspector`` role) names it in ``instance`` and reaches no further; a grant held
+    as someone's deputy (代理, while they are away) names them in ``deputy_for``."""
 
     role: str
     branch: str | None = None
     instance: str | None = None
+    deputy_for: str | None = None
 
     def covers(self, role: str, branch: str | None) -> bool:
         """True when this grant lets its holder act as ``role`` on work of ``branch``."""

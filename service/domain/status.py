@@ -22,13 +22,17 @@ class TaskStatus(StrEnum):
     OPEN = "open"
     COMPLETED = "completed"
     CLOSED = "closed"
+    WAITING = "waiting"  # an after-signature (后加签) until its task's holder submits
 
 
 class TaskKind(StrEnum):
-    """A user task of the diagram, or an escalation of one."""
+    """A user task of the diagram, an escalation of one, or a countersignature (加签) asked on one: before
+    its holder completes it, or after (the submission waits for the signer's approval)."""
 
     USER = "user"
     ESCALATION = "escalation"
+    SIGN_BEFORE = "sign_before"
+    SIGN_AFTER = "sign_after"
 
 
 class TimerStatus(StrEnum):

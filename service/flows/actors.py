@@ -31,6 +31,25 @@ class Actor:
         """True when some grant is not limited to a branch."""
         return self.is_system or any(g.branch is None for g in self.grants)
 
+    @property
+    def principals(self) -> frozenset[str]:
+        """The people the actor stands in for today (代理): their personal tasks are the actor's too."""
+        return frozenset(g.deputy_for for g in self.grants if g.deputy_for)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The actor's own name and those of the people they stand in for: whose personal tasks they do."""
+        return (self.name, *sorted(self.principals))
+
+    def stands_in_for(self, role: str, branch: str | None, assignee: str | None) -> str | None:
+        """Whom the actor acts for on a task of ``role``/``branch`` (personal to ``assignee``), when only a
+        deputy's grant (or the principal's personal task) lets them: that principal; else None."""
+        if assignee is not None:
+            return assignee if assignee != self.name and assignee in self.principals else None
+        if any(g.covers(role, branch) for g in self.grants if g.deputy_for is None):
+            return None
+        return next((g.deputy_for for g in self.grants if g.deputy_for and g.covers(role, branch)), None)
+
     def sees_branch(self, branch: str | None) -> bool:
         """May the actor read work of ``branch``? (A grant lent for one instance does not open its branch.)"""
         return self.company_wide or any(g.branch == branch and g.instance is None for g in self.grants)

@@ -12,6 +12,7 @@ from argon2.profiles import CHEAPEST, RFC_9106_LOW_MEMORY
 
 from ..domain.errors import NotFound, TooManyAttempts, Unauthenticated, ValidationFailed
 from ..domain.permissions import MANAGE_USERS
+from ..domain.calendar import CST
 from ..domain.roles import ROLE_LABELS, Grant
 from ..store.models import RoleGrant, Token, User
 from ..store.uow import UnitOfWork
@@ -94,7 +95,10 @@ def authenticate(svc: Services, uow: UnitOfWork, token: str | None) -> Actor:
         raise Unauthenticated("token expired")
     if not active:
         raise Unauthenticated("account disabled")
-    return Actor(username, tuple(Grant(role, branch, source) for *_, role, branch, source in rows if role is not None))
+    grants = tuple(Grant(role, branch, source) for *_, role, branch, source in rows if role is not None)
+    today = svc.clock.now().astimezone(CST).date()
+    deputy = tuple(Grant(role, branch, None, principal) for principal, role, branch in uow.identity.deputy_grants(username, today))
+    return Actor(username, grants + deputy)
 
 
 def revoke(svc: Services, uow: UnitOfWork, token: str) -> None:
@@ -201,3 +205,38 @@ def unlock(svc: Services, uow: UnitOfWork, actor: Actor, username: str) -> None:
     actor.require(MANAGE_USERS, "only an admin manages accounts")
     uow.identity.forget_login_attempts(username[:64])  # every address
     uow.commit()
+
+
+# -- 代理 deputies -------------------------------------------------------------------------------------
+
+
+def name_deputy(svc: Services, uow: UnitOfWork, actor: Actor, deputy: object, starts_on: object, ends_on: object):
+    """代理: while I am away (China dates, both included), ``deputy`` also receives and may act on my work;
+    what they do is recorded as done for me. Committed; returns the period."""
+    import uuid
+    from datetime import date
+
+    from ..store.models import Deputy
+
+    person = uow.identity.active_user(deputy) if isinstance(deputy, str) else None
+    if person is None or person.username == actor.name:
+        raise ValidationFailed(f"no other active user {deputy!r}", field="deputy", message_zh="请选择另一位在岗用户")
+    try:
+        start, end = date.fromisoformat(str(starts_on)), date.fromisoformat(str(ends_on))
+    except ValueError:
+        raise ValidationFailed("dates as YYYY-MM-DD", field="starts_on", message_zh="请填写有效日期（年-月-日）") from None
+    today = svc.clock.now().astimezone(CST).date()
+    if end < start or end < today or (end - start).days > 366:
+        raise ValidationFailed("a period of at most a year that has not ended", field="ends_on",
+                               message_zh="结束日期须不早于开始日期和今天，且不超过一年")
+    row = Deputy(id=str(uuid.uuid4()), username=actor.name, deputy=person.username, starts_on=start, ends_on=end,
+                 created_at=svc.clock.now())
+    uow.add(row)
+    uow.commit()
+    return row
+
+
+def deputies(uow: UnitOfWork, actor: Actor) -> list[dict]:
+    """The deputy periods I have named."""
+    return [{"id": d.id, "deputy": d.deputy, "starts_on": d.starts_on.isoformat(), "ends_on": d.ends_on.isoformat()}
+            for d in uow.identity.deputies_of(actor.name)]

@@ -60,9 +60,9 @@ def escalate(svc: Services, uow: UnitOfWork, inst: Instance, task: InboxTask, ti
 
 
 def close_for_done(uow: UnitOfWork, open_rows: dict, done: list[str], at: datetime) -> None:
-    """Close the open escalations of tasks that were just completed."""
+    """Close the open escalations (and open countersignatures) of tasks that just left the workflow."""
     uow.update_rows(InboxTask, [rid for rid, row in open_rows.items()
-                                if row.kind == TaskKind.ESCALATION and row.ref_task_id in done],
+                                if row.kind != TaskKind.USER and row.ref_task_id in done],
                     status=TaskStatus.CLOSED, closed_at=at, closed_by="system")
 
 

@@ -233,6 +233,64 @@ class Transfer(EventType):
 
 @register
 @dataclass(frozen=True)
+class Delegate(EventType):
+    """委派: the task's holder asked ``to`` to do it; the holder stays responsible and confirms the result."""
+
+    type: ClassVar[str] = "delegate"
+    task_id: str
+    to: str
+    owner: str
+    reason: str
+
+
+@register
+@dataclass(frozen=True)
+class DelegateDone(EventType):
+    """The delegate submitted their work; the task went back to its owner to confirm or redo."""
+
+    type: ClassVar[str] = "delegate_done"
+    task_id: str
+    owner: str
+    draft: dict
+
+
+@register
+@dataclass(frozen=True)
+class Countersign(EventType):
+    """加签: the holder asked ``signer`` to approve, before their own submission (``before``) or after it."""
+
+    type: ClassVar[str] = "countersign"
+    task_id: str
+    sign_id: str
+    signer: str
+    when: str
+    reason: str
+
+
+@register
+@dataclass(frozen=True)
+class CountersignDecision(EventType):
+    """The signer approved or refused (a refusal returns the task to its holder)."""
+
+    type: ClassVar[str] = "countersign_decision"
+    task_id: str
+    sign_id: str
+    approved: bool
+    comment: str
+
+
+@register
+@dataclass(frozen=True)
+class Deputized(EventType):
+    """代理: the next step on ``task_id`` is done by a deputy for ``principal``, who is away."""
+
+    type: ClassVar[str] = "deputy"
+    task_id: str
+    principal: str
+
+
+@register
+@dataclass(frozen=True)
 class Urge(EventType):
     """催办: someone who sees the task urged its holders (a message through the outbox)."""
 

@@ -13,7 +13,13 @@ Who may do what, besides the permission table's row for each operation:
 - transfer: whoever may act on the task, to a colleague who holds its role in its scope (an admin or the
   supervisor may hand it to anyone active);
 - urge: whoever sees the task's instance, at most once an hour per task;
-- carbon copy: whoever sees the instance; the people copied in may then read it.
+- carbon copy: whoever sees the instance; the people copied in may then read it;
+- delegate: whoever may act on the task asks a named active person to do it; the task becomes theirs
+  personally until they submit, then returns to its owner with their data to confirm (complete) or redo
+  (delegate again); the owner stays responsible for the deadline;
+- countersign: whoever may act on the task asks a named active person to approve — before (the task cannot
+  be completed until they decide) or after (the holder's submission waits for their approval, then the
+  process runs on with it); a refusal returns the task to its holder, with the decision recorded.
 """
 from __future__ import annotations
 
@@ -210,3 +216,139 @@ def mark_read(svc: Services, uow: UnitOfWork, actor: Actor, cc_id: str) -> None:
     if row.read_at is None:
         row.read_at = svc.clock.now()
         uow.commit()
+
+
+# -- 委派 delegate ------------------------------------------------------------------------------------
+
+DECISION_FORM = {
+    "title": "加签意见", "type": "object", "required": ["approved"], "additionalProperties": False,
+    "x-order": ["approved", "comment"],
+    "properties": {"approved": {"type": "boolean", "title": "同意"},
+                   "comment": {"type": "string", "title": "意见", "maxLength": 500}},
+}
+
+
+def _person(uow: UnitOfWork, actor: Actor, name: object, field: str = "to"):
+    person = uow.identity.active_user(name) if isinstance(name, str) else None
+    if person is None:
+        raise ValidationFailed(f"no active user {name!r}", field=field, message_zh="没有这个在岗用户")
+    if person.username == actor.name:
+        raise ValidationFailed("someone else", field=field, message_zh="不能选择自己")
+    return person
+
+
+def delegate(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, to: object, reason: object):
+    """委派: ask a named person to do my task; it comes back to me with their data."""
+    text = _reason(reason)
+    row, inst = tasks._actionable(uow, actor, task_id)
+    if row.kind != TaskKind.USER:
+        raise Conflict(f"task {task_id} cannot be delegated")
+    person = _person(uow, actor, to)
+    owner = row.owner or actor.name
+    row.owner, row.assignee, row.claimed_by = owner, person.username, None
+    instances.note_event(uow, inst, instances.Entry(event_types.Delegate(row.id, person.username, owner, text),
+                                                   actor.with_role(row.role), row.element, row.name), svc.clock.now())
+    notify.enqueue(svc, uow, [person], f"【委派】{row.name}", f"{actor.name} 委派您办理「{inst.title}」的任务「{row.name}」：{text}",
+                   instance_id=inst.id, task_id=row.id, at=svc.clock.now())
+    uow.commit()
+    return row
+
+
+def hand_back(svc: Services, uow: UnitOfWork, actor: Actor, row, inst, data: dict):
+    """The delegate submitted: the data waits for the owner, the task is the owner's again."""
+    row.draft, row.assignee = data, row.owner
+    instances.note_event(uow, inst, instances.Entry(event_types.DelegateDone(row.id, row.owner, data),
+                                                   actor.with_role(row.role), row.element, row.name), svc.clock.now())
+    owner = uow.identity.active_user(row.owner)
+    notify.enqueue(svc, uow, [owner] if owner else [], f"【委派已办】{row.name}",
+                   f"{actor.name} 已办理您委派的「{row.name}」，请确认或退回重办", instance_id=inst.id, task_id=row.id,
+                   at=svc.clock.now())
+    uow.commit()
+    return row
+
+
+# -- 加签 countersign ---------------------------------------------------------------------------------
+
+
+def countersign(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, signer: object, when: object,
+                reason: object):
+    """加签: ask ``signer`` to approve before my submission, or after it; returns the signature's row."""
+    from ..store.models import InboxTask
+
+    text = _reason(reason)
+    if when not in ("before", "after"):
+        raise ValidationFailed("when: before or after", field="when", message_zh="请选择前加签或后加签")
+    row, inst = tasks._actionable(uow, actor, task_id)
+    if row.kind != TaskKind.USER:
+        raise Conflict(f"task {task_id} takes no countersignature")
+    person = _person(uow, actor, signer, "signer")
+    now = svc.clock.now()
+    sign = InboxTask(id=str(uuid.uuid4()), instance_id=inst.id, process_id=inst.process_id,
+                     kind=TaskKind.SIGN_BEFORE if when == "before" else TaskKind.SIGN_AFTER, element=row.element,
+                     name=f"{'前' if when == 'before' else '后'}加签：{row.name}", role=row.role, branch=row.branch,
+                     form=None, status=TaskStatus.OPEN if when == "before" else TaskStatus.WAITING,
+                     ref_task_id=row.id, assignee=person.username, owner=actor.name, created_at=now, due_at=row.due_at)
+    uow.add(sign)
+    uow.flush()
+    instances.note_event(uow, inst, instances.Entry(event_types.Countersign(row.id, sign.id, person.username, when, text),
+                                                   actor.with_role(row.role), row.element, row.name), now)
+    if when == "before":
+        notify.enqueue(svc, uow, [person], f"【加签】{row.name}", f"{actor.name} 请您审批「{inst.title}」的「{row.name}」：{text}",
+                       instance_id=inst.id, task_id=sign.id, at=now)
+    uow.commit()
+    return sign
+
+
+def check_signatures(uow: UnitOfWork, row) -> list:
+    """Before a task completes: no before-signature may still be open; the after-signatures waiting on it."""
+    signs = uow.inbox.signatures_of(row.id)
+    if any(s.kind == TaskKind.SIGN_BEFORE and s.status == TaskStatus.OPEN for s in signs):
+        raise Conflict(f"task {row.id} waits for a countersignature (前加签) first")
+    return [s for s in signs if s.kind == TaskKind.SIGN_AFTER and s.status in (TaskStatus.WAITING, TaskStatus.OPEN)]
+
+
+def hold_for_signers(svc: Services, uow: UnitOfWork, actor: Actor, row, inst, data: dict, waiting: list):
+    """后加签: my submission waits; the signers are asked now."""
+    row.draft, row.owner = data, row.owner or actor.name
+    now = svc.clock.now()
+    for sign in waiting:
+        sign.status = TaskStatus.OPEN
+        person = uow.identity.active_user(sign.assignee)
+        notify.enqueue(svc, uow, [person] if person else [], f"【加签】{row.name}",
+                       f"{actor.name} 已提交「{inst.title}」的「{row.name}」，请您审批", instance_id=inst.id,
+                       task_id=sign.id, at=now)
+    uow.commit()
+    return row
+
+
+def decide(svc: Services, uow: UnitOfWork, actor: Actor, sign, inst, data: object):
+    """The signer's decision on a countersignature; an approved after-signature lets the held submission
+    through (the process runs on with it), a refusal returns the task to its holder."""
+    from ..store.models import InboxTask  # noqa: F401  (rows are loaded through the unit of work)
+    from . import forms
+
+    decision = forms.validate(DECISION_FORM, data)
+    approved, comment = decision["approved"], decision.get("comment", "")
+    now = svc.clock.now()
+    main = uow.inbox.get(sign.ref_task_id)
+    instances.note_event(uow, inst, instances.Entry(event_types.CountersignDecision(main.id, sign.id, approved, comment),
+                                                   actor.with_role(sign.role), sign.element, sign.name), now)
+    holder = uow.identity.active_user(sign.owner)
+    if sign.kind == TaskKind.SIGN_AFTER and not approved:
+        # the submission is off: this signature (and any other still asked) waits for the next one
+        for other in uow.inbox.signatures_of(main.id):
+            if other.kind == TaskKind.SIGN_AFTER and other.status == TaskStatus.OPEN:
+                other.status = TaskStatus.WAITING
+    else:
+        sign.status, sign.closed_at, sign.closed_by = TaskStatus.COMPLETED, now, actor.name
+    if sign.kind == TaskKind.SIGN_AFTER and approved and main.draft is not None and not any(
+            s.status == TaskStatus.OPEN for s in uow.inbox.signatures_of(main.id) if s.id != sign.id):
+        owner = Actor(sign.owner, uow.identity.grants_of(holder) if holder else ())
+        draft, main.draft = main.draft, None
+        tasks.finish(svc, uow, owner, main, inst, draft)
+        return sign
+    notify.enqueue(svc, uow, [holder] if holder else [], f"【加签{'同意' if approved else '不同意'}】{main.name}",
+                   f"{actor.name} {'同意' if approved else '不同意'}「{main.name}」" + (f"：{comment}" if comment else ""),
+                   instance_id=inst.id, task_id=main.id, at=now)
+    uow.commit()
+    return sign

@@ -81,14 +81,14 @@ def inbox_counts(svc: Services, uow: UnitOfWork, actor: Actor, total: int | None
     """How many open tasks the actor has, and how many of them are overdue (index counts only; pass the
     unfiltered inbox's ``total`` when a page already has it)."""
     if total is None:
-        _rows, total = uow.queries.inbox_page(actor.grants, username=actor.name, rows=False)
-    _rows, late = uow.queries.inbox_page(actor.grants, username=actor.name, overdue_at=svc.clock.now(), rows=False)
+        _rows, total = uow.queries.inbox_page(actor.grants, username=actor.names, rows=False)
+    _rows, late = uow.queries.inbox_page(actor.grants, username=actor.names, overdue_at=svc.clock.now(), rows=False)
     return {"open": total, "overdue": late}
 
 
 def provisional(svc: Services, uow: UnitOfWork, actor: Actor, limit: int = 50) -> list[dict]:
     """Open tasks whose deadline lies in a year without an official schedule (it moves when one is loaded)."""
-    rows, _total = uow.queries.inbox_page(actor.grants, username=actor.name, process=None, branch=None,
+    rows, _total = uow.queries.inbox_page(actor.grants, username=actor.names, process=None, branch=None,
                                           overdue_at=None, limit=500, offset=0)
     return [{"id": r.id, "name": r.name, "due_at": r.due_at, "branch_name": BRANCHES.get(r.branch, "")}
             for r in rows if r.provisional][:limit]

@@ -10,7 +10,7 @@ from ..domain.roles import READ_ONLY_ROLES, may_act, role_in_scope
 from ..domain.status import InstanceStatus, TaskKind, TaskStatus
 from ..store.models import InboxTask, Instance
 from ..store.uow import UnitOfWork
-from . import children, escalations, event_types, forms, instances
+from . import children, escalations, event_types, forms, instances, operations
 from .actors import Actor
 from .context import Services
 
@@ -20,7 +20,7 @@ def inbox(svc: Services, uow: UnitOfWork, actor: Actor, *, process=None, branch=
     """The actor's open tasks (by role and branch scope), earliest due first (so overdue ones lead);
     ``text`` keeps those whose name, instance title or branch name contains it."""
     limit = max(1, min(limit, svc.settings.max_page))
-    return uow.queries.inbox_page(actor.grants, username=actor.name, process=process, branch=branch,
+    return uow.queries.inbox_page(actor.grants, username=actor.names, process=process, branch=branch,
                      overdue_at=svc.clock.now() if overdue else None, limit=limit, offset=max(0, offset),
                      text=(text or "").strip()[:50] or None)
 
@@ -54,7 +54,7 @@ def with_context(uow: UnitOfWork, rows, now: datetime | None = None) -> list[dic
 
 def _visible(uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[InboxTask, Instance]:
     found = uow.inbox.with_instance(task_id)
-    if found is None or not (actor.sees_instance(found[1].id, found[0].branch) or found[0].assignee == actor.name):
+    if found is None or not (actor.sees_instance(found[1].id, found[0].branch) or found[0].assignee in actor.names):
         raise NotFound(f"no task {task_id}")
     return found
 
@@ -62,8 +62,8 @@ def _visible(uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[InboxTask, In
 def _check_may_act(actor: Actor, row: InboxTask) -> None:
     if actor.read_only:
         raise Forbidden("read-only role: auditors change nothing")
-    if row.assignee is not None:  # a personal task: that person, and nobody else, acts on it
-        if row.assignee != actor.name:
+    if row.assignee is not None:  # a personal task: that person (or their deputy), and nobody else, acts on it
+        if row.assignee not in actor.names:
             raise Forbidden(f"task {row.id} is assigned to {row.assignee}")
         return
     if not may_act(actor.grants_on(row.instance_id), row.role, row.branch):
@@ -93,7 +93,10 @@ def detail(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[
 
 def form_of(bundle, row: InboxTask, inst: Instance) -> dict | None:
     """The form of a task as its user fills it: a form with ``x-items-from`` gets one scored field per
-    item of the checklist the instance pinned, each bounded by the item's maximum."""
+    item of the checklist the instance pinned, each bounded by the item's maximum; a countersignature's
+    is the decision form."""
+    if row.kind in (TaskKind.SIGN_BEFORE, TaskKind.SIGN_AFTER):
+        return operations.DECISION_FORM
     form = bundle.forms.get(row.form) if row.form else None
     source = form.get("x-items-from") if form else None
     if not source:
@@ -178,12 +181,32 @@ def complete(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, data: o
     bundle = instances.bundle_of(svc, uow, inst)
     if row.kind == TaskKind.ESCALATION:
         return escalations.handle(svc, uow, actor, row, inst, bundle, data)
+    if row.kind in (TaskKind.SIGN_BEFORE, TaskKind.SIGN_AFTER):
+        return operations.decide(svc, uow, actor, row, inst, data)
     form = form_of(bundle, row, inst)
     data = forms.validate(form, data)
     if form is not None and form.get("x-attachments"):
         _check_attachments(uow, form, data, row)
     _check_gate(uow, bundle, row, inst, data)
+    if row.owner and row.owner != actor.name:  # a delegate's work goes back to the task's owner first
+        return operations.hand_back(svc, uow, actor, row, inst, data)
+    waiting = operations.check_signatures(uow, row)
+    if waiting:  # 后加签: the submission waits for the signers' approval
+        return operations.hold_for_signers(svc, uow, actor, row, inst, data, waiting)
+    return finish(svc, uow, actor, row, inst, data, bundle)
+
+
+def finish(svc: Services, uow: UnitOfWork, actor: Actor, row: InboxTask, inst: Instance, data: dict,
+           bundle=None) -> InboxTask:
+    """Complete the task with (validated) ``data`` and run the process on; committed."""
+    bundle = bundle or instances.bundle_of(svc, uow, inst)
     now = svc.clock.now()
+    if row.owner is not None or row.draft is not None:  # a delegation or a held submission ends here
+        uow.update_rows(InboxTask, [row.id], owner=None, draft=None)
+    principal = actor.stands_in_for(row.role, row.branch, row.assignee)
+    if principal:  # 代理: recorded as done for the person away
+        instances.note_event(uow, inst, instances.Entry(event_types.Deputized(row.id, principal),
+                                                       actor.with_role(row.role), row.element, row.name), now)
     step = instances.Entry(event_types.Complete(row.id, data), actor.with_role(row.role), row.element, row.name)
     instances.apply_event(svc, uow, inst, step, now)
     children.open_from_task(svc, uow, inst, bundle, row.element, data)

@@ -1,11 +1,12 @@
 """SQLAlchemy models: the tables branchflow keeps. No business rules here."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -83,6 +84,20 @@ class RoleGrant(Base):
     # the instance a grant exists for (an inspection team's inspector role): it ends with that instance
     source: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
     user: Mapped[User] = relationship(back_populates="grants")
+
+
+class Deputy(Base):
+    """代理: while ``username`` is away (``starts_on``–``ends_on``, China dates), ``deputy`` also receives and
+    may act on their work."""
+
+    __tablename__ = "deputies"
+    __table_args__ = (Index("ix_deputies_deputy", "deputy", "ends_on"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    deputy: Mapped[str] = mapped_column(String(64))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class CarbonCopy(Base):
@@ -199,6 +214,11 @@ class InboxTask(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     #: a personal task: only this person acts on it (and it is in their inbox whatever their roles)
     assignee: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: 委派 / 加签: the person who stays responsible while the task is with someone else (None: nobody else)
+    owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: data submitted and waiting: a delegate's work for the owner to confirm, or the owner's submission
+    #: waiting for an after-signer's approval
+    draft: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     closed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)

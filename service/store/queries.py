@@ -74,7 +74,8 @@ class Queries(Repository):
         return [(r[0], bool(r[1])) for r in rows], {"total": total, "all": everything, "open": open_,
                                                      "overdue": overdue_}
 
-    def inbox_page(self, grants: tuple[Grant, ...], *, username: str | None = None, process: str | None = None,
+    def inbox_page(self, grants: tuple[Grant, ...], *, username: str | tuple[str, ...] | None = None,
+                   process: str | None = None,
               branch: str | None = None, overdue_at: datetime | None = None, limit: int = 50,
               offset: int = 0, text: str | None = None, rows: bool = True) -> tuple[list[InboxTask], int]:
         """Open tasks the grants cover and nobody else was assigned, plus the tasks assigned to ``username``,
@@ -84,8 +85,8 @@ class Queries(Repository):
         page costs ``offset + limit`` rows per range and the total one index count per range, however many
         open tasks the database holds (an OR over grants would scan and sort them all)."""
         scopes: list = _disjoint_scopes(grants)
-        if username is not None:
-            scopes.append(("", username))  # the personal range
+        for name in ([username] if isinstance(username, str) else list(username or ())):
+            scopes.append(("", name))  # the personal range (and those of the people one stands in for)
         if not scopes:
             return [], 0
         order = (InboxTask.due_sort, InboxTask.created_at, InboxTask.id)

@@ -9,6 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ...domain.roles import Grant
 from ..models import (
     Branch,
+    Deputy,
     IdempotencyKey,
     LoginThrottle,
     RoleGrant,
@@ -60,6 +61,23 @@ class Identity(Repository):
         if address is not None:
             where.append(table.c.address.in_({address, "*"}))
         self.session.execute(delete(table).where(*where))
+
+    def deputy_grants(self, deputy: str, today) -> list[tuple[str, str, str | None]]:
+        """(principal, role, branch) of every active person ``deputy`` stands in for on ``today`` (China
+        date), with the principal's own grants (not those lent for one instance)."""
+        principal = select(User.id, User.username).where(User.active.is_(True)).subquery()
+        rows = self.session.connection().execute(
+            select(Deputy.username, RoleGrant.role, RoleGrant.branch)
+            .join(principal, principal.c.username == Deputy.username)
+            .join(RoleGrant, RoleGrant.user_id == principal.c.id)
+            .where(Deputy.deputy == deputy, Deputy.starts_on <= today, Deputy.ends_on >= today,
+                   RoleGrant.source.is_(None)))
+        return [tuple(r) for r in rows]
+
+    def deputies_of(self, username: str) -> list[Deputy]:
+        """The deputy periods ``username`` has named, latest first."""
+        return list(self.session.scalars(select(Deputy).where(Deputy.username == username)
+                                         .order_by(Deputy.starts_on.desc())))
 
     def users(self) -> list[User]:
         """Every account, by username."""

@@ -91,6 +91,11 @@ class Inbox(Repository):
         """The inbox row ``task_id``."""
         return self.session.get(InboxTask, task_id)
 
+    def signatures_of(self, task_id: str) -> list[InboxTask]:
+        """The countersignatures (加签) asked on task ``task_id``."""
+        return list(self.session.scalars(select(InboxTask).where(InboxTask.ref_task_id == task_id,
+                                                                 InboxTask.kind.in_(("sign_before", "sign_after")))))
+
     def reopen(self, task_id: str, keep_history: bool) -> None:
         """Make a closed row open again (its task is ready again after a send-back or a withdrawal): no
         claim, no escalation; with ``keep_history`` its former completion stays as a copy under a new id.
