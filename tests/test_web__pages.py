@@ -219,3 +219,37 @@ def test_the_admin_sees_calendar_years_and_a_bad_year_file_is_refused_in_chinese
     assert r.status_code == 200 and "已载入 2027 年官方日历" in r.text
     assert 2027 in [y["year"] for y in api.get("/api/calendar/years", "admin").get_json()]
     assert login(api, SEC).get("/admin/calendar").status_code == 403
+
+
+def test_delegation_countersigning_and_deputies_from_the_pages(api):
+    from test_tasks__operations import PLAN
+
+    from scenarios import file_ticket
+
+    tid = file_ticket(api)["id"]
+    plan = api.task("sec_sb", "plan", tid)
+    secretary = login(api, "sec_sb")
+    token = _csrf(secretary, f"/tasks/{plan['id']}")
+    secretary.post(f"/tasks/{plan['id']}/countersign", data={"csrf_token": token, "signer": SUP, "when": "before",
+                                                              "reason": "请党群部把关"})
+    supervisor = login(api, SUP)
+    sign = [t for t in api.inbox(SUP) if t["kind"] == "sign_before"][0]
+    page = supervisor.get(f"/tasks/{sign['id']}").text
+    assert "前加签" in page and 'name="approved"' in page and "请您审批" in page
+    supervisor.post(f"/tasks/{sign['id']}", data={"csrf_token": _csrf(supervisor, f"/tasks/{sign['id']}"),
+                                                  "approved": "on", "comment": "同意"})
+    assert api.get(f"/api/tasks/{sign['id']}", SUP).get_json()["status"] == "completed"
+    secretary.post(f"/tasks/{plan['id']}/delegate", data={"csrf_token": token, "to": "wei_sb", "reason": "请起草方案"})
+    member = login(api, "wei_sb")
+    data = {f"measures.0": PLAN["measures"][0], "owner": PLAN["owner"], "planned_date": PLAN["planned_date"],
+            "csrf_token": _csrf(member, f"/tasks/{plan['id']}")}
+    assert member.post(f"/tasks/{plan['id']}", data=data).status_code == 303
+    back = secretary.get(f"/tasks/{plan['id']}").text
+    assert "委派办理的结果" in back and "制作制度牌并上墙" in back  # the delegate's work, to confirm
+    page = secretary.get("/me/deputies").text
+    assert "没有设置代理人" in page
+    secretary.post("/me/deputies", data={"csrf_token": token, "deputy": "sec_jg1", "starts_on": "2026-03-09",
+                                         "ends_on": "2026-03-13"})
+    assert "sec_jg1" in secretary.get("/me/deputies").text
+    history = secretary.get(f"/instances/{tid}").text
+    assert "加签" in history and "委派" in history and "委派办结" in history

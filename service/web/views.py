@@ -215,8 +215,8 @@ def task(task_id):
             flash(f"「{row.name}」已提交。", "ok")
             return redirect(url_for("web.done"), 303)
     guide = overview.task_guide(svc, uow(), g.actor, row.instance_id, row.element)
-    if request.method == "GET":  # a withdrawn or sent-back task starts from what was submitted before
-        values = operations.last_submission(uow(), row.instance_id, row.id)
+    if request.method == "GET":  # a delegate's work to confirm, or what was submitted before a withdrawal
+        values = row.draft or operations.last_submission(uow(), row.instance_id, row.id)
     targets = operations.send_back_targets(svc, uow(), g.actor, task_id) if row.status == "open" else []
     return render_template("task.html", task=view, guide=guide, data=data, form=form, targets=targets,
                            fields=_with_errors(form, values, errors), errors=errors), status
@@ -264,6 +264,38 @@ def transfer(task_id):
     return _op(lambda: operations.transfer(services(), uow(), g.actor, task_id, request.form.get("to", "").strip(),
                                            request.form.get("reason")),
                "已转办。", url_for("web.inbox"))
+
+
+@bp.route("/tasks/<task_id>/delegate", methods=["POST"])
+@page("POST /api/tasks/{task_id}/delegate")
+def delegate(task_id):
+    return _op(lambda: operations.delegate(services(), uow(), g.actor, task_id, request.form.get("to", "").strip(),
+                                           request.form.get("reason")),
+               "已委派，对方办理后会回到您这里确认。", url_for("web.inbox"))
+
+
+@bp.route("/tasks/<task_id>/countersign", methods=["POST"])
+@page("POST /api/tasks/{task_id}/countersign")
+def countersign(task_id):
+    return _op(lambda: operations.countersign(services(), uow(), g.actor, task_id, request.form.get("signer", "").strip(),
+                                              request.form.get("when"), request.form.get("reason")),
+               "已加签。", url_for("web.task", task_id=task_id))
+
+
+@bp.route("/me/deputies", methods=["GET", "POST"])
+@page("POST /api/me/deputies")
+def deputies():
+    """代理: name a deputy while I am away."""
+    if request.method == "POST":
+        try:
+            auth.name_deputy(services(), uow(), g.actor, request.form.get("deputy", "").strip(),
+                             request.form.get("starts_on"), request.form.get("ends_on"))
+        except ValidationFailed as exc:
+            flash(zh.error_zh(exc), "error")
+        else:
+            flash("已设置代理人。", "ok")
+        return redirect(url_for("web.deputies"), 303)
+    return render_template("deputies.html", items=auth.deputies(uow(), g.actor))
 
 
 @bp.route("/tasks/<task_id>/urge", methods=["POST"])
