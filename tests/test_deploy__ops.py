@@ -217,3 +217,32 @@ def test_nginx_serves_pages_and_api_with_security_headers_and_answers_its_own_er
         os.killpg(nginx.pid, signal.SIGTERM)
         nginx.wait(timeout=30)
         served.stop()
+
+
+def test_the_scheduler_process_serves_its_metrics_and_logs_json(tmp_path):
+    cfg, _ = demo_services(tmp_path)
+    port = _free_port()
+    log = tmp_path / "scheduler.log"
+    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "scheduler", "--tick", "5", "--metrics",
+                             f"127.0.0.1:{port}"], cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=open(log, "wb"),
+                            env=dict(os.environ, BRANCHFLOW_DATABASE_URL=cfg.database_url, BRANCHFLOW_AUTO_MIGRATE="0"))
+    try:
+        text = ""
+        for _ in range(300):  # polling a starting process
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/metrics")
+                text = conn.getresponse().read().decode()
+                if re.search(r"^branchflow_scheduler_sweeps_total [1-9]", text, re.M):
+                    break
+            except OSError:
+                pass
+            time.sleep(0.05)
+        assert re.search(r"^branchflow_scheduler_sweeps_total [1-9]", text, re.M), text[-2000:]
+        assert "branchflow_timer_fire_delay_seconds_bucket" in text and "branchflow_tasks_open" in text
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    assert all({"time", "level", "logger", "message"} <= set(e) for e in lines)
