@@ -124,3 +124,17 @@ def test_a_timer_left_due_is_retried_after_a_pause_not_in_a_busy_loop(api, ticke
     api.svc.clock.set(first.due_at + timedelta(seconds=5))
     monkeypatch.setattr(timers, "fire_due", lambda svc, now=None: timers.SweepResult(retry=[iid]))
     assert ticker.run_once() == 1.0 and ticker.next_reason == "retry"
+
+
+def test_a_sweep_at_the_very_due_instant_leaves_the_timer_alone_instead_of_failing_it(api):
+    """SpiffWorkflow fires a timer once its instant has passed; a sweep at the instant itself used to mark the
+    row fired, the engine did not fire it, and the projection's insert of the still-waiting timer failed
+    (three "passing" retries, left for the next sweep) — `timers fire --now <a due instant>` said so."""
+    from service.flows.timers import fire_due
+
+    iid = start_request(api)
+    first = timers_of(api, iid)[0]
+    at_instant = fire_due(api.svc, first.due_at)
+    assert (at_instant.fired, at_instant.failed, at_instant.retry) == ([], [], [])
+    after = fire_due(api.svc, first.due_at + timedelta(microseconds=1))
+    assert [f["timer"] for f in after.fired] == [first.id]

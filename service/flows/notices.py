@@ -26,7 +26,11 @@ def tasks_arrived(svc: Services, uow, rows: list[InboxTask]) -> int:
     titles = uow.ops.instance_titles([r.instance_id for r in rows])
     count = 0
     for row in rows:
-        users = uow.ops.holders(row.role, row.branch, row.assignee)
+        if row.assignee:  # a personal task reaches its assignee only (as its reminders do)
+            user = uow.identity.active_user(row.assignee)
+            users = [user] if user is not None else []
+        else:
+            users = uow.identity.users_with(row.role, row.branch)
         if not users:
             continue
         due = f"，请于 {china_minute(row.due_at)} 前办理" if row.due_at else ""

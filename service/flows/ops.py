@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
-from ..domain.calendar import CST
 from ..domain.errors import NotFound
 from ..domain.permissions import OPERATE
 from ..store import migrate
@@ -104,10 +103,3 @@ def requeue_messages(svc: Services, uow, actor: Actor, ids: list[int] | None) ->
     uow.commit()
     log.info("outbox messages re-queued by %s: %s", actor.name, ", ".join(map(str, done)))
     return done
-
-
-def china(value: datetime | None) -> str | None:
-    """``value`` in China time, ISO (for CLI output)."""
-    return value.astimezone(CST).isoformat() if value else None
-
-

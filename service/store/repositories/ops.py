@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, select, update
 
-from ...domain.status import UNFIRED, OutboxStatus, TaskKind, TaskStatus, TimerStatus
-from ..models import Attachment, InboxTask, Instance, Outbox, RoleGrant, Timer, User
+from ...domain.status import UNFIRED, OutboxStatus, TaskKind, TaskStatus
+from ..models import Attachment, InboxTask, Instance, Outbox, Timer
 from ..ops_models import Heartbeat, NotifyPrefs
-from .base import Repository, _insert_ignoring, covers
+from .base import Repository, _insert_ignoring
 
 
 class Operations(Repository):
@@ -85,13 +85,6 @@ class Operations(Repository):
             return {}
         return {p.username: p for p in self.session.scalars(
             select(NotifyPrefs).where(NotifyPrefs.username.in_(sorted(set(usernames)))))}
-
-    def holders(self, role: str, branch: str | None, assignee: str | None) -> list[User]:
-        """Who a new task reaches: its assignee (if active), else the active holders of its role on its branch."""
-        if assignee:
-            return list(self.session.scalars(select(User).where(User.username == assignee, User.active.is_(True))))
-        return list(self.session.scalars(
-            select(User).join(RoleGrant).where(covers(role, branch), User.active.is_(True)).distinct()))
 
     # -- heartbeats ----------------------------------------------------------------------------------------
 
