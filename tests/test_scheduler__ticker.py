@@ -138,3 +138,38 @@ def test_a_sweep_at_the_very_due_instant_leaves_the_timer_alone_instead_of_faili
     assert (at_instant.fired, at_instant.failed, at_instant.retry) == ([], [], [])
     after = fire_due(api.svc, first.due_at + timedelta(microseconds=1))
     assert [f["timer"] for f in after.fired] == [first.id]
+
+
+@pytest.mark.skipif(not __import__("conftest").PG_ADMIN_URL, reason="PostgreSQL NOTIFY: the PostgreSQL pass only")
+def test_a_commit_in_another_process_wakes_the_scheduler_through_postgresql(api):
+    """The scheduler process sleeps an hour; a web process's commit that arms a due timer wakes it by NOTIFY."""
+    import os
+    import signal
+
+    from scenarios import cli
+
+    from scenarios import _free_port
+
+    url = api.svc.db_engine.url.render_as_string(hide_password=False)
+    port = _free_port()
+    # its clock stands ten days later, so the timers a new request arms are due for it at once
+    scheduler = cli(url, "scheduler", "--tick", "3600", "--metrics", f"127.0.0.1:{port}")
+    try:
+        assert wait_until(lambda: _sweeps(port) >= 1, timeout=60)  # it has looked once and sleeps an hour
+        iid = start_request(api)
+        assert wait_until(lambda: timers_of(api, iid)[0].status == "fired", timeout=20)
+    finally:
+        os.killpg(scheduler.pid, signal.SIGTERM)
+        scheduler.wait(timeout=30)
+
+
+def _sweeps(port: int) -> float:
+    import re
+    import urllib.request
+
+    try:
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    except OSError:
+        return 0
+    found = re.search(r"^branchflow_scheduler_sweeps_total (\S+)$", text, re.M)
+    return float(found.group(1)) if found else 0
