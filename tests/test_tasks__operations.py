@@ -278,3 +278,50 @@ def test_a_deputy_receives_and_does_the_work_of_someone_away_recorded_as_such(ap
     api.travel(T0 + timedelta(days=14))  # the period is over
     assert not any(t["instance_id"] == tid for t in api.inbox("sec_jg1"))
     assert verified(api, tid)
+
+
+def _at_once(api, calls) -> list[int]:
+    """Run the calls (user, path, json) in parallel threads, each with its own client; their statuses."""
+    import threading
+
+    tokens = [api.login(user) for user, _path, _body in calls]
+    barrier, out = threading.Barrier(len(calls)), [None] * len(calls)
+
+    def run(i, path, body):
+        client = api.app.test_client()
+        barrier.wait()
+        out[i] = client.post(path, json=body, headers={"Authorization": f"Bearer {tokens[i]}"}).status_code
+
+    threads = [threading.Thread(target=run, args=(i, path, body)) for i, (_u, path, body) in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+def test_racing_operations_on_one_task_one_wins_the_other_gets_409(api):
+    iid = open_pairing(api)
+    through_plan(api, iid)  # the month's work is open: visits for the helper, progress for the branch
+    child = [c for c in api.get(f"/api/instances/{iid}", SUP).get_json()["children"] if c["status"] == "running"][0]["id"]
+    progress = api.task(SEC, "monthly_progress", child)
+    # two committee members of the branch claim the shared task at once
+    statuses = _at_once(api, [(SEC, f"/api/tasks/{progress['id']}/claim", {}),
+                              (WEI, f"/api/tasks/{progress['id']}/claim", {})])
+    assert sorted(statuses) in ([200, 409], [200, 403]), statuses
+    holder = api.get(f"/api/tasks/{progress['id']}", SEC).get_json()["claimed_by"]
+    assert holder in (SEC, WEI)
+    # the holder completes while the secretary sends the claim back at once: one of them applies
+    statuses = _at_once(api, [(holder, f"/api/tasks/{progress['id']}/complete",
+                               {"data": {"progress": "台账补齐一半", "completion_rate": 50}}),
+                              (SEC, f"/api/tasks/{progress['id']}/release", {})])
+    assert 200 in statuses and all(s in (200, 409) for s in statuses), statuses
+    # the same person withdrawing twice at once: once
+    done = api.get(f"/api/tasks/{progress['id']}", SEC).get_json()
+    if done["status"] != "completed":
+        api.post(f"/api/tasks/{progress['id']}/complete", SEC, json={"data": {"progress": "台账补齐一半", "completion_rate": 50}})
+    closer = api.get(f"/api/tasks/{progress['id']}", SEC).get_json()["closed_by"]
+    statuses = _at_once(api, [(closer, f"/api/tasks/{progress['id']}/withdraw", {}),
+                              (closer, f"/api/tasks/{progress['id']}/withdraw", {})])
+    assert sorted(statuses) == [200, 409], statuses
+    assert history(api, child).count("withdraw") == 1 and verified(api, child) and verified(api, iid)

@@ -194,7 +194,12 @@ class Engine:
         if not passes:
             raise Conflict(f"{element} has not been completed in this instance")
         task = max(passes, key=lambda t: t.last_state_change)
-        self._run(workflow, at, seed, lambda: workflow.reset_from_task_id(task.id))
+        try:
+            self._run(workflow, at, seed, lambda: workflow.reset_from_task_id(task.id))
+        except (EngineError, AttributeError, KeyError, TypeError, ValueError) as exc:
+            # SpiffWorkflow cannot rewind every shape (a branch of a parallel split, a finished subprocess):
+            # the step is refused and the half-rewound workflow is dropped with the transaction
+            raise Conflict(f"the process cannot go back to {element} from here ({type(exc).__name__})") from None
         return str(task.id)
 
     def terminate(self, workflow: BpmnWorkflow, at: datetime, seed: int, data: dict) -> None:

@@ -48,7 +48,7 @@ def escalate(svc: Services, uow: UnitOfWork, inst: Instance, task: InboxTask, ti
                        or ("supervisor" if timer.level <= 1 else "committee"))
     task.escalation_level = max(task.escalation_level, timer.level)
     label = "一级" if timer.level <= 1 else "二级"
-    uow.add(InboxTask(id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{task.id}/escalation/{timer.level}")),
+    uow.add(InboxTask(id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{task.id}/escalation/{timer.level}/{timer.due_at.isoformat()}")),
                       instance_id=inst.id, process_id=inst.process_id, kind=TaskKind.ESCALATION, element=timer.element,
                       name=f"督办（{label}）：{task.name}", role=target, branch=None, form=None, status=TaskStatus.OPEN,
                       due_at=None, escalation_level=timer.level, ref_task_id=task.id, created_at=now))

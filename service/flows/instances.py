@@ -137,25 +137,28 @@ def apply_event(svc: Services, uow: UnitOfWork, inst: Instance, step: "Entry",
                 at: datetime | None = None) -> Snapshot:
     """Load ``inst`` (or take its warm workflow), apply ``step.event`` to it, append the event, persist and
     sync; staged."""
-    bundle = bundle_of(svc, uow, inst)
-    wf = svc.workflows.take(inst.id, inst.spec_sha, inst.state) or svc.engine.load(bundle, inst.state)
-    seq = inst.version + 1
-    at = at or svc.clock.now()
-    result = step.event.apply(svc.engine, wf, at, seed_for(inst.id, seq))
-    events.append(uow, inst, seq, type=step.event.type,
-                  actor=step.actor.name, role=step.role or step.actor.acting_role, at=at,
-                  element=step.element, element_name=step.element_name,
-                  data=dict(step.event.data(), ctx=svc.calendars.context().to_dict()))
-    inst.state = svc.engine.dump(wf)
-    inst.version = seq
-    inst.updated_at = at
-    reset = step.event.type in ("send_back", "withdraw")  # result: the task made ready again
-    snap = projections.project(svc, uow, inst, bundle, wf, at, closed_by=step.actor.name,
-                               completed=getattr(step.event, "task_id", None) if step.event.type == "complete" else None,
-                               reopened=result if reset else None, keep_history=step.event.type == "send_back")
-    uow.save_instance(inst)
-    _keep_warm(svc, uow, inst, wf)
-    return snap
+    # no autoflush: an event noted just before (a claim, a decision) leaves the instance row modified, and
+    # the step writes it once, at the end, checked against the version it was loaded with
+    with uow.session.no_autoflush:
+        bundle = bundle_of(svc, uow, inst)
+        wf = svc.workflows.take(inst.id, inst.spec_sha, inst.state) or svc.engine.load(bundle, inst.state)
+        seq = inst.version + 1
+        at = at or svc.clock.now()
+        result = step.event.apply(svc.engine, wf, at, seed_for(inst.id, seq))
+        events.append(uow, inst, seq, type=step.event.type,
+                      actor=step.actor.name, role=step.role or step.actor.acting_role, at=at,
+                      element=step.element, element_name=step.element_name,
+                      data=dict(step.event.data(), ctx=svc.calendars.context().to_dict()))
+        inst.state = svc.engine.dump(wf)
+        inst.version = seq
+        inst.updated_at = at
+        reset = step.event.type in ("send_back", "withdraw")  # result: the task made ready again
+        snap = projections.project(svc, uow, inst, bundle, wf, at, closed_by=step.actor.name,
+                                   completed=getattr(step.event, "task_id", None) if step.event.type == "complete" else None,
+                                   reopened=result if reset else None, keep_history=step.event.type == "send_back")
+        uow.save_instance(inst)
+        _keep_warm(svc, uow, inst, wf)
+        return snap
 
 
 def _keep_warm(svc: Services, uow: UnitOfWork, inst: Instance, wf) -> None:

@@ -105,7 +105,7 @@ class Inbox(Repository):
             return
         if keep_history:
             copy = {c: getattr(row, c) for c in row.__table__.columns.keys()}
-            copy["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"branchflow:{task_id}:{row.closed_at.isoformat()}"))
+            copy["id"] = str(uuid.uuid4())  # the inbox is a projection, not replayed: any fresh id
             writes.insert_row(self.session, InboxTask, copy)
         writes.update_rows(self.session, InboxTask, [task_id], {"status": TaskStatus.OPEN, "closed_at": None,
                                                                 "closed_by": None, "claimed_by": None,
