@@ -96,9 +96,27 @@ def authenticate(svc: Services, uow: UnitOfWork, token: str | None) -> Actor:
     if not active:
         raise Unauthenticated("account disabled")
     grants = tuple(Grant(role, branch, source) for *_, role, branch, source in rows if role is not None)
+    if not _deputies_current(svc, uow):  # almost always: no query per request for a rare setting
+        return Actor(username, grants)
     today = svc.clock.now().astimezone(CST).date()
     deputy = tuple(Grant(role, branch, None, principal) for principal, role, branch in uow.identity.deputy_grants(username, today))
     return Actor(username, grants + deputy)
+
+
+#: (checked at, any deputy period not yet over) per service, re-read every DEPUTIES_TTL
+_DEPUTIES: dict[int, tuple[object, bool]] = {}
+DEPUTIES_TTL = timedelta(seconds=30)
+
+
+def _deputies_current(svc: Services, uow: UnitOfWork) -> bool:
+    """Is any deputy period (代理) not yet over? Cached per process for DEPUTIES_TTL, so a period named on
+    another worker takes effect here within that time (at once on this one)."""
+    now = svc.clock.now()
+    hit = _DEPUTIES.get(id(svc))
+    if hit is None or not (hit[0] <= now < hit[0] + DEPUTIES_TTL):
+        hit = (now, uow.identity.any_deputy_until(now.astimezone(CST).date()))
+        _DEPUTIES[id(svc)] = hit
+    return hit[1]
 
 
 def revoke(svc: Services, uow: UnitOfWork, token: str) -> None:
@@ -233,6 +251,7 @@ def name_deputy(svc: Services, uow: UnitOfWork, actor: Actor, deputy: object, st
                  created_at=svc.clock.now())
     uow.add(row)
     uow.commit()
+    _DEPUTIES.pop(id(svc), None)  # this worker sees it at once
     return row
 
 

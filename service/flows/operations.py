@@ -289,6 +289,7 @@ def countersign(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, sign
                      form=None, status=TaskStatus.OPEN if when == "before" else TaskStatus.WAITING,
                      ref_task_id=row.id, assignee=person.username, owner=actor.name, created_at=now, due_at=row.due_at)
     uow.add(sign)
+    row.signers = (row.signers or 0) + 1
     uow.flush()
     instances.note_event(uow, inst, instances.Entry(event_types.Countersign(row.id, sign.id, person.username, when, text),
                                                    actor.with_role(row.role), row.element, row.name), now)

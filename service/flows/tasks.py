@@ -190,7 +190,7 @@ def complete(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, data: o
     _check_gate(uow, bundle, row, inst, data)
     if row.owner and row.owner != actor.name:  # a delegate's work goes back to the task's owner first
         return operations.hand_back(svc, uow, actor, row, inst, data)
-    waiting = operations.check_signatures(uow, row)
+    waiting = operations.check_signatures(uow, row) if row.signers else []
     if waiting:  # 后加签: the submission waits for the signers' approval
         return operations.hold_for_signers(svc, uow, actor, row, inst, data, waiting)
     return finish(svc, uow, actor, row, inst, data, bundle)

@@ -219,6 +219,8 @@ class InboxTask(Base):
     #: data submitted and waiting: a delegate's work for the owner to confirm, or the owner's submission
     #: waiting for an after-signer's approval
     draft: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    #: how many countersignatures (加签) were asked on this task: completing it looks for them only then
+    signers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     closed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -74,6 +74,10 @@ class Identity(Repository):
                    RoleGrant.source.is_(None)))
         return [tuple(r) for r in rows]
 
+    def any_deputy_until(self, today) -> bool:
+        """Is any deputy period not over by ``today``?"""
+        return self.session.scalar(select(Deputy.id).where(Deputy.ends_on >= today).limit(1)) is not None
+
     def deputies_of(self, username: str) -> list[Deputy]:
         """The deputy periods ``username`` has named, latest first."""
         return list(self.session.scalars(select(Deputy).where(Deputy.username == username)

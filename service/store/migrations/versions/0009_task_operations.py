@@ -40,6 +40,7 @@ def upgrade() -> None:
     with op.batch_alter_table('inbox_tasks', schema=None) as batch_op:
         batch_op.add_column(sa.Column('owner', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('draft', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('signers', sa.Integer(), nullable=False, server_default='0'))
     op.create_table(
         'deputies',
         sa.Column('id', sa.String(length=36), primary_key=True),
@@ -72,6 +73,7 @@ def downgrade() -> None:
     op.drop_index('ix_deputies_deputy', table_name='deputies')
     op.drop_table('deputies')
     with op.batch_alter_table('inbox_tasks', schema=None) as batch_op:
+        batch_op.drop_column('signers')
         batch_op.drop_column('draft')
         batch_op.drop_column('owner')
     op.drop_index('ix_cc_instance', table_name='cc_items')
