@@ -79,6 +79,11 @@ class Operations(Repository):
         """The notification choices of ``username`` (None: the deployment's defaults)."""
         return self.session.get(NotifyPrefs, username)
 
+    def anyone_wants_new_task_notices(self) -> bool:
+        """Has anybody chosen a channel for new-待办 notices?"""
+        rows = self.session.scalars(select(NotifyPrefs.new_task_channels).where(NotifyPrefs.new_task_channels.is_not(None)))
+        return any(rows)
+
     def prefs_of(self, usernames: list[str]) -> dict[str, NotifyPrefs]:
         """Notification choices of several people by username (one query)."""
         if not usernames:
