@@ -194,6 +194,50 @@ def users_enable(name: str) -> None:
     _set_active(name, True)
 
 
+@users.command("list")
+def users_list() -> None:
+    """Every account: username, name, roles, active, login lock (JSON lines)."""
+    from .flows import auth
+    from .flows.actors import Actor
+
+    svc = _services()
+    with svc.uow() as uow:
+        for user in auth.list_users(svc, uow, Actor.system()):
+            click.echo(json.dumps(user, ensure_ascii=False, default=str))
+
+
+@users.command("password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, required=True, help="read the new password from standard input")
+def users_password(name: str, password_stdin: bool) -> None:
+    """Set NAME's password (their tokens are revoked and any login lock lifted)."""
+    from .domain.errors import BranchflowError
+    from .flows import auth
+    from .flows.actors import Actor
+
+    password = sys.stdin.readline().rstrip("\n")
+    svc = _services()
+    try:
+        with svc.uow() as uow:
+            auth.reset_password(svc, uow, Actor.system(), name, password)
+    except BranchflowError as exc:
+        raise click.ClickException(f"{exc.errors[0]['field'] + ': ' if exc.errors else ''}{exc.message}")
+    click.echo(f"password of {name} set")
+
+
+@users.command("unlock")
+@click.argument("name")
+def users_unlock(name: str) -> None:
+    """Lift NAME's login locks (from every address)."""
+    from .flows import auth
+    from .flows.actors import Actor
+
+    svc = _services()
+    with svc.uow() as uow:
+        auth.unlock(svc, uow, Actor.system(), name)
+    click.echo(f"unlocked {name}")
+
+
 def _set_active(name: str, active: bool) -> None:
     from .domain.errors import BranchflowError
     from .flows import auth
@@ -251,6 +295,33 @@ def tasks_assign(task_id: str, assignee: str, reason: str, by: str) -> None:
     except BranchflowError as exc:
         raise click.ClickException(f"{exc.errors[0]['field'] + ': ' if exc.errors else ''}{exc.message}")
     click.echo(f"assigned {task_id} to {assignee}")
+
+
+@main.group()
+def instances() -> None:
+    """Running instances: end one started by mistake."""
+
+
+@instances.command("terminate")
+@click.argument("instance_id")
+@click.option("--reason", required=True, help="why (recorded in the instance's history)")
+@click.option("--by", "by", default="admin", show_default=True, help="the admin or supervisor account ending it")
+def instances_terminate(instance_id: str, reason: str, by: str) -> None:
+    """End INSTANCE_ID (终止): its open tasks close, its timers end, the children it waits on end with it."""
+    from .domain.errors import BranchflowError
+    from .flows import operations
+    from .flows.actors import Actor
+
+    svc = _services()
+    try:
+        with svc.uow() as uow:
+            user = uow.identity.active_user(by)
+            if user is None:
+                raise click.ClickException(f"no active user {by}")
+            operations.terminate(svc, uow, Actor(by, uow.identity.grants_of(user)), instance_id, reason)
+    except BranchflowError as exc:
+        raise click.ClickException(f"{exc.errors[0]['field'] + ': ' if exc.errors else ''}{exc.message}")
+    click.echo(f"terminated {instance_id}")
 
 
 @main.group()

@@ -325,3 +325,29 @@ def test_racing_operations_on_one_task_one_wins_the_other_gets_409(api):
                               (closer, f"/api/tasks/{progress['id']}/withdraw", {})])
     assert sorted(statuses) == [200, 409], statuses
     assert history(api, child).count("withdraw") == 1 and verified(api, child) and verified(api, iid)
+
+
+def test_an_admin_terminates_and_unlocks_from_the_cli(api, tmp_path):
+    from click.testing import CliRunner
+
+    from conftest import DEMO_PASSWORD
+    from service.cli import main as cli
+
+    env = {"BRANCHFLOW_DATABASE_URL": api.svc.db_engine.url.render_as_string(hide_password=False),
+           "BRANCHFLOW_CALENDAR_DIR": str(tmp_path / "none"), "BRANCHFLOW_NOW": T0.isoformat()}
+    tid = file_ticket(api)["id"]
+    refused = CliRunner().invoke(cli, ["instances", "terminate", tid, "--reason", "误", "--by", "admin"], env=env)
+    assert refused.exit_code != 0 and "reason" in refused.output
+    done = CliRunner().invoke(cli, ["instances", "terminate", tid, "--reason", "测试数据，终止", "--by", "admin"], env=env)
+    assert done.exit_code == 0, done.output
+    assert api.get(f"/api/instances/{tid}", SUP).get_json()["outcome"] == "terminated"
+    for _ in range(6):
+        api.client.post("/api/auth/login", json={"username": "wei_sb", "password": "guess-guess"})
+    assert api.client.post("/api/auth/login", json={"username": "wei_sb", "password": DEMO_PASSWORD}).status_code == 429
+    assert CliRunner().invoke(cli, ["users", "unlock", "wei_sb"], env=env).exit_code == 0
+    assert api.client.post("/api/auth/login", json={"username": "wei_sb", "password": DEMO_PASSWORD}).status_code == 200
+    reset = CliRunner().invoke(cli, ["users", "password", "wei_sb", "--password-stdin"], input="new-secret-9\n", env=env)
+    assert reset.exit_code == 0, reset.output
+    assert api.client.post("/api/auth/login", json={"username": "wei_sb", "password": "new-secret-9"}).status_code == 200
+    listed = CliRunner().invoke(cli, ["users", "list"], env=env)
+    assert '"username": "wei_sb"' in listed.output and '"display_name": "设备党支部组织委员"' in listed.output
