@@ -177,6 +177,10 @@ def test_carbon_copy_lets_named_people_read_and_mark_it_read(api):
     assert api.post(f"/api/cc/{copies['items'][0]['id']}/read", "sec_jg2").status_code == 404
     assert api.post(f"/api/cc/{copies['items'][0]['id']}/read", "sec_jg1").status_code == 204
     assert api.get("/api/cc", "sec_jg1", query_string={"unread": "true"}).get_json()["total"] == 0
+    r = api.post(url, TICKET_SEC, json={"roles": ["supervisor"]})  # a role: everyone holding it
+    assert r.status_code == 200 and SUP in r.get_json()["recipients"]
+    assert api.post(url, TICKET_SEC, json={"roles": ["nobody"]}).status_code == 422
+    assert api.post(url, TICKET_SEC, json={}).status_code == 422
     assert "cc" in history(api, tid) and verified(api, tid)
 
 

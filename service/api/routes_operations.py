@@ -107,9 +107,10 @@ class Copy(MethodView):
     @blp.arguments(CcIn)
     @blp.response(200, CcOut)
     def post(self, body, instance_id):
-        """抄送: copy named people in (at a task, or at any time); they may then read the instance."""
+        """抄送: copy named people in, or everyone holding a role for the instance's branch (at a task, or at
+        any time); they may then read the instance."""
         return {"recipients": operations.carbon_copy(services(), request_uow(), actor(), instance_id,
-                                                     body["recipients"], body["task_id"], body["note"])}
+                                                     body["recipients"], body["task_id"], body["note"], body["roles"])}
 
 
 @blp.route("/cc")

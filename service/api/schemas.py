@@ -555,8 +555,11 @@ class TerminateIn(Schema):
 
 
 class CcIn(Schema):
-    recipients = fields.List(fields.String(validate=validate.Length(min=1, max=64)), required=True,
-                             validate=validate.Length(min=1, max=20))
+    recipients = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list,
+                             validate=validate.Length(max=20), metadata={"description": "usernames"})
+    roles = fields.List(fields.String(validate=validate.Length(min=1, max=32)), load_default=list,
+                        validate=validate.Length(max=5),
+                        metadata={"description": "roles: everyone holding one for the instance's branch"})
     task_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=36))
     note = fields.String(load_default="", validate=validate.Length(max=500))
 

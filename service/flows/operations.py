@@ -170,19 +170,27 @@ def urge(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, note: objec
 
 
 def carbon_copy(svc: Services, uow: UnitOfWork, actor: Actor, instance_id: str, recipients: object,
-                task_id: str | None = None, note: object = "") -> list[str]:
-    """抄送: copy named people in; they may read the instance and mark the copy read. Returns who is new."""
+                task_id: str | None = None, note: object = "", roles: object = ()) -> list[str]:
+    """抄送: copy named people in, and/or everyone holding ``roles`` for the instance's branch (company-wide
+    roles: the whole company); they may read the instance and mark the copy read. Returns who is new."""
     inst = instances.get(uow, actor, instance_id)
     if actor.read_only:
         raise Forbidden("read-only role: auditors change nothing")
-    if not isinstance(recipients, list) or not 1 <= len(recipients) <= 20:
-        raise ValidationFailed("recipients: 1–20 usernames", field="recipients", message_zh="请填写1–20个抄送人账号")
+    recipients, roles = recipients or [], roles or []
+    if not isinstance(recipients, list) or not isinstance(roles, list) or not 1 <= len(recipients) + len(roles) <= 20:
+        raise ValidationFailed("recipients: 1–20 usernames or roles", field="recipients",
+                               message_zh="请填写1–20个抄送人账号或角色")
     people = []
     for i, name in enumerate(recipients):
         user = uow.identity.active_user(name) if isinstance(name, str) else None
         if user is None:
             raise ValidationFailed(f"no active user {name!r}", field=f"recipients[{i}]", message_zh="没有这个在岗用户")
         people.append(user)
+    for i, role in enumerate(roles):
+        if role not in ROLE_LABELS or role == "system":
+            raise ValidationFailed(f"unknown role {role!r}", field=f"roles[{i}]", message_zh="没有这个角色")
+        people += uow.identity.users_with(role, inst.branch)
+    people = list({u.username: u for u in people if u.username != actor.name}.values())
     if task_id is not None and (uow.inbox.get(task_id) is None or uow.inbox.get(task_id).instance_id != inst.id):
         raise ValidationFailed(f"task {task_id} is not part of instance {inst.id}", field="task_id")
     text = note.strip()[:500] if isinstance(note, str) else ""

@@ -323,8 +323,9 @@ def terminate(instance_id):
 @page("POST /api/instances/{instance_id}/cc")
 def carbon_copy(instance_id):
     names = [n for n in re.split(r"[,，、\s]+", request.form.get("recipients", "")) if n]
+    roles = [r for r in [request.form.get("role", "")] if r]
     return _op(lambda: operations.carbon_copy(services(), uow(), g.actor, instance_id, names,
-                                              request.form.get("task_id") or None, request.form.get("note", "")),
+                                              request.form.get("task_id") or None, request.form.get("note", ""), roles),
                "已抄送。", request.referrer or url_for("web.instance", instance_id=instance_id))
 
 
