@@ -355,3 +355,28 @@ def test_an_admin_terminates_and_unlocks_from_the_cli(api, tmp_path):
     assert api.client.post("/api/auth/login", json={"username": "wei_sb", "password": "new-secret-9"}).status_code == 200
     listed = CliRunner().invoke(cli, ["users", "list"], env=env)
     assert '"username": "wei_sb"' in listed.output and '"display_name": "设备党支部组织委员"' in listed.output
+
+
+def test_every_send_back_the_pairing_declares_rewinds(api):
+    """supply_tools → diagnosis rewinds past a task with armed timers (their registrations must go too),
+    improvement_plan → supply_tools past a merge gateway; the process runs on from there."""
+    iid = open_pairing(api)
+    for user, element, data in (("supervisor", "sign_helper", {"signed": True}), (SEC, "sign_secretary", {"signed": True}),
+                                ("supervisor", "file_letter", {"archive_no": "JD-1"})):
+        api.complete(user, element, data, iid)
+    diagnosis = {"methods": ["看资料", "访党员", "问群众"], "shortcomings": [{"title": "台账不全", "description": "三会一课记录缺失"}],
+                 "summary": "台账管理薄弱"}
+    api.complete(SUP, "diagnosis", diagnosis, iid)
+    tools = api.task(SUP, "supply_tools", iid)
+    r = api.post(f"/api/tasks/{tools['id']}/send-back", SUP, json={"target": "diagnosis", "reason": "诊断不全，补充访谈"})
+    assert r.status_code == 200, r.get_json()
+    assert [t["element"] for t in r.get_json()["open_tasks"]] == ["diagnosis"]
+    api.complete(SUP, "diagnosis", diagnosis, iid)
+    api.complete(SUP, "supply_tools", {"tools": [{"name": "台账模板"}]}, iid)
+    plan = api.task(WEI, "improvement_plan", iid)
+    r = api.post(f"/api/tasks/{plan['id']}/send-back", WEI, json={"target": "supply_tools", "reason": "工具不适用"})
+    assert r.status_code == 200, r.get_json()
+    api.complete(SUP, "supply_tools", {"tools": [{"name": "三会一课记录模板"}]}, iid)
+    api.complete(WEI, "improvement_plan", {"actions": [{"action": "补齐台账", "owner": "组织委员", "deadline": "2026-04-30"}]}, iid)
+    assert any(c["status"] == "running" for c in api.get(f"/api/instances/{iid}", SUP).get_json()["children"])
+    assert history(api, iid).count("send_back") == 2 and verified(api, iid)

@@ -194,8 +194,17 @@ class Engine:
         if not passes:
             raise Conflict(f"{element} has not been completed in this instance")
         task = max(passes, key=lambda t: t.last_state_change)
+
+        def rewind():
+            workflow.reset_from_task_id(task.id)
+            # SpiffWorkflow drops the rewound tasks from the tree but not from its event manager: timers of a
+            # dropped task would still be refreshed there (and fail on their missing parent)
+            waiting = workflow.event_manager.tasks
+            for key in [k for k, t in waiting.items() if t.workflow.tasks.get(t.id) is not t]:
+                del waiting[key]
+
         try:
-            self._run(workflow, at, seed, lambda: workflow.reset_from_task_id(task.id))
+            self._run(workflow, at, seed, rewind)
         except (EngineError, AttributeError, KeyError, TypeError, ValueError) as exc:
             # SpiffWorkflow cannot rewind every shape (a branch of a parallel split, a finished subprocess):
             # the step is refused and the half-rewound workflow is dropped with the transaction
