@@ -131,9 +131,9 @@ def sweep_dry(folder: Path):
     return None, total, due, None
 
 
-def bench_inbox(root: Path, open_tasks: int = 100_000, reps: int = 200) -> None:
-    folder = root / "inbox"
-    folder.mkdir()
+def inbox_database(folder: Path, open_tasks: int = 100_000):
+    """The demo organisation, one real resource request, and ``open_tasks`` open inbox rows spread over every
+    role and branch (80 % with a due date) on 1,000 filler instances: (config, services)."""
     cfg = make_config(folder, T0)
     svc = build_services(cfg)
     with svc.uow() as uow:
@@ -160,6 +160,13 @@ def bench_inbox(root: Path, open_tasks: int = 100_000, reps: int = 200) -> None:
         for i in range(0, open_tasks, 10_000):
             conn.execute(insert(InboxTask), rows[i:i + 10_000])
     settle(svc)
+    return cfg, svc
+
+
+def bench_inbox(root: Path, open_tasks: int = 100_000, reps: int = 200) -> None:
+    folder = root / "inbox"
+    folder.mkdir()
+    cfg, svc = inbox_database(folder, open_tasks)
     api = Api(create_app(cfg, svc))
     with svc.uow() as uow:
         total_open = uow.session.scalar(select(func.count()).select_from(InboxTask).where(InboxTask.status == "open"))

@@ -19,15 +19,12 @@ Run: ``python bench/bench_web_inbox.py [repetitions]`` (default 200 per user and
 from __future__ import annotations
 
 import gzip
-import random
 import re
 import shutil
 import statistics
 import sys
 import tempfile
 import time
-import uuid
-from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -36,18 +33,14 @@ from werkzeug.test import EnvironBuilder
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_timers import DUE, T0, filler_instance, settle, svc_grants  # noqa: E402
-from conftest import DEMO_PASSWORD, Api, make_config  # noqa: E402
+from bench_timers import inbox_database  # noqa: E402
+from conftest import DEMO_PASSWORD, Api  # noqa: E402
 from scenarios import open_pairing  # noqa: E402
 
-from sqlalchemy import func, insert, select  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
-from service.app import build_services, create_app  # noqa: E402
-from service.domain.roles import BRANCHES  # noqa: E402
-from service.flows import instances  # noqa: E402
-from service.flows.actors import Actor  # noqa: E402
-from service.flows.demo import load_demo  # noqa: E402
-from service.store.models import NO_DUE_DATE, InboxTask, Spec  # noqa: E402
+from service.app import create_app  # noqa: E402
+from service.store.models import InboxTask  # noqa: E402
 from service.web.views import PER_PAGE  # noqa: E402
 
 OPEN_TASKS = 100_000
@@ -58,34 +51,9 @@ TARGET_BYTES = 300 * 1024
 
 
 def build(folder: Path, open_tasks: int = OPEN_TASKS):
-    """The demo organisation, one real resource request and one real pairing, and ``open_tasks`` open inbox
-    rows spread over every role and branch (80 % with a due date), on 1,000 filler instances."""
-    cfg = make_config(folder, T0)
-    svc = build_services(cfg)
-    with svc.uow() as uow:
-        load_demo(svc, uow, DEMO_PASSWORD)
-    with svc.uow() as uow:  # a real instance, so the filler rows can pin a real spec
-        instances.start(svc, uow, Actor("sec_sb", svc_grants(svc, "sec_sb")), "resource_request",
-                        {"branch": "sb", "category": "场地", "need": "活动室", "reason": "开展活动"})
-        uow.commit()
-    rng = random.Random(11)
-    now = datetime.now(timezone.utc)
-    scopes = [(r, b) for r in ("helper", "secretary", "branch_committee", "member") for b in BRANCHES] + \
-             [("supervisor", None), ("committee", None)]
-    with svc.db_engine.begin() as conn:
-        spec = conn.scalar(select(Spec.sha256).limit(1))
-        owners = [filler_instance(conn, now, spec) for _ in range(1000)]
-        rows = []
-        for i in range(open_tasks):
-            role, branch = rng.choice(scopes)
-            due = DUE + timedelta(hours=rng.randint(-500, 2000)) if rng.random() < 0.8 else None
-            rows.append({"id": str(uuid.uuid4()), "instance_id": owners[i % 1000], "process_id": "pairing",
-                         "kind": "user", "element": "task", "name": f"任务{i}", "role": role, "branch": branch,
-                         "form": None, "status": "open", "due_at": due, "due_sort": due or NO_DUE_DATE,
-                         "provisional": False, "escalation_level": 0, "created_at": now})
-        for i in range(0, open_tasks, 10_000):
-            conn.execute(insert(InboxTask), rows[i:i + 10_000])
-    settle(svc)
+    """bench_timers' inbox database (``open_tasks`` open rows over every role and branch) and one real
+    pairing, behind the app."""
+    cfg, svc = inbox_database(folder, open_tasks)
     api = Api(create_app(cfg, svc))
     pairing = open_pairing(api)
     return api, pairing
