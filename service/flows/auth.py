@@ -16,6 +16,7 @@ from ..domain.calendar import CST
 from ..domain.roles import ROLE_LABELS, Grant
 from ..store.models import RoleGrant, Token, User
 from ..store.uow import UnitOfWork
+from . import flags
 from .actors import Actor
 from .context import Services
 
@@ -103,20 +104,9 @@ def authenticate(svc: Services, uow: UnitOfWork, token: str | None) -> Actor:
     return Actor(username, grants + deputy)
 
 
-#: (checked at, any deputy period not yet over) per service, re-read every DEPUTIES_TTL
-_DEPUTIES: dict[int, tuple[object, bool]] = {}
-DEPUTIES_TTL = timedelta(seconds=30)
-
-
 def _deputies_current(svc: Services, uow: UnitOfWork) -> bool:
-    """Is any deputy period (代理) not yet over? Cached per process for DEPUTIES_TTL, so a period named on
-    another worker takes effect here within that time (at once on this one)."""
-    now = svc.clock.now()
-    hit = _DEPUTIES.get(id(svc))
-    if hit is None or not (hit[0] <= now < hit[0] + DEPUTIES_TTL):
-        hit = (now, uow.identity.any_deputy_until(now.astimezone(CST).date()))
-        _DEPUTIES[id(svc)] = hit
-    return hit[1]
+    """Is any deputy period (代理) not yet over? (``flags``: not a query per request.)"""
+    return flags.flag(svc, "deputies", lambda: uow.identity.any_deputy_until(svc.clock.now().astimezone(CST).date()))
 
 
 def revoke(svc: Services, uow: UnitOfWork, token: str) -> None:
@@ -251,7 +241,7 @@ def name_deputy(svc: Services, uow: UnitOfWork, actor: Actor, deputy: object, st
                  created_at=svc.clock.now())
     uow.add(row)
     uow.commit()
-    _DEPUTIES.pop(id(svc), None)  # this worker sees it at once
+    flags.forget(svc, "deputies")  # this worker sees it at once
     return row
 
 

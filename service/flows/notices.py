@@ -7,13 +7,12 @@ tasks (none unless they chose, or the deployment set ``BRANCHFLOW_NEW_TASK_CHANN
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 from ..domain.calendar import china_minute
 from ..domain.errors import ValidationFailed
 from ..store.models import InboxTask
 from ..store.ops_models import NotifyPrefs
-from . import notify
+from . import flags, notify
 from .actors import Actor
 from .context import Services
 
@@ -22,22 +21,11 @@ CHANNELS = {"email": "电子邮件", "webhook": "Webhook", "wecom": "企业微�
 _MOBILE = re.compile(r"^\+?[0-9]{5,20}$")
 
 
-#: per service: (checked at, does anybody want new-待办 notices), re-read every WANTED_TTL
-_WANTED: dict[int, tuple[object, bool]] = {}
-WANTED_TTL = timedelta(seconds=30)
-
-
 def _anyone_wants(svc: Services, uow) -> bool:
     """Could a new task reach anyone's new-待办 channel? The deployment's default, or somebody's choice
-    (cached per process for WANTED_TTL: a choice made on another worker counts here within that time)."""
-    if svc.settings.new_task_channels:
-        return True
-    now = svc.clock.now()
-    hit = _WANTED.get(id(svc))
-    if hit is None or not (hit[0] <= now < hit[0] + WANTED_TTL):
-        hit = (now, uow.ops.anyone_wants_new_task_notices())
-        _WANTED[id(svc)] = hit
-    return hit[1]
+    (``flags``: not a query per step)."""
+    return bool(svc.settings.new_task_channels) or flags.flag(svc, "new_task_notices",
+                                                             uow.ops.anyone_wants_new_task_notices)
 
 
 def tasks_arrived(svc: Services, uow, rows: list[InboxTask]) -> int:
@@ -98,5 +86,5 @@ def choose(svc: Services, uow, actor: Actor, body: dict) -> dict:
         prefs.mobile = mobile or None
     prefs.updated_at = svc.clock.now()
     uow.commit()
-    _WANTED.pop(id(svc), None)  # this worker counts the new choice at once
+    flags.forget(svc, "new_task_notices")  # this worker counts the new choice at once
     return choices(svc, uow, actor)
