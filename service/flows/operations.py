@@ -30,9 +30,9 @@ from ..domain.errors import Conflict, Forbidden, NotFound, TooManyAttempts, Vali
 from ..domain.permissions import ASSIGN_TASKS, TERMINATE
 from ..domain.roles import ROLE_LABELS, may_act
 from ..domain.status import InstanceStatus, TaskKind, TaskStatus
-from ..store.models import CarbonCopy, Instance
+from ..store.models import CarbonCopy, InboxTask, Instance
 from ..store.uow import UnitOfWork
-from . import event_types, instances, notify, tasks
+from . import event_types, forms, instances, notify, tasks
 from .actors import Actor
 from .context import Services
 
@@ -128,11 +128,7 @@ def transfer(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, to: obj
     """转办: my task becomes personal to a colleague who may act on it."""
     text = _reason(reason)
     row, inst = tasks._actionable(uow, actor, task_id)
-    person = uow.identity.active_user(to) if isinstance(to, str) else None
-    if person is None:
-        raise ValidationFailed(f"no active user {to!r}", field="to", message_zh="没有这个在岗用户")
-    if person.username == actor.name:
-        raise ValidationFailed("transfer to someone else", field="to", message_zh="不能转办给自己")
+    person = _person(uow, actor, to)
     reassigns = not actor.is_system and any(g.role in ASSIGN_TASKS for g in actor.grants)
     if not reassigns and not may_act(uow.identity.grants_of(person), row.role, row.branch):
         raise ValidationFailed(f"{to} does not hold {row.role}" + (f" in {row.branch}" if row.branch else ""),
@@ -281,8 +277,6 @@ def hand_back(svc: Services, uow: UnitOfWork, actor: Actor, row, inst, data: dic
 def countersign(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, signer: object, when: object,
                 reason: object):
     """加签: ask ``signer`` to approve before my submission, or after it; returns the signature's row."""
-    from ..store.models import InboxTask
-
     text = _reason(reason)
     if when not in ("before", "after"):
         raise ValidationFailed("when: before or after", field="when", message_zh="请选择前加签或后加签")
@@ -333,9 +327,6 @@ def hold_for_signers(svc: Services, uow: UnitOfWork, actor: Actor, row, inst, da
 def decide(svc: Services, uow: UnitOfWork, actor: Actor, sign, inst, data: object):
     """The signer's decision on a countersignature; an approved after-signature lets the held submission
     through (the process runs on with it), a refusal returns the task to its holder."""
-    from ..store.models import InboxTask  # noqa: F401  (rows are loaded through the unit of work)
-    from . import forms
-
     decision = forms.validate(DECISION_FORM, data)
     approved, comment = decision["approved"], decision.get("comment", "")
     now = svc.clock.now()
