@@ -281,20 +281,26 @@ def tasks_stranded() -> None:
 @click.option("--by", "by", default="admin", show_default=True, help="the admin or supervisor account assigning")
 def tasks_assign(task_id: str, assignee: str, reason: str, by: str) -> None:
     """Make TASK_ID personal to ASSIGNEE; only they act on it from now on."""
-    from .domain.errors import BranchflowError
     from .flows import tasks as flows_tasks
-    from .flows.actors import Actor
 
     svc = _services()
+    _as_user(svc, by, lambda uow, actor: flows_tasks.assign(svc, uow, actor, task_id, assignee, reason))
+    click.echo(f"assigned {task_id} to {assignee}")
+
+
+def _as_user(svc, by: str, action) -> None:
+    """Run ``action(uow, actor)`` as active account ``by``; a refusal is the command's error message."""
+    from .domain.errors import BranchflowError
+    from .flows.actors import Actor
+
     try:
         with svc.uow() as uow:
             user = uow.identity.active_user(by)
             if user is None:
                 raise click.ClickException(f"no active user {by}")
-            flows_tasks.assign(svc, uow, Actor(by, uow.identity.grants_of(user)), task_id, assignee, reason)
+            action(uow, Actor(by, uow.identity.grants_of(user)))
     except BranchflowError as exc:
         raise click.ClickException(f"{exc.errors[0]['field'] + ': ' if exc.errors else ''}{exc.message}")
-    click.echo(f"assigned {task_id} to {assignee}")
 
 
 @main.group()
@@ -308,19 +314,10 @@ def instances() -> None:
 @click.option("--by", "by", default="admin", show_default=True, help="the admin or supervisor account ending it")
 def instances_terminate(instance_id: str, reason: str, by: str) -> None:
     """End INSTANCE_ID (终止): its open tasks close, its timers end, the children it waits on end with it."""
-    from .domain.errors import BranchflowError
     from .flows import operations
-    from .flows.actors import Actor
 
     svc = _services()
-    try:
-        with svc.uow() as uow:
-            user = uow.identity.active_user(by)
-            if user is None:
-                raise click.ClickException(f"no active user {by}")
-            operations.terminate(svc, uow, Actor(by, uow.identity.grants_of(user)), instance_id, reason)
-    except BranchflowError as exc:
-        raise click.ClickException(f"{exc.errors[0]['field'] + ': ' if exc.errors else ''}{exc.message}")
+    _as_user(svc, by, lambda uow, actor: operations.terminate(svc, uow, actor, instance_id, reason))
     click.echo(f"terminated {instance_id}")
 
 

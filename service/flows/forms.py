@@ -76,33 +76,21 @@ def _number(n) -> object:
 _FORMAT_ZH = {"date": "请填写有效日期（年-月-日）", "uuid": "请填写有效的编号", "date-time": "请填写有效时间"}
 
 
+#: the Chinese message of each JSON Schema keyword; ``{n}`` is the keyword's bound
+_ZH = {"required": "必填", "minLength": "至少{n}个字", "maxLength": "不能超过{n}个字", "minimum": "不能小于{n}",
+       "exclusiveMinimum": "必须大于{n}", "maximum": "不能大于{n}", "exclusiveMaximum": "必须小于{n}",
+       "minItems": "至少填写{n}项", "maxItems": "最多填写{n}项", "enum": "请从列表中选择", "const": "取值不符合要求",
+       "type": "格式不正确", "pattern": "格式不正确", "uniqueItems": "不能重复", "additionalProperties": "不认识的字段"}
+
+
 def message_zh(error) -> str:
     """The Chinese message a page shows for one jsonschema error (``message`` stays the validator's own)."""
     kind, bound = error.validator, error.validator_value
-    if kind == "required":
-        return "必填"
-    if kind == "minLength":
-        return f"至少{bound}个字"
-    if kind == "maxLength":
-        return f"不能超过{bound}个字"
-    if kind == "minimum":
-        return f"不能小于{_number(bound)}"
-    if kind == "exclusiveMinimum":
-        return f"必须大于{_number(bound)}"
-    if kind == "maximum":
-        return f"不能大于{_number(bound)}"
-    if kind == "exclusiveMaximum":
-        return f"必须小于{_number(bound)}"
-    if kind == "minItems":
-        return f"至少填写{bound}项"
-    if kind == "maxItems":
-        return f"最多填写{bound}项"
     if kind == "format":
         return _FORMAT_ZH.get(bound, "格式不正确")
     if kind == "const" and bound is True:  # a confirmation box ("本人已阅读并签署")
         return "请勾选确认"
-    return {"enum": "请从列表中选择", "const": "取值不符合要求", "type": "格式不正确", "pattern": "格式不正确",
-            "uniqueItems": "不能重复", "additionalProperties": "不认识的字段"}.get(kind, "填写有误")
+    return _ZH.get(kind, "填写有误").format(n=_number(bound))
 
 
 def validate(form: dict | None, data: object, *, prefix: str = "data") -> dict:
