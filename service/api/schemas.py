@@ -580,10 +580,8 @@ class CcItem(Schema):
     branch = fields.String(allow_none=True)
 
 
-class CcQuery(Schema):
+class CcQuery(PageArgs):
     unread = fields.Boolean(load_default=False)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class CcPage(Schema):
