@@ -13,7 +13,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
@@ -26,7 +26,7 @@ HELPER, SEC, WEI, SUP = "supervisor", "sec_jg2", "wei_jg2", "supervisor"
 
 # -- from test_pairing__lifecycle ---------------------------------------------------------
 
-START = {"branch": "jg2", "helper": "supervisor", "term_start": "2026-03-02", "months": 3,
+START = {"branch": "jg2", "helper": "supervisor", "term_start": "2026-04-01", "months": 3,
          "targets": [{"name": "台账齐全率", "target": "100%"}, {"name": "三会一课完成率", "target": "100%"}]}
 
 
@@ -47,44 +47,107 @@ def through_plan(api: Api, iid: str) -> None:
     api.complete(WEI, "improvement_plan", {"actions": [{"action": "补齐台账", "owner": "组织委员", "deadline": "2026-04-30"}]}, iid)
 
 
-def run_month(api: Api, iid: str, behind_week: int | None = None) -> None:
-    """Do one month's child-instance work; the parent moves on when it completes."""
-    children = api.get(f"/api/instances/{iid}", SUP).get_json()["children"]
-    child = [c for c in children if c["status"] == "running"][-1]["id"]
-    api.complete(HELPER, "guidance_visits", {"visits": [{"date": "2026-03-05", "content": "指导台账"},
-                                                        {"date": "2026-03-19", "content": "指导组织生活"}]}, child)
+def at_china(day: str, clock: str = "09:00") -> datetime:
+    """An instant in China time: ``at_china("2026-04-01")`` is 09:00 that morning."""
+    return datetime.fromisoformat(f"{day}T{clock}:00+08:00")
+
+
+def travel(api: Api, to: datetime) -> list[dict]:
+    """Move the clock to ``to`` and fire every timer due by then, sweep after sweep (a fired period timer
+    opens a child whose own timers may be due already); what fired, in order."""
+    from service.flows.timers import fire_due
+    api.travel(to)
+    fired = []
+    while True:
+        batch = fire_due(api.svc).fired
+        if not batch:
+            return fired
+        fired += batch
+
+
+def children(api: Api, iid: str, process: str) -> list[dict]:
+    """The parent's children of ``process``, oldest first (each with its data)."""
+    out = []
+    for c in api.get(f"/api/instances/{iid}", SUP).get_json()["children"]:
+        child = api.get(f"/api/instances/{c['id']}", SUP).get_json()
+        if child["process"] == process:
+            out.append(child)
+    return out
+
+
+def month_child(api: Api, iid: str, month: int) -> dict:
+    return next(c for c in children(api, iid, "pairing_monthly") if c["data"]["month"] == month)
+
+
+def run_month(api: Api, iid: str, month: int, behind_week: int | None = None) -> dict:
+    """Travel to term month ``month``'s first morning and do its work on time: two visits, the report, and
+    each week's spot check on that week's first morning. Returns the month child."""
+    data = instance(api, iid)["data"]
+    from service.domain.periods import month_range, weeks_of_month
+    span = month_range(data["term_start"], month)
+    travel(api, at_china(span["first"]))
+    child = month_child(api, iid, month)["id"]
+    visits = [{"date": span["first"], "content": "指导台账"}, {"date": span["last"], "content": "指导组织生活"}]
+    api.complete(HELPER, "guidance_visits", {"visits": visits}, child)
     api.complete(SEC, "monthly_progress", {"progress": "台账补齐一半", "completion_rate": 50}, child)
-    for week in range(1, 5):
-        behind = week == behind_week
+    for n, week in enumerate(weeks_of_month(data["term_start"], month), start=1):
+        travel(api, max(api.svc.clock.now(), at_china(week["first"])))
+        behind = n == behind_week
         api.complete(HELPER, "spot_check", {"indicators": "台账齐全率", "behind_plan": behind}, child)
         if behind:
             api.complete(HELPER, "remedial", {"talked_with_secretary": True, "measures": "本周补录"}, child)
-    assert api.get(f"/api/instances/{child}", SUP).get_json()["status"] == "completed"
+    return api.get(f"/api/instances/{child}", SUP).get_json()
 
 
 def instance(api: Api, iid: str) -> dict:
     return api.get(f"/api/instances/{iid}", SUP).get_json()
 
 
+def quarter_child(api: Api, iid: str, quarter: str | None = None) -> dict:
+    found = children(api, iid, "pairing_quarterly")
+    return next(c for c in reversed(found) if quarter is None or c["data"]["quarter"] == quarter)
+
+
+def quarter_end(api: Api, iid: str, score: float, quarter: str | None = None) -> dict:
+    """The quarter's quiz and report on time, then travel to the morning after the quarter ends and
+    assess; returns the quarter child."""
+    q = quarter_child(api, iid, quarter)
+    api.complete(WEI, "knowledge_quiz", {"participants": 12, "average_score": 88}, q["id"])
+    api.complete(HELPER, "helper_report", {"summary": "本季度下沉指导六次，台账基本补齐"}, q["id"])
+    from service.domain.periods import add_days
+    travel(api, max(api.svc.clock.now(), at_china(add_days(q["data"]["quarter_last"], 1))))
+    api.complete(SUP, "assessment", {"score": score}, q["id"])
+    return api.get(f"/api/instances/{q['id']}", SUP).get_json()
+
+
+def term_end(api: Api, iid: str) -> None:
+    """Travel to the morning after the term (or its extension) ends: the acceptance opens."""
+    from service.domain.periods import add_days, month_range
+    data = instance(api, iid)["data"]
+    last = month_range(data["term_start"], data["month"])["last"] if data.get("extended") else data["term_last"]
+    travel(api, max(api.svc.clock.now(), at_china(add_days(last, 1))))
+
+
+def acceptance(api: Api, iid: str, met: bool) -> None:
+    term_end(api, iid)
+    api.complete(SUP, "acceptance", {"target_results": [{"name": "台账齐全率", "met": True},
+                                                        {"name": "三会一课完成率", "met": met}]}, iid)
+
+
+def run_term(api: Api, iid: str, score: float = 85) -> None:
+    """Every month of a 3-month term (from April) done on time and its quarter (2026Q2) assessed at ``score``."""
+    for month in (1, 2, 3):
+        run_month(api, iid, month)
+    quarter_end(api, iid, score)
+
+
 def fail_first_acceptance(api: Api) -> str:
     """A 3-month pairing that passes its quarter but fails the term-end acceptance."""
     iid = open_pairing(api)
     through_plan(api, iid)
-    for _ in range(3):
-        run_month(api, iid)
-    quarter_end(api, iid, 85)
+    run_term(api, iid)
     acceptance(api, iid, met=False)
     return iid
-
-def quarter_end(api: Api, iid: str, score: float) -> None:
-    api.complete(WEI, "knowledge_quiz", {"participants": 12, "average_score": 88}, iid)
-    api.complete(HELPER, "helper_report", {"summary": "本季度下沉指导六次，台账基本补齐"}, iid)
-    api.complete(SUP, "assessment", {"score": score}, iid)
-
-
-def acceptance(api: Api, iid: str, met: bool) -> None:
-    api.complete(SUP, "acceptance", {"target_results": [{"name": "台账齐全率", "met": True},
-                                                        {"name": "三会一课完成率", "met": met}]}, iid)
 
 
 # -- from test_timers__escalation ---------------------------------------------------------

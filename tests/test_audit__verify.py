@@ -11,7 +11,7 @@ from sqlalchemy.exc import DatabaseError
 
 from service.cli import main as cli
 from service.flows import audit
-from scenarios import AUDITOR, HELPER, SEC, SUP, open_pairing, sql
+from scenarios import AUDITOR, HELPER, SEC, SUP, at_china, open_pairing, sql, travel
 
 
 def verify(api, iid) -> dict:
@@ -56,6 +56,7 @@ def test_state_at_an_event_is_replayed(api, pairing):
 def test_untouched_instances_verify(api, pairing):
     body = verify(api, pairing)
     assert body["ok"] is True and body["events"] == 7 and body["problems"] == []
+    travel(api, at_china("2026-04-01"))  # the term's first morning: month 1 and quarter 2026Q2 open
     children = [c["id"] for c in api.get(f"/api/instances/{pairing}", SUP).get_json()["children"]]
     assert children and all(verify(api, c)["ok"] for c in children)
 
@@ -90,6 +91,7 @@ def test_edited_stored_state_is_located(api, pairing):
 
 
 def test_swapped_or_edited_pinned_spec_is_detected(api, pairing):
+    travel(api, at_china("2026-04-01"))
     children = api.get(f"/api/instances/{pairing}", SUP).get_json()["children"]
     other_spec = api.get(f"/api/instances/{children[0]['id']}", SUP).get_json()["spec_sha256"]
     sql(api, "UPDATE instances SET spec_sha = :s WHERE id = :i", s=other_spec, i=pairing)
@@ -116,6 +118,7 @@ def test_auditor_reads_everything_and_changes_nothing(api, pairing):
     for path in (f"/api/instances/{pairing}", f"/api/instances/{pairing}/history", f"/api/instances/{pairing}/verify",
                  f"/api/instances/{pairing}/export", "/api/instances"):
         assert api.get(path, AUDITOR).status_code == 200, path
+    travel(api, at_china("2026-04-01"))
     child = api.get(f"/api/instances/{pairing}", SUP).get_json()["children"][0]["id"]
     open_task = api.get(f"/api/instances/{child}", AUDITOR).get_json()["open_tasks"][0]
     before = api.get(f"/api/instances/{child}/verify", AUDITOR).get_json()["events"]
@@ -134,7 +137,7 @@ def run_cli(api, tmp_path, *args):
 def test_cli_verifies_every_instance_and_fails_on_tampering(api, pairing, tmp_path):
     result = run_cli(api, tmp_path, "audit", "verify")
     assert result.exit_code == 0, result.output
-    assert len([line for line in result.stdout.splitlines() if line.startswith("{")]) == 2  # pairing + month 1
+    assert len([line for line in result.stdout.splitlines() if line.startswith("{")]) == 1  # the pairing (no month yet)
     assert run_cli(api, tmp_path, "audit", "verify", pairing).exit_code == 0
     sql(api, "UPDATE events SET actor = 'someone' WHERE instance_id = :i AND seq = 2", i=pairing)
     result = run_cli(api, tmp_path, "audit", "verify")
@@ -170,8 +173,8 @@ def test_a_new_bpmn_version_does_not_change_old_replays(api, pairing, tmp_path):
     path.write_text(path.read_text(encoding="utf-8").replace("期末验收", "期末验收（新版）"), encoding="utf-8")
     api.svc.settings.bpmn_dir = bpmn
     api.svc.bundles.redeploy()
-    newer = open_pairing(api)
+    newer = open_pairing(api, branch="sb", helper="zonghe")
     assert api.get(f"/api/instances/{newer}", SUP).get_json()["spec_sha256"] != \
         api.get(f"/api/instances/{pairing}", SUP).get_json()["spec_sha256"]
-    api.complete(SEC, "sign_secretary", {"signed": True}, newer)
+    api.complete("sec_sb", "sign_secretary", {"signed": True}, newer)
     assert verify(api, pairing)["ok"] is True and verify(api, newer)["ok"] is True

@@ -84,7 +84,8 @@ def app_with_cache(tmp_path, size: int) -> Api:
 def test_the_cache_is_bounded_and_can_be_turned_off(tmp_path):
     assert Config.from_env({"BRANCHFLOW_WORKFLOW_CACHE": "0"}).settings.workflow_cache == 0
     api = app_with_cache(tmp_path, 2)
-    ids = [open_pairing(api) for _ in range(4)]
+    ids = [open_pairing(api, branch=b, helper=h) for b, h in (("jg2", "supervisor"), ("sb", "zonghe"), ("sc1", "jiwei"),
+                                                                ("sc2", "gonghui"))]
     assert len(api.svc.workflows) == 2
     off = app_with_cache(tmp_path / "off", 0)
     iid = open_pairing(off)

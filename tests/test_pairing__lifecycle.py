@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import Api, build_app
-from scenarios import HELPER, SEC, START, SUP, WEI, acceptance, fail_first_acceptance, instance, open_pairing, quarter_end, run_month, through_plan
+from scenarios import (HELPER, SEC, START, SUP, WEI, acceptance, at_china, children, fail_first_acceptance, instance,
+                       open_pairing, quarter_child, quarter_end, run_month, run_term, through_plan, travel)
 
 
 def elements(api: Api, user: str, iid: str) -> set[str]:
@@ -14,61 +15,67 @@ def elements(api: Api, user: str, iid: str) -> set[str]:
 def test_meets_band_then_acceptance_passes(api):
     iid = open_pairing(api)
     through_plan(api, iid)
-    for _ in range(3):
-        run_month(api, iid, behind_week=2)
-    quarter_end(api, iid, 80)
-    assert "interview" not in elements(api, SUP, iid)
+    for month in (1, 2, 3):
+        run_month(api, iid, month, behind_week=2)
+    q = quarter_end(api, iid, 80)
+    assert "interview" not in elements(api, SUP, q["id"])
+    assert q["status"] == "completed" and q["data"]["assessment_result"] == {"quarter": "2026Q2", "score": 80, "band": "meets"}
     acceptance(api, iid, met=True)
     inst = instance(api, iid)
     assert inst["status"] == "completed" and inst["outcome"] == "qualified"
     assert inst["data"]["outcome_label"] == "帮扶合格" and inst["data"]["secretary_bonus"] == 5
-    assert inst["data"]["assessments"] == [{"quarter": 1, "score": 80, "band": "meets"}]
-    assert len(inst["children"]) == 3
+    kinds = sorted(c["title"] for c in inst["children"])
+    assert kinds == ["季度考核 · 机关二支部", "月度帮扶 · 机关二支部 · 第1月", "月度帮扶 · 机关二支部 · 第2月",
+                     "月度帮扶 · 机关二支部 · 第3月"]
 
 
 @pytest.mark.parametrize("score,band", [(79.99, "needs_improvement"), (60, "needs_improvement")])
 def test_needs_improvement_band_interviews_and_continues(api, score, band):
     iid = open_pairing(api)
     through_plan(api, iid)
-    for _ in range(3):
-        run_month(api, iid)
-    quarter_end(api, iid, score)
-    assert "interview" in elements(api, SUP, iid)
-    api.complete(SUP, "interview", {"interviewed_on": "2026-06-02", "notes": "指出差距"}, iid)
+    run_term(api, iid, score)
+    q = quarter_child(api, iid)
+    assert "interview" in elements(api, SUP, q["id"])
+    api.complete(SUP, "interview", {"interviewed_on": "2026-07-02", "notes": "指出差距"}, q["id"])
     assert elements(api, SUP, iid) == {"acceptance"}
-    assert instance(api, iid)["data"]["band"] == band
+    assert quarter_child(api, iid)["data"]["band"] == band
 
 
 def test_failing_band_interviews_and_remakes_the_plan(api):
     iid = open_pairing(api, months=6)
     through_plan(api, iid)
-    for _ in range(3):
-        run_month(api, iid)
-    quarter_end(api, iid, 59.99)
-    api.complete(SUP, "interview", {"interviewed_on": "2026-06-02", "notes": "方案不落地"}, iid)
-    assert elements(api, WEI, iid) == {"improvement_plan"}
-    api.complete(WEI, "improvement_plan", {"actions": [{"action": "重新制定", "owner": "书记", "deadline": "2026-07-31"}]}, iid)
-    # the term goes on with month 4
+    for month in (1, 2, 3):
+        run_month(api, iid, month)
+    q = quarter_end(api, iid, 59.99)
+    api.complete(SUP, "interview", {"interviewed_on": "2026-07-02", "notes": "方案不落地"}, q["id"])
+    assert elements(api, WEI, q["id"]) == {"remake_plan"}
+    api.complete(WEI, "remake_plan", {"actions": [{"action": "重新制定", "owner": "书记", "deadline": "2026-07-31"}]}, q["id"])
+    # the term goes on: month 4 opened on its own date (1 July), whatever the assessment's outcome
     assert instance(api, iid)["data"]["month"] == 4
+    assert quarter_child(api, iid, "2026Q2")["status"] == "completed"
+    assert quarter_child(api, iid)["data"]["quarter"] == "2026Q3"  # the next quarter opened on 1 July
 
 
 def test_failed_acceptance_extends_once_then_passes(api):
     iid = fail_first_acceptance(api)
     assert elements(api, WEI, iid) == {"urgent_plan"}
-    api.complete(WEI, "urgent_plan", {"actions": [{"action": "加急补课", "owner": "书记", "deadline": "2026-06-30"}]}, iid)
-    run_month(api, iid)  # the extension month: no quarterly assessment
-    assert elements(api, SUP, iid) == {"acceptance"}
+    api.complete(WEI, "urgent_plan", {"actions": [{"action": "加急补课", "owner": "书记", "deadline": "2026-07-30"}]}, iid)
+    # the extension month (1–31 July) is opened at once, with no quarterly assessment
+    assert instance(api, iid)["data"]["month"] == 4
+    run_month(api, iid, 4)
+    assert len(children(api, iid, "pairing_quarterly")) == 1
+    assert elements(api, SUP, iid) == set()  # the re-acceptance waits for the extension to end
     acceptance(api, iid, met=True)
     inst = instance(api, iid)
-    assert inst["outcome"] == "qualified" and inst["data"]["extended"] is True and inst["data"]["months"] == 4
+    assert inst["outcome"] == "qualified" and inst["data"]["extended"] is True
 
 
 def test_failing_the_second_acceptance_orders_rectification(api):
     iid = fail_first_acceptance(api)
-    api.complete(WEI, "urgent_plan", {"actions": [{"action": "加急补课", "owner": "书记", "deadline": "2026-06-30"}]}, iid)
-    run_month(api, iid)
+    api.complete(WEI, "urgent_plan", {"actions": [{"action": "加急补课", "owner": "书记", "deadline": "2026-07-30"}]}, iid)
+    run_month(api, iid, 4)
     acceptance(api, iid, met=False)
-    api.complete(SUP, "final_interview", {"interviewed_on": "2026-07-06", "rectification_deadline": "2026-08-31",
+    api.complete(SUP, "final_interview", {"interviewed_on": "2026-08-04", "rectification_deadline": "2026-08-31",
                                           "notes": "限期整改"}, iid)
     inst = instance(api, iid)
     assert inst["status"] == "completed" and inst["outcome"] == "rectification_ordered"
@@ -94,16 +101,16 @@ def test_inboxes_are_isolated_by_role_and_branch(api):
 def test_form_violations_name_each_field_and_change_nothing(api):
     iid = open_pairing(api)
     through_plan(api, iid)
-    for _ in range(3):
-        run_month(api, iid)
-    quarter_end_task = api.task(WEI, "knowledge_quiz", iid)
-    before = instance(api, iid)["version"]
+    travel(api, at_china("2026-04-01"))
+    q = quarter_child(api, iid)["id"]
+    quarter_end_task = api.task(WEI, "knowledge_quiz", q)
+    before = instance(api, q)["version"]
     r = api.post(f"/api/tasks/{quarter_end_task['id']}/complete", WEI,
                  json={"data": {"participants": 0, "average_score": 101, "extra": 1}})
     assert r.status_code == 422
     fields = {e["field"] for e in r.get_json()["error"]["errors"]}
     assert fields == {"data.participants", "data.average_score", "data.extra"}
-    assert instance(api, iid)["version"] == before
+    assert instance(api, q)["version"] == before
     assert api.get(f"/api/tasks/{quarter_end_task['id']}", WEI).get_json()["status"] == "open"
     r = api.post("/api/instances", SUP, json={"process": "pairing", "variables": dict(START, months=1, branch="xx")})
     assert r.status_code == 422
@@ -147,11 +154,13 @@ def test_a_restarted_service_continues_from_the_database(tmp_path):
     first = Api(build_app(tmp_path))
     iid = open_pairing(first)
     through_plan(first, iid)
-    run_month(first, iid)
+    run_month(first, iid, 1)
     second = Api(build_app(tmp_path))  # new app, new engine, same SQLite file
+    second.travel(first.svc.clock.now())
+    assert instance(second, iid)["data"]["month"] == 1
+    run_month(second, iid, 2)
     assert instance(second, iid)["data"]["month"] == 2
-    run_month(second, iid)
-    run_month(second, iid)
+    run_month(second, iid, 3)
     quarter_end(second, iid, 90)
     acceptance(second, iid, met=True)
     assert instance(second, iid)["outcome"] == "qualified"

@@ -117,13 +117,11 @@ def test_model_two_quarters_running_gives_the_secretary_five_points(api):
 
 def test_inputs_come_from_the_quarter_inspection_and_the_latest_assessment(api):
     from test_inspections__lifecycle import FULL, publish, visit
-    from test_pairing__lifecycle import open_pairing, quarter_end, run_month, through_plan
+    from scenarios import open_pairing, run_term, through_plan
 
     iid = open_pairing(api)  # 机关二支部
     through_plan(api, iid)
-    for _ in range(3):
-        run_month(api, iid)
-    quarter_end(api, iid, 85)
+    run_term(api, iid, 85)
     body = publish(api, teams=[{"branch": "jg2", "members": ["wei_sc1"]}])
     jg2 = body["inspections"][0]["id"]
     visit(api, "wei_sc1", jg2)

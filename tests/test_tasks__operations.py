@@ -92,7 +92,7 @@ def test_withdraw_takes_a_task_back_until_the_next_one_is_touched(api):
 
 
 def test_terminate_ends_an_instance_and_the_steps_it_waits_on(api):
-    iid = open_pairing(api)
+    iid = open_pairing(api, term_start="2026-03-02")  # the term began today: month 1 opens with the plan
     through_plan(api, iid)
     month = [c for c in api.get(f"/api/instances/{iid}", SUP).get_json()["children"] if c["status"] == "running"][0]["id"]
     assert api.post(f"/api/instances/{month}/terminate", SUP, json={"reason": "误操作"}).status_code == 409
@@ -305,7 +305,7 @@ def _at_once(api, calls) -> list[int]:
 
 
 def test_racing_operations_on_one_task_one_wins_the_other_gets_409(api):
-    iid = open_pairing(api)
+    iid = open_pairing(api, term_start="2026-03-02")
     through_plan(api, iid)  # the month's work is open: visits for the helper, progress for the branch
     child = [c for c in api.get(f"/api/instances/{iid}", SUP).get_json()["children"] if c["status"] == "running"][0]["id"]
     progress = api.task(SEC, "monthly_progress", child)
@@ -359,8 +359,8 @@ def test_an_admin_terminates_and_unlocks_from_the_cli(api, tmp_path):
 
 def test_every_send_back_the_pairing_declares_rewinds(api):
     """supply_tools → diagnosis rewinds past a task with armed timers (their registrations must go too),
-    improvement_plan → supply_tools past a merge gateway; the process runs on from there."""
-    iid = open_pairing(api)
+    improvement_plan → supply_tools; the process runs on from there."""
+    iid = open_pairing(api, term_start="2026-03-02")
     for user, element, data in (("supervisor", "sign_helper", {"signed": True}), (SEC, "sign_secretary", {"signed": True}),
                                 ("supervisor", "file_letter", {"archive_no": "JD-1"})):
         api.complete(user, element, data, iid)

@@ -68,7 +68,7 @@ def escalations(api, user):
 
 
 def test_twenty_four_hour_duty_after_a_spot_check_behind_plan(api):
-    iid = open_pairing(api)
+    iid = open_pairing(api, term_start="2026-03-02")  # month 1 and its first week open with the plan
     through_plan(api, iid)
     child = [c for c in api.get(f"/api/instances/{iid}", SUP).get_json()["children"] if c["status"] == "running"][0]["id"]
     api.travel(T("2026-03-06T16:00:00+08:00"))  # a Friday: 24 h are natural hours, the weekend counts

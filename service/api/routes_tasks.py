@@ -72,7 +72,9 @@ class TaskDetail(MethodView):
         data it sees."""
         svc, uow = services(), request_uow()
         row, form, data = tasks.detail(svc, uow, actor(), task_id)
-        return dict(tasks.with_context(uow, [row], svc.clock.now())[0], form=form, process_data=data)
+        now = svc.clock.now()
+        return dict(tasks.with_context(uow, [row], now)[0], form=form, process_data=data,
+                    alongside=tasks.alongside(uow, row, now))
 
 
 @blp.route("/<string:task_id>/claim")

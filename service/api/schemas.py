@@ -73,9 +73,21 @@ FORM_DESCRIPTION = ("JSON Schema (draft 2020-12) with Chinese titles, as a page 
                     "property names in display order)")
 
 
+class AlongsideOut(Schema):
+    id = fields.String()
+    element = fields.String()
+    name = fields.String()
+    role = fields.String()
+    due_at = fields.DateTime(allow_none=True)
+    overdue = fields.Boolean()
+    escalation_level = fields.Integer()
+
+
 class TaskDetailOut(TaskInContextOut):
     form = fields.Dict(allow_none=True, metadata={"description": FORM_DESCRIPTION})
     process_data = fields.Dict()
+    alongside = fields.List(fields.Nested(AlongsideOut), metadata={
+        "description": "the instance's other open duties, overdue first (a quarter's missing quiz or report)"})
 
 
 class TaskPage(Schema):

@@ -178,13 +178,38 @@ class WorkCalendar:
             found += workday
         return current, provisional
 
+    def last_workday(self, first: date, last: date) -> tuple[date, bool]:
+        """The last working day from ``first`` to ``last`` (调休 make-up days count, holidays do not), and
+        whether a fallback year was used. A period with no working day at all (a week inside the Spring
+        Festival) is due on the first working day after it."""
+        provisional, current = False, last
+        while current >= first:
+            workday, guessed = self.is_workday(current)
+            provisional = provisional or guessed
+            if workday:
+                return current, provisional
+            current -= timedelta(days=1)
+        day, guessed = self.nth_workday_after(last, 1)
+        return day, provisional or guessed
+
     def deadline(self, start: datetime, rule: str) -> Deadline:
         """Due instant of ``rule`` triggered at ``start`` (aware datetime), in UTC.
 
         Rules: ``<n>h`` natural hours, ``<n>wd`` by close of business of the n-th working day after the
-        trigger day, ``by:YYYY-MM-DD`` by close of business of that date."""
+        trigger day, ``by:YYYY-MM-DD`` by close of business of that date, ``lwd:YYYY-MM-DD`` by close of
+        business of the last working day of the period ending on that date (see ``last_workday``)."""
         if start.tzinfo is None:
             raise ValueError("start must carry a timezone")
+        if rule.startswith("lwd:"):  # a period's duty: due by the period's last working day
+            try:
+                last = date.fromisoformat(rule[4:])
+            except ValueError:
+                raise ValueError(f"deadline rule {rule!r}: lwd: needs a date, e.g. lwd:2026-03-31") from None
+            day, provisional = self.last_workday(start.astimezone(CST).date(), last)
+            due = datetime.combine(day, self.close_of_business, CST).astimezone(timezone.utc)
+            # a duty opened after its period's close (a plan made late) is due at once: its timers fire on the
+            # next sweep, which escalates it, instead of inside the step that opened it, which would not
+            return Deadline(max(due, (start + timedelta(seconds=1)).astimezone(timezone.utc)), provisional, rule)
         if rule.startswith("by:"):  # a date people set (a rectification deadline): its close of business
             try:
                 day = date.fromisoformat(rule[3:])

@@ -1,4 +1,5 @@
-"""Functions BPMN expressions may call: deadlines on the working-day calendar and score bands."""
+"""Functions BPMN expressions may call: deadlines on the working-day calendar, the program's periods
+(term months, weeks, quarters) and score bands; and the children a script task opens on the side."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -6,7 +7,7 @@ from typing import Callable
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
-from ..domain import bands, checklist
+from ..domain import bands, checklist, periods
 from ..domain.calendar import WorkCalendar
 from . import determinism
 
@@ -36,6 +37,18 @@ class BranchflowScriptEngine(PythonScriptEngine):
                 "plaque_composite": bands.plaque_composite,
                 "checklist_score": checklist.score_percent,
                 "now_iso": self._now_iso,
+                # periods: pure date arithmetic on ISO dates (see domain/periods.py for the rules)
+                "month_range": periods.month_range,
+                "weeks_of_month": periods.weeks_of_month,
+                "week_range": periods.week_range,
+                "quarter_range": periods.quarter_range,
+                "quarter_label": periods.quarter_label,
+                "assessed_quarters": periods.assessed_quarters,
+                "term_last_day": periods.term_last_day,
+                "add_days": periods.add_days,
+                "add_months": lambda day, n: periods.add_months(day, n).isoformat(),
+                "later": periods.later,
+                "opens_at": periods.opens_at,
             }
         )
         super().__init__(environment=env)
@@ -47,6 +60,21 @@ class BranchflowScriptEngine(PythonScriptEngine):
             return super().evaluate(task, expression, external_context)
         finally:
             self._task = previous
+
+    def execute(self, task, script, external_context=None):
+        """Run a script task; one with the ``opens_process`` property asks for a child instance on the side
+        (a pairing's month): the request is kept on the workflow for the service to start after the step."""
+        result = super().execute(task, script, external_context)
+        props = (getattr(task.task_spec, "extensions", None) or {}).get("properties") or {}
+        if props.get("opens_process"):
+            names = [k.strip() for k in (props.get("child_inputs") or "").split(",") if k.strip()]
+            inputs = {k: task.data[k] for k in names if k in task.data}
+            top = task.workflow.top_workflow if hasattr(task.workflow, "top_workflow") else task.workflow
+            requests = getattr(top, "opened_children", None)
+            if requests is None:
+                requests = top.opened_children = []
+            requests.append((props["opens_process"], inputs))
+        return result
 
     # -- functions visible to BPMN expressions -------------------------------------------
 

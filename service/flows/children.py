@@ -1,11 +1,13 @@
-"""Child instances, all in one place: the children a wait joins on (``child_process``: a pairing's months),
-the children a completed task opens on the side (``opens_process``: an inspection's tickets), and the
-message a joined child sends its parent when it ends."""
+"""Child instances, all in one place: the children a wait joins on (``child_process``), the children a
+completed task opens on the side (``opens_process``: an inspection's tickets), the period children a script
+task opens on the side (``opens_process`` on a script task: a pairing's months, which end with their parent),
+and the message a joined child sends its parent when it ends."""
 from __future__ import annotations
 
 from datetime import datetime
 
 from ..engine.specs import SpecBundle
+from ..domain.status import InstanceStatus
 from ..store.models import Instance
 from ..store.uow import UnitOfWork
 from . import event_types, instances
@@ -21,6 +23,30 @@ def start_waited(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBun
             data = svc.engine.task_data(wf, wait.task_id)
             instances.start(svc, uow, instances.SYSTEM, wait.child_process, {k: data[k] for k in inputs if k in data},
                             parent=inst, parent_wait=wait.task_id)
+
+
+#: ``parent_wait`` of a period child: opened on the side by a script task, joined by nothing, ended with its parent
+PERIOD = "period"
+
+
+def open_requested(svc: Services, uow: UnitOfWork, inst: Instance, wf) -> list[Instance]:
+    """Start the period children the step's script tasks asked for (``opens_process`` on a script task: the
+    month that opened); each gets the listed fields and the parent's branch; staged."""
+    requests = getattr(wf, "opened_children", None)
+    if not requests:
+        return []
+    wf.opened_children = []
+    return [instances.start(svc, uow, instances.SYSTEM, process, dict(inputs, branch=inst.branch),
+                            parent=inst, parent_wait=PERIOD) for process, inputs in requests]
+
+
+def end_periods(svc: Services, uow: UnitOfWork, inst: Instance, at: datetime) -> None:
+    """The parent ended: its period children still running end with it (their duties are no one's now)."""
+    for child in uow.instances.children_of(inst.id):
+        if child.status == InstanceStatus.RUNNING and child.parent_wait == PERIOD:
+            locked = uow.instances.get(child.id, for_update=True)
+            step = instances.Entry(event_types.Terminate(f"{inst.title} 已结束"), instances.SYSTEM, None, None)
+            instances.apply_event(svc, uow, locked, step, at)
 
 
 def notify_parent(svc: Services, uow: UnitOfWork, child: Instance, at: datetime) -> None:

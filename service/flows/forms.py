@@ -25,7 +25,8 @@ from ..domain.errors import TooLarge, ValidationFailed
 
 #: keys of a form file that are not JSON Schema but hints for the service and UIs
 NON_SCHEMA_KEYS = ("ui", "x-start-roles", "x-start-via", "x-defaults", "x-instance-refs",
-                   "x-items-from", "x-attachments", "x-enum-labels", "x-order")
+                   "x-items-from", "x-attachments", "x-enum-labels", "x-order", "x-person-fields", "x-one-running",
+                   "x-dates-in-period")
 MAX_FORM_BYTES = 256 * 1024
 
 
@@ -118,6 +119,32 @@ def validate(form: dict | None, data: object, *, prefix: str = "data") -> dict:
                     for e in errors],
         )
     return data
+
+
+def check_period(form: dict | None, data: dict, context: dict, *, prefix: str = "data") -> None:
+    """A form's ``x-dates-in-period`` rule: each item of ``list`` has its date ``field`` inside the period the
+    task belongs to (``first``..``last``, fields of the process data ``context``), and with ``distinct`` no two
+    items on the same day (a month's visits). Raises ValidationFailed naming every offending item."""
+    rule = (form or {}).get("x-dates-in-period")
+    if not rule:
+        return
+    first, last = context.get(rule["first"]), context.get(rule["last"])
+    if not first or not last:
+        return
+    errors, seen = [], set()
+    for i, item in enumerate(data.get(rule["list"]) or []):
+        day = item.get(rule["field"]) if isinstance(item, dict) else None
+        if not isinstance(day, str):
+            continue
+        where = f"{prefix}.{rule['list']}.{i}.{rule['field']}"
+        if not first <= day <= last:
+            errors.append({"field": where, "message": f"{day} is outside the period {first}..{last}",
+                           "message_zh": f"日期须在本期内（{first}至{last}）"})
+        elif rule.get("distinct") and day in seen:
+            errors.append({"field": where, "message": f"{day} is listed twice", "message_zh": "同一天只能记录一次"})
+        seen.add(day)
+    if errors:
+        raise ValidationFailed("form data does not satisfy the form", errors=errors)
 
 
 def presented(form: dict | None, branches: dict[str, str]) -> dict | None:

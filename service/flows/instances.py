@@ -76,6 +76,11 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
     if "branch" in values and uow.identity.branch(values["branch"]) is None:
         raise ValidationFailed(f"unknown branch {values['branch']!r}", field="variables.branch", message_zh="没有这个支部")
     _check_refs(uow, start_form.get("x-instance-refs", {}), values)
+    _check_people(uow, start_form.get("x-person-fields", {}), values)
+    if start_form.get("x-one-running") and parent is None and dedup_key is None:
+        scope = values.get(start_form["x-one-running"])
+        dedup_key = f"{RUNNING}{process}/{scope}"
+        duplicate = f"a {process} is already running for {scope}: one at a time"
     if uow.instances.spec(bundle.sha256) is None:  # two first starts at once both store it: the second insert is a no-op
         uow.instances.keep_spec(Spec(sha256=bundle.sha256, process_id=process, bpmn_xml=bundle.bpmn_xml, forms=bundle.forms,
                            created_at=svc.clock.now()))
@@ -103,6 +108,24 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
     if parent is None:
         _check_reachable(uow, inst)
     return inst
+
+
+#: ``dedup_key`` prefix of a start form's ``x-one-running`` (one running pairing per branch): cleared at the end
+RUNNING = "running/"
+
+
+def _check_people(uow: UnitOfWork, fields: dict, values: dict) -> None:
+    """Fields that name a person (``x-person-fields``: field → role) must name an active account holding that
+    role for the instance's branch (the pairing's helper: the account its helper tasks go to)."""
+    for name, role in fields.items():
+        if name not in values:
+            continue
+        user = uow.identity.active_user(values[name]) if isinstance(values[name], str) else None
+        grants = uow.identity.grants_of(user) if user is not None else ()
+        if not may_act(grants, role, values.get("branch")):
+            raise ValidationFailed(f"{values[name]!r} is no active account holding the role {role} for this branch",
+                                   field=f"variables.{name}",
+                                   message_zh=f"须为本支部的{ROLE_LABELS.get(role, role)}账号")
 
 
 def _check_refs(uow: UnitOfWork, refs: dict, values: dict) -> None:

@@ -46,6 +46,7 @@ def project(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, 
     new_rows += inbox_rows(uow, inst, bundle, snap, {r.id: r for r in open_list}, at, closed_by, completed)
     uow.insert(*new_rows)
     children.start_waited(svc, uow, inst, bundle, wf, snap)
+    children.open_requested(svc, uow, inst, wf)
     completion(svc, uow, inst, snap, at)
     return snap
 
@@ -87,7 +88,7 @@ def inbox_rows(uow: UnitOfWork, inst: Instance, bundle: SpecBundle, snap: Snapsh
             continue
         new_rows.append(InboxTask(id=tid, instance_id=inst.id, process_id=inst.process_id, kind=TaskKind.USER,
                                   element=t.element, name=t.name, role=acting_role(uow, bundle, t, inst.branch),
-                                  branch=inst.branch, form=t.form if t.form in bundle.forms else None,
+                                  branch=inst.branch, form=t.form if t.form in bundle.forms else None, assignee=t.assignee,
                                   status=TaskStatus.OPEN, due_at=due, provisional=provisional, created_at=at))
     return new_rows
 
@@ -99,7 +100,10 @@ def completion(svc: Services, uow: UnitOfWork, inst: Instance, snap: Snapshot, a
         inst.status = InstanceStatus.COMPLETED
         inst.outcome = snap.data.get("outcome")
         uow.identity.drop_grants_of(inst.id)  # roles granted for this instance (an inspection team's) end with it
-        if inst.parent_wait:  # a child some wait of the parent joins on (not a ticket opened on the side)
+        if (inst.dedup_key or "").startswith("running/"):  # one running at a time: the next may start
+            inst.dedup_key = None
+        children.end_periods(svc, uow, inst, at)
+        if inst.parent_wait and inst.parent_wait != children.PERIOD:  # a child some wait of the parent joins on
             children.notify_parent(svc, uow, inst, at)
 
 

@@ -34,7 +34,12 @@ def inspection_score(uow: UnitOfWork, quarter: str, branch: str) -> float | None
 
 
 def pairing_score(uow: UnitOfWork, branch: str) -> float | None:
-    """The latest quarterly assessment score of the branch's pairing (帮扶成效评分)."""
+    """The latest quarterly assessment score of the branch's pairing (帮扶成效评分): a quarter child's result,
+    or (pairings opened before quarters were children) the last entry of the pairing's ``assessments``."""
+    for inst in reversed(uow.instances.of_process("pairing_quarterly", branch)):
+        result = (inst.data or {}).get("assessment_result")
+        if result:
+            return float(result["score"])
     for inst in reversed(uow.instances.of_process("pairing", branch)):
         assessments = (inst.data or {}).get("assessments") or []
         if assessments:

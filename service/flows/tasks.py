@@ -88,7 +88,27 @@ def detail(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[
     """The task, its form as a page shows it (``forms.presented``) and the process data it sees."""
     row, inst = _visible(uow, actor, task_id)
     bundle = instances.bundle_of(svc, uow, inst)
-    return row, forms.presented(form_of(bundle, row, inst), instances.branch_names(uow)), dict(inst.data or {})
+    return row, forms.presented(form_of(bundle, row, inst), instances.branch_names(uow)), seen_by(svc, bundle, inst, row)
+
+
+def seen_by(svc: Services, bundle, inst: Instance, row: InboxTask) -> dict:
+    """The process data an open task sees: its own branch of the process (a week's spot check sees its week,
+    not the week that opened after it); a closed task, or a notice, sees the instance's latest data."""
+    if row.status == TaskStatus.OPEN and row.kind == TaskKind.USER:
+        try:
+            return svc.engine.task_data(svc.engine.load(bundle, inst.state), row.id)
+        except (KeyError, ValueError, AttributeError):  # a row whose task is no longer in the state
+            pass
+    return dict(inst.data or {})
+
+
+def alongside(uow: UnitOfWork, row: InboxTask, now: datetime) -> list[dict]:
+    """The other open duties of the task's instance, overdue first: what the holder of a quarter's assessment
+    sees of the quiz or report still missing (and how far it has escalated)."""
+    others = [r for r in uow.inbox.open_of(row.instance_id) if r.kind == TaskKind.USER and r.id != row.id]
+    return [{"id": r.id, "element": r.element, "name": r.name, "role": r.role, "due_at": r.due_at,
+             "overdue": r.due_at is not None and r.due_at < now, "escalation_level": r.escalation_level}
+            for r in sorted(others, key=lambda r: (r.due_sort, r.created_at))]
 
 
 def form_of(bundle, row: InboxTask, inst: Instance) -> dict | None:
@@ -185,6 +205,7 @@ def complete(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, data: o
         return operations.decide(svc, uow, actor, row, inst, data)
     form = form_of(bundle, row, inst)
     data = forms.validate(form, data)
+    forms.check_period(form, data, inst.data or {})
     if form is not None and form.get("x-attachments"):
         _check_attachments(uow, form, data, row)
     _check_gate(uow, bundle, row, inst, data)

@@ -218,7 +218,8 @@ def task(task_id):
     if request.method == "GET":  # a delegate's work to confirm, or what was submitted before a withdrawal
         values = row.draft or operations.last_submission(uow(), row.instance_id, row.id)
     targets = operations.send_back_targets(svc, uow(), g.actor, task_id) if row.status == "open" else []
-    return render_template("task.html", task=view, guide=guide, data=data, form=form, targets=targets,
+    alongside = tasks.alongside(uow(), row, svc.clock.now()) if row.status == "open" else []
+    return render_template("task.html", task=view, guide=guide, data=data, form=form, targets=targets, alongside=alongside,
                            fields=_with_errors(form, values, errors), errors=errors), status
 
 
