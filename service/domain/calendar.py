@@ -208,3 +208,10 @@ class WorkCalendar:
 def china_minute(at: datetime | None) -> str:
     """An instant as people in China read it in a message: ``2026-03-05 18:00`` (China time), or ``-``."""
     return at.astimezone(CST).strftime("%Y-%m-%d %H:%M") if at else "-"
+
+
+def local_date(at: datetime) -> date:
+    """The Asia/Shanghai calendar day of an instant (a naive instant is UTC)."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    return at.astimezone(CST).date()

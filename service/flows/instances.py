@@ -77,7 +77,7 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
         raise ValidationFailed(f"unknown branch {values['branch']!r}", field="variables.branch", message_zh="没有这个支部")
     _check_refs(uow, start_form.get("x-instance-refs", {}), values)
     if uow.instances.spec(bundle.sha256) is None:  # two first starts at once both store it: the second insert is a no-op
-        uow.instances.keep_spec(Spec(sha256=bundle.sha256, process_id=process, bpmn_xml=bundle.bpmn_xml, forms=bundle.forms,
+        uow.instances.keep_spec(Spec(sha256=bundle.sha256, process_id=process, bpmn_xml=bundle.bpmn_xml, forms=bundle.stored_forms(),
                            created_at=svc.clock.now()))
     now = svc.clock.now()
     inst = Instance(id=str(uuid.uuid4()), process_id=process, spec_sha=bundle.sha256, state="", version=1,

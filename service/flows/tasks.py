@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from ..domain.calendar import local_date
 from ..domain.checklist import scores_schema
 from ..domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..domain.permissions import ASSIGN_TASKS
+from ..domain.quarters import quarter_of
 from ..domain.roles import READ_ONLY_ROLES, may_act, role_in_scope
 from ..domain.status import InstanceStatus, TaskKind, TaskStatus
 from ..store.models import InboxTask, Instance
@@ -121,8 +123,12 @@ def _check_attachments(uow: UnitOfWork, form: dict | None, data: dict, row: Inbo
 
 def _check_gate(uow: UnitOfWork, bundle, row: InboxTask, inst: Instance, data: dict) -> None:
     """A task with ``gate=children_closed`` may set ``gate_field`` true only when every child it opened
-    (an inspection's rectification tickets) has ended."""
+    (an inspection's rectification tickets) has ended; with ``gate=branch_tickets_closed``, only when every
+    rectification ticket of the instance's branch opened in its quarter is closed (a 争先 branch re-rated)."""
     props = bundle.element(row.element)
+    if props.gate == "branch_tickets_closed":
+        _check_branch_tickets(uow, inst, props.gate_field, data)
+        return
     if props.gate != "children_closed":
         return
     field = props.gate_field
@@ -133,6 +139,19 @@ def _check_gate(uow: UnitOfWork, bundle, row: InboxTask, inst: Instance, data: d
             raise ValidationFailed(f"{len(still_open)} rectification ticket(s) of this inspection are still open: "
                                    + titles, field=f"data.{field}",
                                    message_zh=f"还有{len(still_open)}项整改问题未销号：{titles}")
+
+
+def _check_branch_tickets(uow: UnitOfWork, inst: Instance, field: str, data: dict) -> None:
+    if data.get(field) is not True:
+        return
+    quarter = (inst.data or {}).get("quarter")
+    still_open = [t for t in uow.instances.of_process("rectification", inst.branch)
+                  if t.status == InstanceStatus.RUNNING and quarter_of(local_date(t.created_at)) == quarter]
+    if still_open:
+        titles = "、".join((t.data or {}).get("title", t.id) for t in still_open)
+        raise ValidationFailed(f"{len(still_open)} rectification ticket(s) of the branch from {quarter} are still open: "
+                               + titles, field=f"data.{field}",
+                               message_zh=f"本季度还有{len(still_open)}项整改问题未销号：{titles}")
 
 
 def claim(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> InboxTask:
