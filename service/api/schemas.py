@@ -346,6 +346,7 @@ class TicketOut(Schema):
     title = fields.String()
     description = fields.String(allow_none=True)
     suggestion = fields.String(allow_none=True)
+    evidence_note = fields.String(allow_none=True, metadata={"description": "the latest evidence form's 佐证说明"})
     source = fields.String()
     source_instance = fields.String(allow_none=True)
     deadline = fields.String()
