@@ -221,27 +221,22 @@ def guidance_feedback():
 
 
 def inspection_round():
-    """A quarter's peer-inspection round: waits for every branch inspection, then the experience handbook."""
+    """A quarter's peer-inspection round: at the round's end (the quarter's last day) the supervisor compiles
+    the experience handbook from the inspections; tickets still being rectified go on without it."""
     L = lanes("supervisor")
     e = [
         El("start", "startEvent", "发布互查安排", "supervisor", 0),
-        El("init", "scriptTask", "登记各支部互查", "supervisor", 1, script="inspections_done = 0"),
-        El("gw_wait", "exclusiveGateway", "", "supervisor", 2),
-        El("inspection_done", "intermediateCatchEvent", "一个支部互查结束", "supervisor", 3, message="peer_inspection_done"),
-        El("count", "scriptTask", "累计完成数", "supervisor", 4, script="inspections_done = inspections_done + 1"),
-        El("gw_all", "exclusiveGateway", "全部支部结束？", "supervisor", 5, default="f_more"),
-        El("compile_handbook", "userTask", "汇编标准化经验手册", "supervisor", 6),
-        El("done", "scriptTask", "记录本轮结束", "supervisor", 7, script="outcome = 'compiled'\noutcome_label = '经验手册已汇编'"),
-        El("end", "endEvent", "本轮互查结束", "supervisor", 8),
+        El("round_end", "intermediateCatchEvent", "本轮结束（季度末）", "supervisor", 1,
+           timer='deadline("by:" + round_end)'),
+        El("compile_handbook", "userTask", "汇编标准化经验手册", "supervisor", 2),
+        El("done", "scriptTask", "记录本轮结束", "supervisor", 3, script="outcome = 'compiled'\noutcome_label = '经验手册已汇编'"),
+        El("end", "endEvent", "本轮互查结束", "supervisor", 4),
     ]
     f = [
-        Flow("f_start", "start", "init"), Flow("f_wait", "init", "gw_wait"), Flow("f_wait_next", "gw_wait", "inspection_done"),
-        Flow("f_count", "inspection_done", "count"), Flow("f_check", "count", "gw_all"),
-        Flow("f_all", "gw_all", "compile_handbook", "全部结束", "inspections_done >= len(teams)"),
-        Flow("f_more", "gw_all", "gw_wait", "尚有支部"),
+        Flow("f_start", "start", "round_end"), Flow("f_compile", "round_end", "compile_handbook"),
         Flow("f_compiled", "compile_handbook", "done"), Flow("f_end", "done", "end"),
     ]
-    return render("inspection_round", "互查互学互促（季度轮次）", L, e, f, [], ["peer_inspection_done"])
+    return render("inspection_round", "互查互学互促（季度轮次）", L, e, f)
 
 
 def peer_inspection():

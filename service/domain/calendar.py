@@ -215,3 +215,9 @@ def local_date(at: datetime) -> date:
     if at.tzinfo is None:
         at = at.replace(tzinfo=timezone.utc)
     return at.astimezone(CST).date()
+
+
+def rule_words(rule: str) -> str:
+    """How a deadline rule reads in Chinese: ``7wd`` → 7个工作日, ``24h`` → 24小时."""
+    n, unit = parse_rule(rule)
+    return f"{n}个工作日" if unit == "wd" else f"{n}小时"

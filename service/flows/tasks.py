@@ -1,9 +1,9 @@
 """Use cases on human tasks: inbox, tasks done, detail with form, claim, complete."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
-from ..domain.calendar import local_date
+from ..domain.calendar import local_date, rule_words
 from ..domain.checklist import scores_schema
 from ..domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..domain.permissions import ASSIGN_TASKS
@@ -141,6 +141,25 @@ def _check_gate(uow: UnitOfWork, bundle, row: InboxTask, inst: Instance, data: d
                                    message_zh=f"还有{len(still_open)}项整改问题未销号：{titles}")
 
 
+def _check_dates(svc: Services, form: dict | None, data: dict) -> None:
+    """A date field with ``x-not-before: <rule>`` (a rectification deadline) may be neither in the past nor
+    before the deadline ``rule`` gives from now (the branch's 7-working-day plan duty)."""
+    for name, prop in ((form or {}).get("properties") or {}).items():
+        rule = prop.get("x-not-before") if isinstance(prop, dict) else None
+        if not rule or not isinstance(data.get(name), str):
+            continue
+        value = date.fromisoformat(data[name])  # the form checked the format
+        now = svc.clock.now()
+        today, earliest = local_date(now), local_date(svc.calendars.current.deadline(now, rule).due)
+        if value < today:
+            raise ValidationFailed(f"{name} {value} is in the past", field=f"data.{name}",
+                                   message_zh=f"{prop.get('title', name)}不能早于今天（{today}）")
+        if value < earliest:
+            raise ValidationFailed(f"{name} {value} is before {earliest}, the {rule} plan deadline",
+                                   field=f"data.{name}",
+                                   message_zh=f"{prop.get('title', name)}不能早于整改方案提交期限（{rule_words(rule)}，{earliest}）")
+
+
 def _check_branch_tickets(uow: UnitOfWork, inst: Instance, field: str, data: dict) -> None:
     if data.get(field) is not True:
         return
@@ -207,6 +226,7 @@ def complete(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, data: o
     if form is not None and form.get("x-attachments"):
         _check_attachments(uow, form, data, row)
     _check_gate(uow, bundle, row, inst, data)
+    _check_dates(svc, form, data)
     if row.owner and row.owner != actor.name:  # a delegate's work goes back to the task's owner first
         return operations.hand_back(svc, uow, actor, row, inst, data)
     waiting = operations.check_signatures(uow, row) if row.signers else []
