@@ -135,3 +135,11 @@ def test_a_changed_rule_table_is_a_new_version_and_old_instances_replay_with_the
     with api.svc.uow() as uow:
         stored = uow.instances.spec(shas[old["instance"]]).forms[DMN_KEY]["plaque_band"]
     assert "&gt;= 90" in stored and "&gt;= 85" not in stored
+
+
+def test_the_instance_page_shows_the_rule_tables_the_instance_pinned(api):
+    from test_web__pages import login
+    row = _rate(api, "2026Q1", 86)
+    page = login(api, SUP).get(f"/instances/{row['instance']}").text
+    section = page[page.index('data-test="rule-tables"'):]
+    assert "亮牌牌级" in section and "亮牌综合得分权重" in section and "&gt;= 90" in section and "示范牌" in section

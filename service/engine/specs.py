@@ -23,6 +23,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -86,6 +87,29 @@ def bundle_sha(process_id: str, bpmn_xml: str, forms: dict[str, dict]) -> str:
     forms = dict(forms)
     tables = forms.pop(DMN_KEY, None) or {}
     return hashlib.sha256(SpecBundle(process_id, bpmn_xml, dict(sorted(forms.items())), tables).canonical()).hexdigest()
+
+
+def decision_tables(bundle: SpecBundle) -> list[dict]:
+    """The bundle's decision tables as plain rows for people to read (the instance page shows the version the
+    instance pinned): id, name, hit policy, input and output labels, and each rule's cells and note."""
+    ns = {"dmn": "https://www.omg.org/spec/DMN/20191111/MODEL/"}
+    out = []
+    for decision_id, text in bundle.dmn.items():
+        root = ElementTree.fromstring(text.encode())
+        decision = root.find("dmn:decision", ns)
+        table = decision.find("dmn:decisionTable", ns) if decision is not None else None
+        if table is None:
+            continue
+        rules = [{"when": [(e.findtext("dmn:text", "", ns) or "").strip() for e in r.findall("dmn:inputEntry", ns)],
+                  "then": [(e.findtext("dmn:text", "", ns) or "").strip() for e in r.findall("dmn:outputEntry", ns)],
+                  "note": r.findtext("dmn:description", "", ns)} for r in table.findall("dmn:rule", ns)]
+        out.append({"id": decision_id, "name": decision.get("name") or decision_id,
+                    "hit_policy": table.get("hitPolicy", "UNIQUE"),
+                    "inputs": [i.get("label") or i.findtext("dmn:inputExpression/dmn:text", "", ns)
+                               for i in table.findall("dmn:input", ns)],
+                    "outputs": [o.get("label") or o.get("name") for o in table.findall("dmn:output", ns)],
+                    "rules": rules})
+    return out
 
 
 def called_decisions(bpmn_xml: str) -> list[str]:
