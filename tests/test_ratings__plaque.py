@@ -174,6 +174,8 @@ def test_the_band_is_chosen_on_the_exact_composite(api):
     row = board(api, "2026Q1")["sc2"]
     assert row["composite"] == pytest.approx(89.997, abs=1e-9) and row["composite"] < 90
     assert (row["rated_plaque"], row["plaque_label"]) == ("standard", "达标牌")
+    from test_web__pages import login
+    assert "综合 89.997" in login(api, SUP).get("/plaques").text  # not "90.00" beside a 达标牌
 
 
 def test_model_two_quarters_running_is_plus_five_once_a_year_per_secretary(api):
