@@ -2,6 +2,7 @@
 tables valid DMN 1.3, and a changed table deployed as a new bundle that leaves old replays unchanged."""
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -9,8 +10,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from lxml import etree
 
+from service.cli import main as cli
 from service.domain import bands
 from service.domain.calendar import WorkCalendar
 from service.engine.runner import Engine
@@ -135,6 +138,21 @@ def test_a_changed_rule_table_is_a_new_version_and_old_instances_replay_with_the
     with api.svc.uow() as uow:
         stored = uow.instances.spec(shas[old["instance"]]).forms[DMN_KEY]["plaque_band"]
     assert "&gt;= 90" in stored and "&gt;= 85" not in stored
+    # the CLI's verify of every instance, and an export checked offline, carry the tables too
+    env = {"BRANCHFLOW_DATABASE_URL": str(api.svc.db_engine.url), "BRANCHFLOW_CALENDAR_DIR": str(tmp_path / "none")}
+    result = CliRunner().invoke(cli, ["audit", "verify"], env=env)
+    assert result.exit_code == 0, result.output
+    record = api.get(f"/api/instances/{old['instance']}/export", "auditor").get_json()
+    assert "&gt;= 90" in record["spec"]["forms"][DMN_KEY]["plaque_band"]
+    (tmp_path / "audit.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["audit", "verify", "--file", str(tmp_path / "audit.json")],
+                                env={"BRANCHFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'absent' / 'x.db'}"})
+    assert result.exit_code == 0, result.output
+    record["spec"]["forms"][DMN_KEY]["plaque_band"] = stored.replace("&gt;= 90", "&gt;= 95")  # a table edited afterwards
+    (tmp_path / "audit.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["audit", "verify", "--file", str(tmp_path / "audit.json")],
+                                env={"BRANCHFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'absent' / 'x.db'}"})
+    assert result.exit_code == 1
 
 
 def test_the_instance_page_shows_the_rule_tables_the_instance_pinned(api):
