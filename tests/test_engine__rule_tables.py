@@ -108,6 +108,8 @@ def test_a_deployed_bundle_carries_the_tables_its_diagram_calls(tmp_path):
     assert DMN_KEY not in forms2
     with pytest.raises(SpecError, match="no plaque_weights.dmn"):
         read_bundle_files(ROOT / "bpmn", ROOT / "forms", "plaque_rating", tmp_path)
+    with pytest.raises(SpecError, match="cannot load process plaque_rating"):  # a malformed table
+        parse_bundle("plaque_rating", xml, dict(forms, **{DMN_KEY: dict(forms[DMN_KEY], plaque_band="<definitions")}))
 
 
 def _rate(api, quarter: str, score: float) -> dict:

@@ -133,7 +133,7 @@ def parse_bundle(process_id: str, bpmn_xml: str, forms: dict[str, dict], pinned:
         bundle.spec = parser.get_spec(process_id)
         bundle.subprocess_specs = parser.get_subprocess_specs(process_id)
         bundle.elements = elements.read_all(bundle.spec.task_specs.values(), accept_retired=pinned)
-    except (ValidationException, ValueError, KeyError, IndexError) as exc:
+    except (ValidationException, ValueError, KeyError, IndexError, SyntaxError) as exc:  # SyntaxError: malformed XML
         raise SpecError(f"cannot load process {process_id}: {exc}") from exc
     return bundle
 
