@@ -1,5 +1,5 @@
 """Puts the diagrams, forms and calendar data (top-level folders of the checkout) into the wheel as
-``service/_data/{bpmn,forms,calendar}``: an installed branchflow needs no checkout. Everything else is in
+``service/_data/{bpmn,forms,dmn,calendar}``: an installed branchflow needs no checkout. Everything else is in
 pyproject.toml."""
 from pathlib import Path
 import shutil
@@ -7,7 +7,7 @@ import shutil
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-DATA = ("bpmn", "forms", "calendar")
+DATA = ("bpmn", "forms", "dmn", "calendar")
 
 
 class BuildWithData(build_py):

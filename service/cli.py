@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime
+from pathlib import Path
 
 import click
 
@@ -301,6 +302,25 @@ def _as_user(svc, by: str, action) -> None:
             action(uow, Actor(by, uow.identity.grants_of(user)))
     except BranchflowError as exc:
         raise click.ClickException(f"{exc.errors[0]['field'] + ': ' if exc.errors else ''}{exc.message}")
+
+
+@main.command()
+@click.option("--year", required=True, type=click.IntRange(2000, 2100), help="the calendar year under review")
+@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, writable=True),
+              help="also write the roll-up as an Excel workbook to this file")
+def reviews(year: int, xlsx_path: str | None) -> None:
+    """The annual review roll-up of YEAR (JSON on standard output): per secretary, helper and branch, each
+    figure with the instances it came from."""
+    from .documents.reviews_xlsx import reviews_xlsx
+    from .flows import reviews as flows_reviews
+    from .flows.actors import Actor
+
+    svc = _services()
+    with svc.uow() as uow:
+        data = flows_reviews.annual_review(svc, uow, Actor.system(), year)
+    if xlsx_path:
+        Path(xlsx_path).write_bytes(reviews_xlsx(data))
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 @main.group()

@@ -10,7 +10,7 @@ SERVICE = Path(__file__).resolve().parents[1] / "service"
 ORDER = ["domain", "store", "engine", "notify", "documents", "flows", "scheduler", "api", "web"]
 ONLY = {"flask": {"api", "web"}, "flask_wtf": {"web"}, "markupsafe": {"web"}, "flask_smorest": {"api"}, "SpiffWorkflow": {"engine"}, "apscheduler": {"scheduler"},
         "sqlalchemy": {"store"}, "smtplib": {"notify"}, "urllib": {"notify"},
-        "reportlab": {"documents"}, "jinja2": {"documents", "web"}, "alembic": {"store"},
+        "reportlab": {"documents"}, "openpyxl": {"documents"}, "jinja2": {"documents", "web"}, "alembic": {"store"},
         # metrics are measured where requests and timers run; logging is configured by each process's entry
         # point (service/config.py), the WSGI servers are chosen by the CLI: no layer imports them
         "prometheus_client": {"scheduler", "api"}, "pythonjsonlogger": set(), "waitress": set(), "gunicorn": set()}

@@ -145,12 +145,15 @@ def test_peer_inspection_round_end_to_end(api):
     # the team's inspector role ended with the inspection
     assert api.get(f"/api/instances/{sc1}", "wei_jg1").status_code == 404
 
-    # the other inspection finds nothing to fix; then the round asks for the handbook
+    # the other inspection finds nothing to fix; at the quarter's end the round asks for the handbook
     visit(api, "wei_sc1", jg2)
     api.complete("wei_sc1", "scoring", {"scores": dict(FULL, meetings=25, problem_list=15)}, jg2)
     api.complete("wei_sc1", "feedback", {"strengths": ["“党建+安全”融合做法突出"], "problems": [], "rectify_by": "2026-04-10"}, jg2)
     assert api.get(f"/api/instances/{jg2}", SUP).get_json()["outcome"] == "no_problems"
     round_id = body["round"]["id"]
+    assert [t for t in api.inbox(SUP) if t["element"] == "compile_handbook"] == []
+    api.travel(T("2026-03-31T18:00:01+08:00"))
+    fire_due(api.svc)
     draft = api.get(f"/api/inspections/rounds/{round_id}/handbook", SUP).get_json()
     assert draft["compiled"] is False and {b["branch"]: b["score"] for b in draft["branches"]} == {"sc1": 81.0, "jg2": 91.0}
     assert api.get(f"/api/inspections/rounds/{round_id}/handbook", "sec_jg2").status_code == 404  # no draft for branches
@@ -178,3 +181,68 @@ def test_peer_inspection_round_end_to_end(api):
     # every instance of the round replays to its stored state
     for iid in [round_id, sc1, jg2, first, second]:
         assert api.get(f"/api/instances/{iid}/verify", "auditor").get_json()["ok"] is True, iid
+
+
+def test_a_rectification_date_in_the_past_or_before_the_plan_deadline_is_refused(api):
+    body = publish(api, teams=[{"branch": "sc1", "members": TEAM_SC1}])
+    sc1 = body["inspections"][0]["id"]
+    visit(api, "wei_jg1", sc1)
+    api.complete("wei_jg1", "scoring", {"scores": FULL}, sc1)
+    feedback = api.task("wei_jg1", "feedback", sc1)
+    data = {"strengths": ["党员活动室规范"], "problems": [{"title": "三会一课记录不全", "suggestion": "逐月补齐记录"}]}
+    # Mon 2 Mar: the branch's plan is due in 7 working days, Wed 11 Mar; the rectification cannot end before
+    for day, words in (("2026-02-27", "不能早于今天"), ("2026-03-10", "不能早于整改方案提交期限（7个工作日，2026-03-11）")):
+        r = api.post(f"/api/tasks/{feedback['id']}/complete", "wei_jg1", json={"data": dict(data, rectify_by=day)})
+        assert r.status_code == 422, r.get_json()
+        [error] = r.get_json()["error"]["errors"]
+        assert error["field"] == "data.rectify_by" and words in error["message_zh"]
+    assert api.get("/api/tickets", SUP).get_json()["total"] == 0
+    api.complete("wei_jg1", "feedback", dict(data, rectify_by="2026-03-11"), sc1)
+    assert api.get("/api/tickets", SUP).get_json()["total"] == 1
+
+
+def test_one_round_per_quarter_and_the_handbook_is_not_held_up_by_open_tickets(api):
+    body = publish(api, teams=[{"branch": "sc1", "members": TEAM_SC1}])
+    again = api.post("/api/inspections/rounds", SUP, json={"quarter": "2026Q1", "teams": [
+        {"branch": "jg2", "members": ["wei_sc1"]}]})
+    assert again.status_code == 409
+    sc1, round_id = body["inspections"][0]["id"], body["round"]["id"]
+    visit(api, "wei_jg1", sc1)
+    api.complete("wei_jg1", "scoring", {"scores": FULL}, sc1)
+    api.complete("wei_jg1", "feedback", {"strengths": ["党员活动室规范"], "rectify_by": "2026-04-20",
+                                         "problems": [{"title": "三会一课记录不全", "suggestion": "逐月补齐记录"}]}, sc1)
+    # the quarter ends with the ticket still being rectified: the handbook is compiled all the same
+    api.travel(T("2026-03-31T18:00:01+08:00"))
+    fire_due(api.svc)
+    api.complete(SUP, "compile_handbook", {"foreword": "本季度互查发现问题1项，正在整改。", "highlights": [
+        {"branch": "sc1", "title": "活动室规范", "practice": "党员活动室按“六有”标准建设。"}]}, round_id)
+    assert api.get(f"/api/instances/{round_id}", SUP).get_json()["status"] == "completed"
+    handbook = api.get(f"/api/inspections/rounds/{round_id}/handbook", "sec_sc1").get_json()
+    assert handbook["compiled"] is True and handbook["branches"][0]["problems"] == ["三会一课记录不全"]
+    # the ticket and the inspection go on: closed, then 回头看 ends the inspection
+    [ticket] = ticket_ids(api, SUP, branch="sc1")
+    close_ticket(api, ticket)
+    api.travel(T("2026-04-20T18:00:01+08:00"))
+    fire_due(api.svc)
+    api.complete("wei_jg1", "recheck", {"passed": True, "findings": "全部整改到位"}, sc1)
+    assert api.get(f"/api/instances/{sc1}", SUP).get_json()["outcome"] == "rectified"
+    for iid in (round_id, sc1, ticket):
+        assert api.get(f"/api/instances/{iid}/verify", "auditor").get_json()["ok"] is True, iid
+
+
+def test_the_feedback_page_refuses_an_early_rectification_date_in_chinese(api):
+    import re
+    from test_web__pages import _csrf, login
+    body = publish(api, teams=[{"branch": "sc1", "members": TEAM_SC1}])
+    sc1 = body["inspections"][0]["id"]
+    visit(api, "wei_jg1", sc1)
+    api.complete("wei_jg1", "scoring", {"scores": FULL}, sc1)
+    feedback = api.task("wei_jg1", "feedback", sc1)
+    client = login(api, "wei_jg1")
+    data = {"csrf_token": _csrf(client, f"/tasks/{feedback['id']}"), "strengths.0": "党员活动室规范",
+            "problems.0.title": "三会一课记录不全", "problems.0.suggestion": "逐月补齐记录", "rectify_by": "2026-03-10"}
+    r = client.post(f"/tasks/{feedback['id']}", data=data)
+    assert r.status_code == 422, r.text[:2000]
+    field = re.search(r'data-path="rectify_by".*?</div>', r.text, re.S).group(0)
+    assert "整改时限不能早于整改方案提交期限" in field
+    assert api.task("wei_jg1", "feedback", sc1)["status"] == "open"

@@ -18,6 +18,12 @@ def rate(api, quarter: str, stars: dict, inspection=None, pairing=None, expect=2
     return r.get_json()
 
 
+def criticize(api, iid: str, text: str = "本季度支部标准化工作落实不到位，我作为书记负有主要责任。") -> None:
+    """The secretary's 书面检讨, then the committee reads it."""
+    api.complete("sec_sc1", "self_criticism", {"text": text}, iid)
+    api.complete("committee", "review_criticism", {"opinion": "检讨深刻，抓紧整改"}, iid)
+
+
 def board(api, quarter: str, user: str = "sec_jg1") -> dict[str, dict]:
     r = api.get("/api/ratings", user, query_string={"quarter": quarter})
     assert r.status_code == 200, r.get_json()
@@ -66,8 +72,12 @@ def test_striving_plaque_consequences_and_rerating(api):
     row = board(api, "2026Q1")["sc1"]
     assert row["rated_plaque"] == "striving" and row["awards_withdrawn"] is True
     iid = row["instance"]
-    # the secretary writes a self-criticism to the committee; no committee interview the first time
+    # the secretary writes a self-criticism, due in 5 working days, and it reaches the committee
+    assert api.task("sec_sc1", "self_criticism", iid)["due_at"] is not None
     api.complete("sec_sc1", "self_criticism", {"text": "本季度支部标准化工作落实不到位，我作为书记负有主要责任。"}, iid)
+    assert api.task("committee", "review_criticism", iid)["name"] == "党委审阅书面检讨"
+    api.complete("committee", "review_criticism", {"opinion": "检讨深刻，抓紧整改"}, iid)
+    # no committee interview the first time
     assert [t for t in api.inbox("committee") if t["instance_id"] == iid] == []
     # after rectification the supervisor re-rates it 达标
     api.complete(SUP, "rerate", {"rectified": True, "notes": "问题已整改，更换为达标牌"}, iid)
@@ -78,13 +88,13 @@ def test_striving_plaque_consequences_and_rerating(api):
 def test_striving_two_quarters_running_brings_a_committee_interview(api):
     rate(api, "2026Q1", {"sc1": 60})
     q1 = board(api, "2026Q1")["sc1"]["instance"]
-    api.complete("sec_sc1", "self_criticism", {"text": "本季度支部标准化工作落实不到位，我作为书记负有主要责任。"}, q1)
+    criticize(api, q1)
     api.complete(SUP, "rerate", {"rectified": False, "notes": "整改不到位，延长争先期限"}, q1)
     assert board(api, "2026Q1")["sc1"]["outcome"] == "striving_extended"
     rate(api, "2026Q2", {"sc1": 65})
     q2 = board(api, "2026Q2")["sc1"]
     assert q2["streak"] == 2 and q2["rated_plaque"] == "striving"
-    api.complete("sec_sc1", "self_criticism", {"text": "连续两个季度挂争先牌，深刻检讨，立即整改。"}, q2["instance"])
+    criticize(api, q2["instance"], "连续两个季度挂争先牌，深刻检讨，立即整改。")
     interview = api.task("committee", "committee_interview", q2["instance"])
     assert interview["name"] == "约谈党支部书记"
     api.complete("committee", "committee_interview", {"summary": "约谈支部书记，调整组织委员", "adjust_committee": True},
@@ -97,7 +107,7 @@ def test_striving_two_quarters_running_brings_a_committee_interview(api):
 def test_rerated_striving_branch_starts_a_new_streak(api):
     rate(api, "2026Q1", {"sc1": 60})
     q1 = board(api, "2026Q1")["sc1"]["instance"]
-    api.complete("sec_sc1", "self_criticism", {"text": "本季度支部标准化工作落实不到位，我作为书记负有主要责任。"}, q1)
+    criticize(api, q1)
     api.complete(SUP, "rerate", {"rectified": True, "notes": "问题已整改，更换为达标牌"}, q1)
     rate(api, "2026Q2", {"sc1": 60})
     q2 = board(api, "2026Q2")["sc1"]
@@ -115,19 +125,103 @@ def test_model_two_quarters_running_gives_the_secretary_five_points(api):
     assert all(r["status"] == "completed" for r in rows.values())
 
 
-def test_inputs_come_from_the_quarter_inspection_and_the_latest_assessment(api):
+def test_the_pairing_score_is_the_branch_assessment_of_the_same_calendar_quarter(api):
     from test_inspections__lifecycle import FULL, publish, visit
     from scenarios import open_pairing, run_term, through_plan
 
-    iid = open_pairing(api)  # 机关二支部
+    iid = open_pairing(api)  # 机关二支部, term from 2026-03-02: its first term quarter ends in May, 2026Q2
     through_plan(api, iid)
     run_term(api, iid, 85)
     body = publish(api, teams=[{"branch": "jg2", "members": ["wei_sc1"]}])
     jg2 = body["inspections"][0]["id"]
     visit(api, "wei_sc1", jg2)
     api.complete("wei_sc1", "scoring", {"scores": FULL}, jg2)
+    # 2026Q1 has no assessment of the branch: the rating asks for one and says why
     r = api.post("/api/ratings", SUP, json={"quarter": "2026Q1", "stars": {"jg2": 90}})
-    assert r.status_code == 201, r.get_json()
+    assert r.status_code == 422
+    [error] = r.get_json()["error"]["errors"]
+    assert error["field"] == "pairing.jg2" and "结对考核" in error["message_zh"]
+    rate(api, "2026Q1", {"jg2": 90}, inspection={}, pairing={"jg2": 70})
     row = board(api, "2026Q1")["jg2"]
-    assert (row["inspection"], row["pairing"]) == (81.0, 85.0)
-    assert row["composite"] == round(0.4 * 90 + 0.3 * 81 + 0.3 * 85, 2)
+    assert (row["inspection"], row["pairing"], row["pairing_source"]) == (81.0, 70, "given")
+    assert row["pairing_note"] == "2026Q1无结对考核，帮扶成效评分由党群部填写" and row["pairing_instance"] is None
+    # the quarter the assessment belongs to: its score, linked to the pairing
+    rate(api, "2026Q2", {"jg2": 90}, inspection={"jg2": 80}, pairing={})
+    row = board(api, "2026Q2")["jg2"]
+    assert (row["pairing"], row["pairing_source"], row["pairing_instance"]) == (85.0, "assessment", iid)
+    assert row["composite"] == 0.4 * 90 + 0.3 * 80 + 0.3 * 85
+    # another year's same quarter has none
+    r = api.post("/api/ratings", SUP, json={"quarter": "2027Q2", "stars": {"jg2": 90}, "inspection": {"jg2": 80}})
+    assert r.status_code == 422 and r.get_json()["error"]["errors"][0]["field"] == "pairing.jg2"
+
+
+@pytest.mark.parametrize("assessment,term_start,quarter", [
+    ({"quarter": "2026Q2", "score": 80}, None, "2026Q2"),  # a label, as recorded from now on
+    ({"quarter": 1, "score": 80}, "2026-03-02", "2026Q2"),  # a term-quarter number: months 3–5 of 2026
+    ({"quarter": 2, "score": 80}, "2026-01-01", "2026Q2"),  # months 4–6
+    ({"quarter": 2, "score": 80}, "2026-11-15", "2027Q2"),  # months 2027-02–04
+    ({"quarter": "Q2", "score": 80}, "2026-01-01", None), ({"quarter": 1, "score": 80}, None, None),
+])
+def test_an_assessment_quarter_is_a_label_or_a_term_quarter(assessment, term_start, quarter):
+    from service.domain.quarters import assessment_quarter
+    assert assessment_quarter(assessment, term_start) == quarter
+
+
+def test_the_band_is_chosen_on_the_exact_composite(api):
+    rate(api, "2026Q1", {"sc2": 90}, inspection={"sc2": 89.99}, pairing={"sc2": 90})
+    row = board(api, "2026Q1")["sc2"]
+    assert row["composite"] == pytest.approx(89.997, abs=1e-9) and row["composite"] < 90
+    assert (row["rated_plaque"], row["plaque_label"]) == ("standard", "达标牌")
+    from test_web__pages import login
+    assert "综合 89.997" in login(api, SUP).get("/plaques").text  # not "90.00" beside a 达标牌
+
+
+def test_model_two_quarters_running_is_plus_five_once_a_year_per_secretary(api):
+    for quarter in ("2026Q1", "2026Q2", "2026Q3", "2026Q4", "2027Q1", "2027Q2"):
+        rate(api, quarter, {"jg1": 95})
+    bonus = {q: board(api, q)["jg1"]["secretary_bonus"] for q in ("2026Q1", "2026Q2", "2026Q3", "2026Q4", "2027Q1", "2027Q2")}
+    assert bonus == {"2026Q1": 0, "2026Q2": 5, "2026Q3": 0, "2026Q4": 0, "2027Q1": 5, "2027Q2": 0}
+    row = board(api, "2026Q3")["jg1"]
+    assert row["streak"] == 3 and row["secretary"] == "sec_jg1"
+    # 示范 → recommended first for 先进基层党组织, on the board
+    assert row["recommended_advanced"] is True and row["recommendation"] == "优先推荐参评先进基层党组织"
+    rate(api, "2026Q1", {"sc2": 80})
+    assert board(api, "2026Q1")["sc2"]["recommended_advanced"] is False
+
+
+def test_a_striving_branch_is_rerated_only_once_its_tickets_of_the_quarter_are_closed(api):
+    from test_inspections__lifecycle import close_ticket
+    rate(api, "2026Q1", {"sc1": 60})
+    iid = board(api, "2026Q1")["sc1"]["instance"]
+    criticize(api, iid)
+    r = api.post("/api/instances", "sec_sc1", json={"process": "rectification", "variables": {
+        "branch": "sc1", "source": "problem_list", "title": "三会一课记录不全", "rectify_by": "2026-03-20"}})
+    assert r.status_code == 201, r.get_json()
+    ticket = r.get_json()["id"]
+    rerate = api.task(SUP, "rerate", iid)
+    r = api.post(f"/api/tasks/{rerate['id']}/complete", SUP, json={"data": {"rectified": True, "notes": "已整改"}})
+    assert r.status_code == 422
+    [error] = r.get_json()["error"]["errors"]
+    assert error["field"] == "data.rectified" and "三会一课记录不全" in error["message_zh"]
+    close_ticket(api, ticket)
+    api.complete(SUP, "rerate", {"rectified": True, "notes": "问题已整改，更换为达标牌"}, iid)
+    assert board(api, "2026Q1")["sc1"]["plaque"] == "standard"
+
+
+def test_an_extended_striving_period_carries_into_the_next_quarter(api):
+    rate(api, "2026Q1", {"sc1": 60})
+    q1 = board(api, "2026Q1")["sc1"]["instance"]
+    criticize(api, q1)
+    api.complete(SUP, "rerate", {"rectified": False, "notes": "整改不到位，延长争先期限"}, q1)
+    assert board(api, "2026Q1")["sc1"]["striving_extended"] is True
+    rate(api, "2026Q2", {"sc1": 85})  # a 达标 composite, but the 争先 period goes on until re-rated
+    q2 = board(api, "2026Q2")["sc1"]
+    assert (q2["rated_plaque"], q2["plaque"], q2["striving_carried"], q2["striving_since"]) == (
+        "standard", "striving", True, "2026Q1")
+    assert q2["awards_withdrawn"] is True
+    assert api.task(SUP, "rerate", q2["instance"])["status"] == "open"  # straight to the re-rating
+    api.complete(SUP, "rerate", {"rectified": True, "notes": "整改到位"}, q2["instance"])
+    q2 = board(api, "2026Q2")["sc1"]
+    assert (q2["plaque"], q2["outcome"]) == ("standard", "rerated_standard")
+    for iid in (q1, q2["instance"]):
+        assert api.get(f"/api/instances/{iid}/verify", "auditor").get_json()["ok"] is True

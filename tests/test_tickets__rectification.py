@@ -100,3 +100,38 @@ def test_an_overdue_ticket_escalates(api):
     assert [t["name"] for t in escalations] == ["督办（一级）：落实整改"]
     counts = api.get("/api/tickets", SEC, query_string={"status": "overdue"}).get_json()
     assert counts["total"] == 1 and counts["items"][0]["status"] == "overdue" and counts["overdue"] == 1
+
+
+def _to_evidence(api, tid: str) -> None:
+    api.complete(SEC, "plan", {"measures": ["制作制度牌并上墙"], "owner": "组织委员", "planned_date": "2026-03-10"}, tid)
+    api.complete(SEC, "rectify", {"actions": "制度牌已制作并悬挂", "completed_date": "2026-03-09"}, tid)
+    api.complete(SEC, "evidence", {"evidence": [upload(api, PDF, "整改报告.pdf").get_json()["id"]],
+                                   "description": "整改佐证"}, tid)
+
+
+def test_a_form_never_overwrites_the_ticket_own_fields(api):
+    tid = file_ticket(api, description="党员活动室未悬挂制度牌，群众反映不清楚办事流程")["id"]
+    _to_evidence(api, tid)
+    [ticket] = api.get("/api/tickets", SEC, query_string={"branch": "sb"}).get_json()["items"]
+    assert ticket["description"] == "党员活动室未悬挂制度牌，群众反映不清楚办事流程"
+    assert ticket["evidence_note"] == "整改佐证"  # the submission is kept under its own task
+    data = api.get(f"/api/instances/{tid}", SUP).get_json()["data"]
+    assert data["submitted"]["evidence"]["description"] == "整改佐证" and data["submitted"]["rectify"]["actions"]
+    assert api.get(f"/api/instances/{tid}/verify", "auditor").get_json()["ok"] is True
+
+
+def test_an_instance_started_before_the_namespace_replays_with_its_flat_data(api, monkeypatch):
+    """A start recorded without the protected fields (as every instance begun before them) keeps merging
+    submissions flat, on the live path and in replay: its stored state is reproduced exactly."""
+    import types
+    from service.flows import event_types, instances
+
+    legacy = types.SimpleNamespace(**{k: getattr(event_types, k) for k in dir(event_types) if not k.startswith("__")})
+    legacy.Start = lambda process, spec, values, parent=None, protect=None: event_types.Start(process, spec, values, parent)
+    monkeypatch.setattr(instances, "event_types", legacy)
+    tid = file_ticket(api, description="原问题")["id"]
+    monkeypatch.undo()
+    _to_evidence(api, tid)
+    [ticket] = api.get("/api/tickets", SEC, query_string={"branch": "sb"}).get_json()["items"]
+    assert ticket["description"] == "整改佐证" and ticket["evidence_note"] is None  # as it ran
+    assert api.get(f"/api/instances/{tid}/verify", "auditor").get_json()["ok"] is True

@@ -31,7 +31,7 @@ TIMER_ROW, TIMER_FIRST, TIMER_END_DX = 40, 34, 90
 @dataclass
 class El:
     id: str
-    kind: str  # startEvent endEvent userTask scriptTask exclusiveGateway parallelGateway intermediateCatchEvent
+    kind: str  # startEvent endEvent userTask scriptTask businessRuleTask exclusiveGateway parallelGateway intermediateCatchEvent
     name: str
     lane: str
     col: float
@@ -41,6 +41,7 @@ class El:
     timer: str | None = None
     default: str | None = None
     row_shift: float = 0.0
+    decision: str | None = None  # a businessRuleTask: the id of the decision table (dmn/<id>.dmn) it calls
 
 
 @dataclass
@@ -73,11 +74,14 @@ def _shape_kind(kind: str) -> str:
     return "event"
 
 
-def _ext(props: dict) -> str:
-    if not props:
+def _ext(props: dict, decision: str | None = None) -> str:
+    if not props and not decision:
         return ""
-    rows = "".join(f"<spiffworkflow:property name={quoteattr(k)} value={quoteattr(str(v))}/>" for k, v in props.items())
-    return f"<bpmn:extensionElements><spiffworkflow:properties>{rows}</spiffworkflow:properties></bpmn:extensionElements>"
+    inner = f"<spiffworkflow:calledDecisionId>{escape(decision)}</spiffworkflow:calledDecisionId>" if decision else ""
+    if props:
+        rows = "".join(f"<spiffworkflow:property name={quoteattr(k)} value={quoteattr(str(v))}/>" for k, v in props.items())
+        inner += f"<spiffworkflow:properties>{rows}</spiffworkflow:properties>"
+    return f"<bpmn:extensionElements>{inner}</bpmn:extensionElements>"
 
 
 def label_size(text: str) -> tuple[float, float]:
@@ -259,7 +263,7 @@ def render(process_id: str, name: str, lanes: list[tuple[str, str]], els: list[E
         if e.default:
             attrs += f' default="{e.default}"'
         doc = f"<bpmn:documentation>{escape(docs[e.id])}</bpmn:documentation>" if e.id in docs else ""
-        inner = doc + _ext(e.props) + io(e.id)
+        inner = doc + _ext(e.props, e.decision) + io(e.id)
         if e.kind == "scriptTask":
             inner += f"<bpmn:script>{escape(e.script)}</bpmn:script>"
         if e.message:

@@ -335,27 +335,22 @@ def guidance_feedback():
 
 
 def inspection_round():
-    """A quarter's peer-inspection round: waits for every branch inspection, then the experience handbook."""
+    """A quarter's peer-inspection round: at the round's end (the quarter's last day) the supervisor compiles
+    the experience handbook from the inspections; tickets still being rectified go on without it."""
     L = lanes("supervisor")
     e = [
         El("start", "startEvent", "发布互查安排", "supervisor", 0),
-        El("init", "scriptTask", "登记各支部互查", "supervisor", 1, script="inspections_done = 0"),
-        El("gw_wait", "exclusiveGateway", "", "supervisor", 2),
-        El("inspection_done", "intermediateCatchEvent", "一个支部互查结束", "supervisor", 3, message="peer_inspection_done"),
-        El("count", "scriptTask", "累计完成数", "supervisor", 4, script="inspections_done = inspections_done + 1"),
-        El("gw_all", "exclusiveGateway", "全部支部结束？", "supervisor", 5, default="f_more"),
-        El("compile_handbook", "userTask", "汇编标准化经验手册", "supervisor", 6),
-        El("done", "scriptTask", "记录本轮结束", "supervisor", 7, script="outcome = 'compiled'\noutcome_label = '经验手册已汇编'"),
-        El("end", "endEvent", "本轮互查结束", "supervisor", 8),
+        El("round_end", "intermediateCatchEvent", "本轮结束（季度末）", "supervisor", 1,
+           timer='deadline("by:" + round_end)'),
+        El("compile_handbook", "userTask", "汇编标准化经验手册", "supervisor", 2),
+        El("done", "scriptTask", "记录本轮结束", "supervisor", 3, script="outcome = 'compiled'\noutcome_label = '经验手册已汇编'"),
+        El("end", "endEvent", "本轮互查结束", "supervisor", 4),
     ]
     f = [
-        Flow("f_start", "start", "init"), Flow("f_wait", "init", "gw_wait"), Flow("f_wait_next", "gw_wait", "inspection_done"),
-        Flow("f_count", "inspection_done", "count"), Flow("f_check", "count", "gw_all"),
-        Flow("f_all", "gw_all", "compile_handbook", "全部结束", "inspections_done >= len(teams)"),
-        Flow("f_more", "gw_all", "gw_wait", "尚有支部"),
+        Flow("f_start", "start", "round_end"), Flow("f_compile", "round_end", "compile_handbook"),
         Flow("f_compiled", "compile_handbook", "done"), Flow("f_end", "done", "end"),
     ]
-    return render("inspection_round", "互查互学互促（季度轮次）", L, e, f, [], ["peer_inspection_done"])
+    return render("inspection_round", "互查互学互促（季度轮次）", L, e, f)
 
 
 def peer_inspection():
@@ -433,41 +428,51 @@ def rectification():
 
 
 def plaque_rating():
-    """A branch's quarterly plaque (亮牌) and its consequences."""
+    """A branch's quarterly plaque (亮牌) and its consequences. The weights and the bands are decision tables
+    (dmn/plaque_weights.dmn, dmn/plaque_band.dmn) pinned with the bundle."""
     L = lanes("supervisor", "secretary", "committee")
     e = [
         El("start", "startEvent", "季度亮牌评定", "supervisor", 0),
-        El("rate", "scriptTask", "计算综合得分并定牌", "supervisor", 1, script=(
-            "composite = plaque_composite(star, inspection, pairing)\n"
-            "plaque = plaque_band(composite)\n"
-            "final_plaque = plaque\n"
-            "streak = previous_streak + 1 if plaque == previous_plaque else 1\n"
-            "awards_withdrawn = plaque == 'striving'\n"
-            "secretary_bonus = 5 if plaque == 'model' and streak >= 2 else 0")),
-        El("gw_plaque", "exclusiveGateway", "牌级", "supervisor", 2, default="f_standard"),
-        El("model", "scriptTask", "记录示范牌", "supervisor", 3, row_shift=-60,
+        El("weights", "businessRuleTask", "读取综合得分权重", "supervisor", 1, decision="plaque_weights"),
+        El("composite", "scriptTask", "计算综合得分（不先取整）", "supervisor", 2, script=(
+            "composite = weighted_score([star, inspection, pairing], "
+            "[weight_star, weight_inspection, weight_pairing])")),
+        El("band", "businessRuleTask", "按综合得分定牌", "supervisor", 3, decision="plaque_band"),
+        El("rate", "scriptTask", "记录牌级与连续季度", "supervisor", 4, script=(
+            "final_plaque = 'striving' if striving_carried else plaque\n"
+            "streak = previous_streak + 1 if final_plaque == previous_plaque else 1\n"
+            "awards_withdrawn = final_plaque == 'striving'\n"
+            "recommended_advanced = final_plaque == 'model'\n"
+            "model_streak = final_plaque == 'model' and streak >= 2\n"
+            "secretary_bonus = 5 if model_streak and not bonus_granted_this_year else 0")),
+        El("gw_plaque", "exclusiveGateway", "牌级", "supervisor", 5, default="f_standard"),
+        El("model", "scriptTask", "记录示范牌（优先推荐参评先进基层党组织）", "supervisor", 6, row_shift=-60,
            script="outcome = 'model'\noutcome_label = '示范牌'"),
-        El("standard", "scriptTask", "记录达标牌", "supervisor", 3, row_shift=60,
+        El("standard", "scriptTask", "记录达标牌", "supervisor", 6, row_shift=60,
            script="outcome = 'standard'\noutcome_label = '达标牌'"),
-        El("self_criticism", "userTask", "向党委作书面检讨", "secretary", 3),
-        El("gw_second", "exclusiveGateway", "连续两个季度争先牌？", "secretary", 4, default="f_first_time"),
-        El("committee_interview", "userTask", "约谈党支部书记", "committee", 5),
-        El("gw_merge", "exclusiveGateway", "", "supervisor", 6),
-        El("rerate", "userTask", "整改后复评", "supervisor", 7),
-        El("gw_rerated", "exclusiveGateway", "整改到位？", "supervisor", 8, default="f_extend"),
-        El("to_standard", "scriptTask", "更换为达标牌", "supervisor", 9, row_shift=-60,
+        El("self_criticism", "userTask", "向党委作书面检讨（5个工作日内）", "secretary", 6),
+        El("review_criticism", "userTask", "党委审阅书面检讨", "committee", 7),
+        El("gw_second", "exclusiveGateway", "连续两个季度争先牌？", "committee", 8, default="f_first_time"),
+        El("committee_interview", "userTask", "约谈党支部书记", "committee", 9, row_shift=60),
+        El("gw_merge", "exclusiveGateway", "", "supervisor", 10),
+        El("rerate", "userTask", "整改后复评", "supervisor", 11,
+           props={"gate": "branch_tickets_closed", "gate_field": "rectified"}),
+        El("gw_rerated", "exclusiveGateway", "整改到位？", "supervisor", 12, default="f_extend"),
+        El("to_standard", "scriptTask", "更换为达标牌", "supervisor", 13, row_shift=-60,
            script="final_plaque = 'standard'\noutcome = 'rerated_standard'\noutcome_label = '整改后更换为达标牌'"),
-        El("extend", "scriptTask", "延长争先期限", "supervisor", 9, row_shift=60,
+        El("extend", "scriptTask", "延长争先期限（带入下季度）", "supervisor", 13, row_shift=60,
            script="striving_extended = True\noutcome = 'striving_extended'\noutcome_label = '争先期限延长'"),
-        El("gw_end", "exclusiveGateway", "", "supervisor", 10),
-        El("end", "endEvent", "评定结束", "supervisor", 11),
+        El("gw_end", "exclusiveGateway", "", "supervisor", 14),
+        El("end", "endEvent", "评定结束", "supervisor", 15),
     ]
     f = [
-        Flow("f_start", "start", "rate"), Flow("f_rated", "rate", "gw_plaque"),
-        Flow("f_model", "gw_plaque", "model", "≥90 示范牌", "plaque == 'model'"),
+        Flow("f_start", "start", "weights"), Flow("f_weighted", "weights", "composite"),
+        Flow("f_composed", "composite", "band"), Flow("f_banded", "band", "rate"), Flow("f_rated", "rate", "gw_plaque"),
+        Flow("f_model", "gw_plaque", "model", "≥90 示范牌", "final_plaque == 'model'"),
         Flow("f_striving", "gw_plaque", "self_criticism", "<70 争先牌", "plaque == 'striving'"),
-        Flow("f_standard", "gw_plaque", "standard", "70–89 达标牌"),
-        Flow("f_written", "self_criticism", "gw_second"),
+        Flow("f_carried", "gw_plaque", "gw_merge", "争先期限延长中", "striving_carried and plaque != 'striving'", via="over"),
+        Flow("f_standard", "gw_plaque", "standard", "70–89.99 达标牌"),
+        Flow("f_written", "self_criticism", "review_criticism"), Flow("f_reviewed", "review_criticism", "gw_second"),
         Flow("f_second", "gw_second", "committee_interview", "连续两个季度", "streak >= 2"),
         Flow("f_first_time", "gw_second", "gw_merge", "首次"),
         Flow("f_interviewed", "committee_interview", "gw_merge"), Flow("f_rerate", "gw_merge", "rerate"),
@@ -478,7 +483,8 @@ def plaque_rating():
         Flow("f_std_end", "to_standard", "gw_end"), Flow("f_ext_end", "extend", "gw_end"),
         Flow("f_ended", "gw_end", "end"),
     ]
-    return render("plaque_rating", "季度亮牌", L, e, f)
+    b = duty_timers("self_criticism", "5wd", "向党委作书面检讨")
+    return render("plaque_rating", "季度亮牌", L, e, f, b)
 
 
 DIAGRAMS = {"pairing": pairing, "pairing_monthly": pairing_monthly, "pairing_quarterly": pairing_quarterly,

@@ -17,6 +17,7 @@ from .routes_instances import blp as instances_blp
 from .routes_processes import blp as processes_blp
 from .routes_ops import blp as ops_blp
 from .routes_ratings import blp as ratings_blp
+from .routes_reviews import blp as reviews_blp
 from .routes_tasks import blp as tasks_blp
 from .routes_tickets import blp as tickets_blp
 from .routes_timers import blp as timers_blp
@@ -42,12 +43,12 @@ def register(app: Flask) -> None:
             "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
             "security": [{"bearer": []}],
             "info": {"description": "Party-branch standardization workflows: inboxes, tasks, instances, audit, calendar, "
-                              "peer inspection, rectification tickets, plaque ratings."},
+                              "peer inspection, rectification tickets, plaque ratings, the annual review roll-up."},
         },
     )
     api = BranchflowApi(app, spec_kwargs={"extra_plugins": [PermissionsPlugin()]})
     for blp in (auth_blp, tasks_blp, instances_blp, processes_blp, audit_blp, calendar_blp, inspections_blp, tickets_blp,
-                ratings_blp, attachments_blp, timers_blp, checkpoints_blp, users_blp, ops_blp, operations_blp):
+                ratings_blp, reviews_blp, attachments_blp, timers_blp, checkpoints_blp, users_blp, ops_blp, operations_blp):
         api.register_blueprint(blp)
     _serve_viewer_assets(app)
     context.install(app)

@@ -358,6 +358,7 @@ class TicketOut(Schema):
     title = fields.String()
     description = fields.String(allow_none=True)
     suggestion = fields.String(allow_none=True)
+    evidence_note = fields.String(allow_none=True, metadata={"description": "the latest evidence form's 佐证说明"})
     source = fields.String()
     source_instance = fields.String(allow_none=True)
     deadline = fields.String()
@@ -403,7 +404,18 @@ class RatingRow(Schema):
     plaque_label = fields.String(allow_none=True)
     streak = fields.Integer(allow_none=True)
     awards_withdrawn = fields.Boolean()
-    secretary_bonus = fields.Integer()
+    secretary_bonus = fields.Integer(metadata={"description": "5 in the quarter a secretary's 示范牌 streak first "
+                                                           "reaches two quarters in the year (once a year)"})
+    secretary = fields.String(allow_none=True)
+    recommended_advanced = fields.Boolean(metadata={"description": "示范牌: 优先推荐参评先进基层党组织"})
+    recommendation = fields.String(allow_none=True)
+    pairing_source = fields.String(allow_none=True, metadata={
+        "description": "assessment: the branch's pairing assessment of the same quarter; given: entered by the supervisor"})
+    pairing_note = fields.String(allow_none=True)
+    pairing_instance = fields.String(allow_none=True)
+    striving_carried = fields.Boolean(metadata={"description": "the previous quarter's 争先 period was extended into this one"})
+    striving_since = fields.String(allow_none=True)
+    striving_extended = fields.Boolean()
     status = fields.String()
     outcome = fields.String(allow_none=True)
 

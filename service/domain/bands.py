@@ -1,7 +1,16 @@
-"""Score bands: the single place where the thresholds of assessments and plaques live."""
+"""Score bands: labels of the band codes, and the thresholds as functions for expressions of bundles
+pinned before the rule tables.
+
+The thresholds and the plaque weights a process runs on are decision tables (``dmn/*.dmn``) pinned with
+its spec bundle: a new table is a new bundle, and an instance replays with the tables it started on.
+``assessment_band`` stays callable for the pairing's ``rate`` script until that is a business rule task,
+and ``plaque_composite`` (rounded) for the plaque ratings pinned before the tables; both must keep these
+thresholds, which the tests check against the tables.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 
 @dataclass(frozen=True)
@@ -57,5 +66,15 @@ def band_label(code: str) -> str:
 
 
 def plaque_composite(star: float, inspection: float, pairing: float) -> float:
-    """Composite = star 40 % + peer inspection 30 % + pairing effect 30 %, rounded to 2 places."""
+    """Composite = star 40 % + peer inspection 30 % + pairing effect 30 %, rounded to 2 places (the rule
+    of plaque ratings pinned before the decision tables; new ones band on ``weighted_score``)."""
     return round(0.4 * float(star) + 0.3 * float(inspection) + 0.3 * float(pairing), 2)
+
+
+def weighted_score(scores: list, weights_percent: list) -> float:
+    """Σ score × weight / 100, computed exactly in decimal (no rounding before banding): 40/30/30 of
+    90, 89.99, 90 is 89.997, not 90."""
+    if len(scores) != len(weights_percent):
+        raise ValueError("one weight per score")
+    total = sum((Decimal(repr(float(s))) * Decimal(repr(float(w))) for s, w in zip(scores, weights_percent)), Decimal(0))
+    return float(total / 100)

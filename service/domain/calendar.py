@@ -233,3 +233,16 @@ class WorkCalendar:
 def china_minute(at: datetime | None) -> str:
     """An instant as people in China read it in a message: ``2026-03-05 18:00`` (China time), or ``-``."""
     return at.astimezone(CST).strftime("%Y-%m-%d %H:%M") if at else "-"
+
+
+def local_date(at: datetime) -> date:
+    """The Asia/Shanghai calendar day of an instant (a naive instant is UTC)."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    return at.astimezone(CST).date()
+
+
+def rule_words(rule: str) -> str:
+    """How a deadline rule reads in Chinese: ``7wd`` → 7个工作日, ``24h`` → 24小时."""
+    n, unit = parse_rule(rule)
+    return f"{n}个工作日" if unit == "wd" else f"{n}小时"

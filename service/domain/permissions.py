@@ -41,6 +41,8 @@ READ_CHECKPOINTS = frozenset({"auditor", "admin"})
 TERMINATE = frozenset({"supervisor", "admin"})
 #: manage accounts: list, add, disable, reset a password, lift a login lock
 MANAGE_USERS = frozenset({"admin"})
+#: read the annual review roll-up (党群部 hands it over; 党委 and auditors read it)
+READ_REVIEWS = frozenset({"supervisor", "committee", "auditor"})
 #: file rectification evidence for a branch (its secretary or committee members)
 FILE_EVIDENCE = frozenset({"secretary", "branch_committee"})
 
@@ -78,6 +80,8 @@ PERMISSIONS: dict[str, str | frozenset[str]] = {
     "GET /api/tickets": EVERY_ROLE,
     "GET /api/ratings": EVERY_ROLE,
     "POST /api/ratings": RATE_PLAQUES,
+    "GET /api/reviews": READ_REVIEWS,
+    "GET /api/reviews.xlsx": READ_REVIEWS,
     "GET /api/audit/checkpoints": READ_CHECKPOINTS,
     "GET /api/audit/public-key": PUBLIC,
     "GET /api/timers/failed": MANAGE_TIMERS,

@@ -13,7 +13,7 @@ class BundleCache:
     """Parsed bundles by content address; safe to share between a worker's threads."""
 
     def __init__(self, settings):
-        self._settings = settings  # bpmn_dir and forms_dir are read at each deployment
+        self._settings = settings  # bpmn_dir, forms_dir and dmn_dir are read at each deployment
         self._bundles: dict[str, SpecBundle] = {}
         self._current: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -27,7 +27,8 @@ class BundleCache:
         with self._lock:
             sha = self._current.get(process_id)
             if sha is None:
-                xml, forms = read_bundle_files(self._settings.bpmn_dir, self._settings.forms_dir, process_id)
+                xml, forms = read_bundle_files(self._settings.bpmn_dir, self._settings.forms_dir, process_id,
+                                               getattr(self._settings, "dmn_dir", None))
                 bundle = parse_bundle(process_id, xml, forms)
                 self._bundles.setdefault(bundle.sha256, bundle)
                 self._current[process_id] = sha = bundle.sha256

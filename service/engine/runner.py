@@ -27,6 +27,9 @@ from . import determinism
 from .scripts import BranchflowScriptEngine, DeadlinePolicy
 from .specs import SpecBundle
 
+#: the workflow-data key listing the instance's own (start) fields; the task-data key of each task's submission
+PROTECTED, SUBMITTED = "protected_fields", "submitted"
+
 _bundle_for_load: ContextVar[SpecBundle | None] = ContextVar("branchflow_bundle", default=None)
 
 
@@ -165,24 +168,42 @@ class Engine:
         except SpiffWorkflowException as exc:
             raise EngineError(f"process error: {exc}") from exc
 
-    def start(self, bundle: SpecBundle, variables: dict, at: datetime, seed: int) -> BpmnWorkflow:
-        """Create and run a new workflow until it waits on people, timers or messages."""
+    def start(self, bundle: SpecBundle, variables: dict, at: datetime, seed: int,
+              protect: list[str] | None = None) -> BpmnWorkflow:
+        """Create and run a new workflow until it waits on people, timers or messages. ``protect``: the
+        instance's own fields, which ``complete`` never lets a submitted form overwrite (kept in the
+        workflow's own data, so a loaded workflow knows them)."""
         variables = _ordered(variables)
         # one step context for creating and running: a second context with the same seed would draw
         # the same task ids again, and tasks created while running would overwrite the first ones
         with determinism.step(at, seed):
             workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=self.script_engine)
+            if protect is not None:
+                workflow.data[PROTECTED] = sorted(protect)
             start = workflow.get_tasks(state=TaskState.READY)
             self._steps(workflow, lambda: [t.data.update(variables) for t in start])
         return workflow
 
     def complete(self, workflow: BpmnWorkflow, task_id: str, data: dict, at: datetime, seed: int) -> None:
-        """Complete READY human task ``task_id`` with ``data`` and run on."""
+        """Complete READY human task ``task_id`` with ``data`` and run on.
+
+        Task data namespace: the submission is kept whole under ``submitted[<element id>]`` and merged
+        into the process data, except for the instance's own fields (its start variables), which a form
+        never overwrites (an evidence form's ``description`` leaves the ticket's problem as it was). A
+        workflow started before this rule (no protected list) merges flat, as it ran."""
         task = self._ready_human_task(workflow, task_id)
         data = _ordered(data)
+        protected = workflow.data.get(PROTECTED)
 
         def action():
-            task.data.update(data)
+            if protected is None:
+                task.data.update(data)
+            else:
+                keep = set(protected)
+                task.data.update({k: v for k, v in data.items() if k not in keep})
+                submitted = dict(task.data.get(SUBMITTED) or {})
+                submitted[task.task_spec.bpmn_id] = data
+                task.data[SUBMITTED] = _ordered(submitted)
             task.run()
 
         self._run(workflow, at, seed, action)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..domain.status import InstanceStatus
 from ..engine.specs import SpecBundle
 from ..domain.status import InstanceStatus
 from ..store.models import Instance
@@ -52,6 +53,8 @@ def end_periods(svc: Services, uow: UnitOfWork, inst: Instance, at: datetime) ->
 def notify_parent(svc: Services, uow: UnitOfWork, child: Instance, at: datetime) -> None:
     """A joined child ended: deliver ``<process>_done`` to the wait of its parent that joins on it."""
     parent = uow.instances.get(child.parent_id, for_update=True)  # writers lock child, then parent: never the reverse
+    if parent.status != InstanceStatus.RUNNING:  # the parent went on without it (a round ended at quarter end)
+        return
     message = f"{child.process_id}_done"
     step = instances.Entry(event_types.DeliverMessage(message, {"child": child.id}, child.id), instances.SYSTEM,
                           element=None, element_name=child.title)

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def data_dir(name: str) -> Path:
-    """``bpmn``, ``forms`` or ``calendar``: the checkout's top-level folder, or else the copy an installed
+    """``bpmn``, ``forms``, ``dmn`` or ``calendar``: the checkout's top-level folder, or else the copy an installed
     wheel carries in ``service/_data/`` (setup.py puts it there)."""
     if (ROOT / "pyproject.toml").is_file() and (ROOT / name).is_dir():
         return ROOT / name
@@ -31,6 +31,8 @@ class Settings:
 
     bpmn_dir: Path = field(default_factory=lambda: data_dir("bpmn"))
     forms_dir: Path = field(default_factory=lambda: data_dir("forms"))
+    #: decision tables (``dmn/<decision id>.dmn``) the diagrams' business rule tasks call
+    dmn_dir: Path = field(default_factory=lambda: data_dir("dmn"))
     calendar_dir: Path = field(default_factory=lambda: data_dir("calendar"))
     token_ttl_hours: float = 12.0
     close_of_business: time = time(18, 0)

@@ -63,7 +63,11 @@ def state_changing() -> tuple[str, ...]:
 @register
 @dataclass(frozen=True)
 class Start(EventType):
-    """An instance began: the process, the pinned spec, the start variables (and the parent, for a child)."""
+    """An instance began: the process, the pinned spec, the start variables (and the parent, for a child).
+
+    ``protect`` lists the instance's own fields (its start variables), which no task's submitted form
+    may overwrite (``Engine.complete``); a start recorded without it (an instance begun before task data
+    had its own namespace) replays with the flat data it ran on."""
 
     type: ClassVar[str] = "start"
     changes_state: ClassVar[bool] = True
@@ -71,16 +75,19 @@ class Start(EventType):
     spec: str
     variables: dict
     parent: str | None = None
+    protect: list | None = None
 
     def data(self) -> dict:
         out = {"process": self.process, "spec": self.spec, "variables": self.variables}
         if self.parent is not None:
             out["parent"] = self.parent
+        if self.protect is not None:
+            out["protect"] = self.protect
         return out
 
     def create(self, engine, bundle, at: datetime, seed: int):
         """The new workflow (a start has no workflow to apply to)."""
-        return engine.start(bundle, self.variables, at, seed)
+        return engine.start(bundle, self.variables, at, seed, protect=self.protect)
 
 
 @dataclass(frozen=True)

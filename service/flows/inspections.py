@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..domain.checklist import validate_checklist
 from ..domain.errors import NotFound, ValidationFailed
-from ..domain.quarters import require_quarter
+from ..domain.quarters import quarter_end, require_quarter
 from ..domain.permissions import MANAGE_INSPECTIONS
 from ..domain.roles import BRANCHES
 from ..domain.status import InstanceStatus
@@ -72,8 +72,10 @@ def _check_teams(uow: UnitOfWork, teams: object) -> list[dict]:
 
 
 def publish_round(svc: Services, uow: UnitOfWork, actor: Actor, body: dict) -> tuple[Instance, list[Instance]]:
-    """Publish a quarter's round: the checklist it pins, and one inspection per team, each team lent the
-    inspector role on the branch it inspects for as long as that inspection runs."""
+    """Publish a quarter's round (one per quarter: a second is a 409): the checklist it pins, and one
+    inspection per team, each team lent the inspector role on the branch it inspects for as long as that
+    inspection runs. The round ends on the quarter's last day: the handbook is compiled then, whatever
+    inspections and tickets are still going on (they go on)."""
     actor.require(MANAGE_INSPECTIONS, "only the supervisor (党群部) manages peer inspections")
     quarter = require_quarter(body.get("quarter"))
     version = body.get("checklist_version")
@@ -83,7 +85,8 @@ def publish_round(svc: Services, uow: UnitOfWork, actor: Actor, body: dict) -> t
     teams = _check_teams(uow, body.get("teams"))
     pinned = {"version": checklist.version, "title": checklist.title, "items": checklist.items}
     round_ = instances.start(svc, uow, actor.with_role("supervisor"), "inspection_round",
-                             {"quarter": quarter, "checklist": pinned, "teams": teams}, via_use_case=True,
+                             {"quarter": quarter, "round_end": quarter_end(quarter).isoformat(), "checklist": pinned,
+                              "teams": teams}, via_use_case=True,
                              dedup_key=f"inspection_round/{quarter}",
                              duplicate=f"a round for {quarter} is already published")
     children = []
@@ -91,7 +94,7 @@ def publish_round(svc: Services, uow: UnitOfWork, actor: Actor, body: dict) -> t
         child = instances.start(svc, uow, actor.with_role("supervisor"), "peer_inspection",
                                 {"round": round_.id, "quarter": quarter, "branch": team["branch"],
                                  "team": team["members"], "checklist": pinned},
-                                parent=round_, parent_wait="inspection_done", via_use_case=True)
+                                parent=round_, via_use_case=True)  # the round does not wait on it
         for name in team["members"]:
             uow.identity.grant(name, "inspector", team["branch"], source=child.id)
         children.append(child)

@@ -82,14 +82,15 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
         dedup_key = f"{RUNNING}{process}/{scope}"
         duplicate = f"a {process} is already running for {scope}: one at a time"
     if uow.instances.spec(bundle.sha256) is None:  # two first starts at once both store it: the second insert is a no-op
-        uow.instances.keep_spec(Spec(sha256=bundle.sha256, process_id=process, bpmn_xml=bundle.bpmn_xml, forms=bundle.forms,
+        uow.instances.keep_spec(Spec(sha256=bundle.sha256, process_id=process, bpmn_xml=bundle.bpmn_xml, forms=bundle.stored_forms(),
                            created_at=svc.clock.now()))
     now = svc.clock.now()
     inst = Instance(id=str(uuid.uuid4()), process_id=process, spec_sha=bundle.sha256, state="", version=1,
                     status=InstanceStatus.RUNNING, head=events.GENESIS, branch=values.get("branch"), title=_title(bundle, values),
                     parent_id=parent.id if parent else None, parent_wait=parent_wait, data={},
                     started_by=actor.name, created_at=now, updated_at=now, dedup_key=dedup_key)
-    begun = event_types.Start(process, bundle.sha256, values, parent.id if parent is not None else None)
+    begun = event_types.Start(process, bundle.sha256, values, parent.id if parent is not None else None,
+                              protect=sorted(values))
     wf = begun.create(svc.engine, bundle, now, seed_for(inst.id, 1))
     inst.state = svc.engine.dump(wf)
     _keep_warm(svc, uow, inst, wf)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..domain.roles import BRANCHES, ROLE_LABELS
 from ..domain.status import InstanceStatus
+from ..engine.specs import decision_tables
 from ..store.uow import UnitOfWork
 from . import audit, instances, tickets
 from .actors import Actor
@@ -61,7 +62,8 @@ def overview(svc: Services, uow: UnitOfWork, actor: Actor, instance_id: str) -> 
         "branch": inst.branch, "branch_name": BRANCHES.get(inst.branch, ""), "status": inst.status,
         "outcome": inst.outcome, "outcome_label": (inst.data or {}).get("outcome_label"), "started_by": inst.started_by,
         "created_at": inst.created_at, "updated_at": inst.updated_at, "parent_id": inst.parent_id,
-        "spec_sha": inst.spec_sha, "diagram": bundle.bpmn_xml, "data": inst.data or {}, "events": count,
+        "spec_sha": inst.spec_sha, "diagram": bundle.bpmn_xml, "rule_tables": decision_tables(bundle),
+        "data": inst.data or {}, "events": count,
         "passed": passed, "labels": field_labels(bundle),
         "started_by_name": people(uow, [inst.started_by])[inst.started_by],
         "open": [r.element for r in open_rows if r.kind == "user"],

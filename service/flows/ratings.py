@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..domain.bands import band_label
 from ..domain.errors import ValidationFailed
-from ..domain.quarters import previous_quarter, require_quarter
+from ..domain.quarters import assessment_quarter, previous_quarter, require_quarter
 from ..domain.permissions import RATE_PLAQUES
 from ..domain.roles import BRANCHES
 from ..store.models import Instance
@@ -33,25 +33,51 @@ def inspection_score(uow: UnitOfWork, quarter: str, branch: str) -> float | None
     return scores[-1] if scores else None
 
 
-def pairing_score(uow: UnitOfWork, branch: str) -> float | None:
-    """The latest quarterly assessment score of the branch's pairing (帮扶成效评分): a quarter child's result,
-    or (pairings opened before quarters were children) the last entry of the pairing's ``assessments``."""
-    for inst in reversed(uow.instances.of_process("pairing_quarterly", branch)):
+def pairing_score(uow: UnitOfWork, branch: str, quarter: str) -> tuple[float, str] | None:
+    """The branch's pairing assessment of calendar quarter ``quarter`` (帮扶成效评分) and the instance it
+    comes from (the quarter's ``pairing_quarterly`` child); None when no pairing of the branch assessed that
+    quarter. Pairings begun before quarters were children keep their ``assessments`` list, whose ``quarter``
+    is a term-quarter number read against the pairing's ``term_start``."""
+    found = None
+    for inst in uow.instances.of_process("pairing_quarterly", branch):  # a pairing on the calendar: one child a quarter
         result = (inst.data or {}).get("assessment_result")
-        if result:
-            return float(result["score"])
-    for inst in reversed(uow.instances.of_process("pairing", branch)):
-        assessments = (inst.data or {}).get("assessments") or []
-        if assessments:
-            return float(assessments[-1]["score"])
-    return None
+        if result and result.get("quarter") == quarter and result.get("score") is not None:
+            found = (float(result["score"]), inst.id)
+    if found:
+        return found
+    for inst in uow.instances.of_process("pairing", branch):  # pairings begun before: the term's own list
+        data = inst.data or {}
+        for assessment in data.get("assessments") or []:
+            if assessment_quarter(assessment, data.get("term_start")) == quarter and assessment.get("score") is not None:
+                found = (float(assessment["score"]), inst.id)  # the latest of the quarter wins
+    return found
+
+
+def secretary_of(uow: UnitOfWork, branch: str) -> str:
+    """The username of the branch's secretary (支部书记), or "" when the post is vacant."""
+    for user in uow.identity.users_with("secretary", branch):
+        if any(g.role == "secretary" and g.branch == branch and g.source is None for g in user.grants):
+            return user.username
+    return ""
+
+
+def _bonus_granted(uow: UnitOfWork, quarter: str, secretary: str) -> bool:
+    """Has ``secretary`` had the year's +5 (示范牌 two quarters running) in an earlier quarter of the year?"""
+    if not secretary:
+        return False
+    year = quarter[:4]
+    return any((i.data or {}).get("secretary") == secretary and (i.data or {}).get("secretary_bonus")
+               and str((i.data or {}).get("quarter", "")).startswith(year) and i.data["quarter"] < quarter
+               for i in uow.instances.of_process(PROCESS))
 
 
 def rate_quarter(svc: Services, uow: UnitOfWork, actor: Actor, body: dict) -> list[Instance]:
     """Rate ``body.quarter`` for every branch in ``body.stars`` (star rating entered by the supervisor).
 
-    The inspection and pairing scores come from the quarter's inspections and the latest assessments,
-    unless ``body.inspection`` / ``body.pairing`` give them; a missing one is a 422 naming it."""
+    The inspection score comes from the quarter's inspection and the pairing-effect score from the
+    branch's pairing assessment of the same calendar quarter, unless ``body.inspection`` /
+    ``body.pairing`` give them (the rating records which: ``pairing_source``, and says when the quarter
+    has no assessment); a missing one is a 422 naming it."""
     actor.require(RATE_PLAQUES, "only the supervisor (党群部) rates plaques")
     quarter = require_quarter(body.get("quarter"))
     stars = body.get("stars")
@@ -73,15 +99,23 @@ def rate_quarter(svc: Services, uow: UnitOfWork, actor: Actor, body: dict) -> li
                            "message_zh": f"{BRANCHES[branch]}本季度已评定"})
             continue
         row = {"star": _score(star, f"stars.{branch}", errors)}
-        derived = {"inspection": inspection_score(uow, quarter, branch), "pairing": pairing_score(uow, branch)}
+        assessed = pairing_score(uow, branch, quarter)
+        derived = {"inspection": inspection_score(uow, quarter, branch), "pairing": assessed[0] if assessed else None}
         for key in ("inspection", "pairing"):
             value = given[key].get(branch, derived[key])
             if value is None:
                 errors.append({"field": f"{key}.{branch}",
                                "message": f"no {key} score for {BRANCHES[branch]} in {quarter}: give one",
-                               "message_zh": f"{BRANCHES[branch]}本季度没有{'互查' if key == 'inspection' else '帮扶成效'}得分，请填写"})
+                               "message_zh": f"{BRANCHES[branch]}本季度没有{'互查' if key == 'inspection' else '结对考核（帮扶成效）'}得分，请填写"})
             else:
                 row[key] = _score(value, f"{key}.{branch}", errors)
+        if branch in given["pairing"]:
+            row.update(pairing_source="given", pairing_note=(
+                f"{quarter}无结对考核，帮扶成效评分由党群部填写" if assessed is None
+                else f"党群部填写（{quarter}结对考核得分为{assessed[0]:g}）"))
+        elif assessed is not None:
+            row.update(pairing_source="assessment", pairing_instance=assessed[1],
+                       pairing_note=f"{quarter}结对考核得分")
         inputs[branch] = row
     for key in ("inspection", "pairing"):
         for branch in set(given[key]) - set(stars):
@@ -96,10 +130,18 @@ def rate_quarter(svc: Services, uow: UnitOfWork, actor: Actor, body: dict) -> li
         prev_plaque = prev_data.get("final_plaque", "none")
         # a 争先 branch re-rated 达标 after rectification starts a new streak
         prev_streak = 0 if not prev else prev_data.get("streak", 0) if prev_plaque == prev_data.get("plaque") else 1
+        # 未整改到位的，延长争先期限: the extended 争先 period goes on into this quarter until re-rated
+        carried = prev_data.get("outcome") == "striving_extended"
+        if carried:
+            prev_plaque, prev_streak = "striving", prev_data.get("streak", 1)
+        secretary = secretary_of(uow, branch)
         started.append(instances.start(
             svc, uow, actor.with_role("supervisor"), PROCESS,
             {"quarter": quarter, "branch": branch, **row, "previous_plaque": prev_plaque,
-             "previous_streak": prev_streak}, via_use_case=True,
+             "previous_streak": prev_streak, "secretary": secretary,
+             "bonus_granted_this_year": _bonus_granted(uow, quarter, secretary), "striving_carried": carried,
+             "striving_since": (prev_data.get("striving_since") or previous_quarter(quarter)) if carried else ""},
+            via_use_case=True,
             dedup_key=f"{PROCESS}/{quarter}/{branch}", duplicate=f"{BRANCHES[branch]} is already rated for {quarter}"))
     uow.commit()
     return started
@@ -117,7 +159,14 @@ def board(uow: UnitOfWork, quarter: str) -> list[dict]:
             "composite": s.get("composite"), "rated_plaque": s.get("plaque"), "plaque": s.get("final_plaque"),
             "plaque_label": band_label(s["final_plaque"]) if s.get("final_plaque") else None,
             "streak": s.get("streak"), "awards_withdrawn": bool(s.get("awards_withdrawn")),
-            "secretary_bonus": s.get("secretary_bonus", 0), "status": inst.status, "outcome": inst.outcome,
+            "secretary": s.get("secretary"), "secretary_bonus": s.get("secretary_bonus", 0),
+            "recommended_advanced": bool(s.get("recommended_advanced")),
+            "recommendation": "优先推荐参评先进基层党组织" if s.get("recommended_advanced") else None,
+            "pairing_source": s.get("pairing_source"), "pairing_note": s.get("pairing_note") or None,
+            "pairing_instance": s.get("pairing_instance") or None,
+            "striving_carried": bool(s.get("striving_carried")), "striving_since": s.get("striving_since") or None,
+            "striving_extended": bool(s.get("striving_extended")),
+            "status": inst.status, "outcome": inst.outcome,
         })
     order = list(BRANCHES)
     return sorted(rows, key=lambda r: order.index(r["branch"]) if r["branch"] in order else 99)

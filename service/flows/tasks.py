@@ -1,11 +1,13 @@
 """Use cases on human tasks: inbox, tasks done, detail with form, claim, complete."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
+from ..domain.calendar import local_date, rule_words
 from ..domain.checklist import scores_schema
 from ..domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..domain.permissions import ASSIGN_TASKS
+from ..domain.quarters import quarter_of
 from ..domain.roles import READ_ONLY_ROLES, may_act, role_in_scope
 from ..domain.status import InstanceStatus, TaskKind, TaskStatus
 from ..store.models import InboxTask, Instance
@@ -141,8 +143,12 @@ def _check_attachments(uow: UnitOfWork, form: dict | None, data: dict, row: Inbo
 
 def _check_gate(uow: UnitOfWork, bundle, row: InboxTask, inst: Instance, data: dict) -> None:
     """A task with ``gate=children_closed`` may set ``gate_field`` true only when every child it opened
-    (an inspection's rectification tickets) has ended."""
+    (an inspection's rectification tickets) has ended; with ``gate=branch_tickets_closed``, only when every
+    rectification ticket of the instance's branch opened in its quarter is closed (a 争先 branch re-rated)."""
     props = bundle.element(row.element)
+    if props.gate == "branch_tickets_closed":
+        _check_branch_tickets(uow, inst, props.gate_field, data)
+        return
     if props.gate != "children_closed":
         return
     field = props.gate_field
@@ -153,6 +159,38 @@ def _check_gate(uow: UnitOfWork, bundle, row: InboxTask, inst: Instance, data: d
             raise ValidationFailed(f"{len(still_open)} rectification ticket(s) of this inspection are still open: "
                                    + titles, field=f"data.{field}",
                                    message_zh=f"还有{len(still_open)}项整改问题未销号：{titles}")
+
+
+def _check_dates(svc: Services, form: dict | None, data: dict) -> None:
+    """A date field with ``x-not-before: <rule>`` (a rectification deadline) may be neither in the past nor
+    before the deadline ``rule`` gives from now (the branch's 7-working-day plan duty)."""
+    for name, prop in ((form or {}).get("properties") or {}).items():
+        rule = prop.get("x-not-before") if isinstance(prop, dict) else None
+        if not rule or not isinstance(data.get(name), str):
+            continue
+        value = date.fromisoformat(data[name])  # the form checked the format
+        now = svc.clock.now()
+        today, earliest = local_date(now), local_date(svc.calendars.current.deadline(now, rule).due)
+        if value < today:
+            raise ValidationFailed(f"{name} {value} is in the past", field=f"data.{name}",
+                                   message_zh=f"{prop.get('title', name)}不能早于今天（{today}）")
+        if value < earliest:
+            raise ValidationFailed(f"{name} {value} is before {earliest}, the {rule} plan deadline",
+                                   field=f"data.{name}",
+                                   message_zh=f"{prop.get('title', name)}不能早于整改方案提交期限（{rule_words(rule)}，{earliest}）")
+
+
+def _check_branch_tickets(uow: UnitOfWork, inst: Instance, field: str, data: dict) -> None:
+    if data.get(field) is not True:
+        return
+    quarter = (inst.data or {}).get("quarter")
+    still_open = [t for t in uow.instances.of_process("rectification", inst.branch)
+                  if t.status == InstanceStatus.RUNNING and quarter_of(local_date(t.created_at)) == quarter]
+    if still_open:
+        titles = "、".join((t.data or {}).get("title", t.id) for t in still_open)
+        raise ValidationFailed(f"{len(still_open)} rectification ticket(s) of the branch from {quarter} are still open: "
+                               + titles, field=f"data.{field}",
+                               message_zh=f"本季度还有{len(still_open)}项整改问题未销号：{titles}")
 
 
 def claim(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> InboxTask:
@@ -209,6 +247,7 @@ def complete(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, data: o
     if form is not None and form.get("x-attachments"):
         _check_attachments(uow, form, data, row)
     _check_gate(uow, bundle, row, inst, data)
+    _check_dates(svc, form, data)
     if row.owner and row.owner != actor.name:  # a delegate's work goes back to the task's owner first
         return operations.hand_back(svc, uow, actor, row, inst, data)
     waiting = operations.check_signatures(uow, row) if row.signers else []

@@ -21,6 +21,7 @@ def ticket_view(inst: Instance, overdue: bool) -> dict:
             "title": s.get("title"), "description": s.get("description"), "suggestion": s.get("suggestion"),
             "source": s.get("source"), "source_instance": s.get("source_instance"), "deadline": s.get("rectify_by"),
             "status": "closed" if inst.status == InstanceStatus.COMPLETED else ("overdue" if overdue else "open"),
+            "evidence_note": ((s.get("submitted") or {}).get("evidence") or {}).get("description"),
             "sent_back_count": s.get("sent_back_count", 0), "opened_at": inst.created_at,
             "closed_at": inst.updated_at if inst.status == InstanceStatus.COMPLETED else None}
 
