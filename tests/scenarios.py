@@ -36,15 +36,23 @@ def open_pairing(api: Api, **overrides) -> str:
     return r.get_json()["id"]
 
 
+#: the demo's pairings: each branch with a helper, and that helper (one running pairing per branch)
+PAIRS = (("jg2", "supervisor"), ("sb", "zonghe"), ("sc1", "jiwei"), ("sc2", "gonghui"))
+
+
 def through_plan(api: Api, iid: str) -> None:
-    api.complete(HELPER, "sign_helper", {"signed": True}, iid)
-    api.complete(SEC, "sign_secretary", {"signed": True}, iid)
+    """Letter, diagnosis, tools and plan, each by whom the pairing's branch and helper name."""
+    data = instance(api, iid)["data"]
+    helper, branch = data["helper"], data["branch"]
+    api.complete(helper, "sign_helper", {"signed": True}, iid)
+    api.complete(f"sec_{branch}", "sign_secretary", {"signed": True}, iid)
     api.complete(SUP, "file_letter", {"archive_no": "JD-2026-01"}, iid)
-    api.complete(HELPER, "diagnosis", {"methods": ["看资料", "访党员", "问群众"],
+    api.complete(helper, "diagnosis", {"methods": ["看资料", "访党员", "问群众"],
                                        "shortcomings": [{"title": "台账不全", "description": "三会一课记录缺失"}],
                                        "summary": "台账管理薄弱"}, iid)
-    api.complete(HELPER, "supply_tools", {"tools": [{"name": "台账模板"}]}, iid)
-    api.complete(WEI, "improvement_plan", {"actions": [{"action": "补齐台账", "owner": "组织委员", "deadline": "2026-04-30"}]}, iid)
+    api.complete(helper, "supply_tools", {"tools": [{"name": "台账模板"}]}, iid)
+    api.complete(f"wei_{branch}", "improvement_plan",
+                 {"actions": [{"action": "补齐台账", "owner": "组织委员", "deadline": "2026-04-30"}]}, iid)
 
 
 def at_china(day: str, clock: str = "09:00") -> datetime:
@@ -152,12 +160,13 @@ def fail_first_acceptance(api: Api) -> str:
 
 # -- from test_timers__escalation ---------------------------------------------------------
 
-def to_supply_tools(api):
-    iid = open_pairing(api)
-    api.complete(HELPER, "sign_helper", {"signed": True}, iid)
-    api.complete("sec_jg2", "sign_secretary", {"signed": True}, iid)
+def to_supply_tools(api, branch: str = "jg2", helper: str = "supervisor"):
+    """A pairing through its diagnosis (Mon 2 Mar 09:00): the helper's 3-working-day duty is open."""
+    iid = open_pairing(api, branch=branch, helper=helper)
+    api.complete(helper, "sign_helper", {"signed": True}, iid)
+    api.complete(f"sec_{branch}", "sign_secretary", {"signed": True}, iid)
     api.complete(SUP, "file_letter", {"archive_no": "A1"}, iid)
-    api.complete(HELPER, "diagnosis", {"methods": ["看资料", "访党员", "问群众"], "shortcomings": [
+    api.complete(helper, "diagnosis", {"methods": ["看资料", "访党员", "问群众"], "shortcomings": [
         {"title": "台账", "description": "缺失"}], "summary": "薄弱"}, iid)  # Mon 2 Mar 09:00
     return iid
 
@@ -296,3 +305,25 @@ def sql(api, statement: str, **params) -> None:
             conn.exec_driver_sql("DROP TRIGGER IF EXISTS events_no_update")
             conn.exec_driver_sql("DROP TRIGGER IF EXISTS events_no_delete")
         conn.execute(text(statement), params)
+
+
+# -- load tests: many pairings at once (one runs per branch, so each load pairing gets a branch of its own) --
+
+def load_branches(svc, n: int) -> list[dict]:
+    """``n`` extra branches for load tests, each with its own secretary ``sec_<code>`` (also its committee),
+    and the supervisor as every branch's helper; the start variables of one pairing per branch."""
+    from service.domain.roles import Grant
+    from service.flows import auth
+    from service.store.models import Branch
+
+    codes = [f"ld{i:03d}" for i in range(n)]
+    with svc.uow() as uow:
+        for code in codes:
+            uow.add(Branch(code=code, name=f"负载测试{code}支部"))
+        uow.flush()
+        for code in codes:
+            auth.add_user(svc, uow, f"sec_{code}", DEMO_PASSWORD, f"{code}书记",
+                          [Grant("secretary", code), Grant("branch_committee", code)])
+            uow.identity.grant("supervisor", "helper", code, None)
+        uow.commit()
+    return [dict(START, branch=code) for code in codes]

@@ -94,7 +94,8 @@ def test_a_repeat_replays_the_first_answer_and_a_reused_key_is_refused(api):
     refused = api.post("/api/instances", "supervisor", json={"process": "pairing", "variables": {}},
                        headers={"Idempotency-Key": "k-2"})
     assert refused.status_code == 422
-    fixed = api.post("/api/instances", "supervisor", json={"process": "pairing", "variables": START},
+    sb = dict(START, branch="sb", helper="zonghe")  # 机关二支部's pairing runs already: one per branch
+    fixed = api.post("/api/instances", "supervisor", json={"process": "pairing", "variables": sb},
                      headers={"Idempotency-Key": "k-2"})
     assert fixed.status_code == 201 and "Idempotent-Replayed" not in fixed.headers
     assert _count(api.svc, Instance.process_id == "pairing") == 2

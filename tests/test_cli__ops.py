@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from service.store.models import Event, Timer
-from scenarios import ROOT, open_pairing, through_plan, to_supply_tools
+from scenarios import PAIRS, ROOT, open_pairing, through_plan, to_supply_tools
 
 DUE = datetime.fromisoformat("2026-03-05T18:00:01+08:00")
 
@@ -45,8 +45,8 @@ def test_timers_fire_dry_run_lists_what_would_fire_and_changes_nothing(api):
 
 
 def test_audit_verify_streams_each_report_with_progress_and_a_summary(api):
-    for _ in range(3):
-        through_plan(api, open_pairing(api))
+    for branch, helper in PAIRS[:3]:
+        through_plan(api, open_pairing(api, branch=branch, helper=helper))
     with api.svc.uow() as uow:
         ids = uow.instances.all_ids()
     one = run(api, "audit", "verify", "--progress")

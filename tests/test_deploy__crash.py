@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from conftest import demo_services
 from service.store.models import Event, InboxTask, Instance, Timer
-from scenarios import SCHEDULER_NOW, START, Server, cli
+from scenarios import SCHEDULER_NOW, Server, cli, load_branches
 
 CLIENTS = 6
 #: 2xx answers wanted before the kill, and again after the restart
@@ -35,6 +35,7 @@ class Load:
         self.started: list[str] = []         # instance ids answered 201
         self.completed: list[str] = []       # task ids answered 200
         self.duties: list[str] = []          # instances left with supply_tools (and its timers) open
+        self.starts: list[dict] = []         # start variables left, one branch each (one running pairing per branch)
         self.threads = [threading.Thread(target=self.client, daemon=True) for _ in range(CLIENTS)]
 
     def successes(self) -> int:
@@ -61,7 +62,7 @@ class Load:
 
     def client(self):
         # supply_tools carries a 3-working-day duty: its reminder and escalations race its completion
-        steps = (("sign_helper", "supervisor"), ("sign_secretary", "sec_jg2"), ("file_letter", "supervisor"),
+        steps = (("sign_helper", "supervisor"), ("sign_secretary", "SECRETARY"), ("file_letter", "supervisor"),
                  ("diagnosis", "supervisor"), ("supply_tools", "supervisor"))
         data = {"sign_helper": {"signed": True}, "sign_secretary": {"signed": True},
                 "file_letter": {"archive_no": "JD-2026-01"},
@@ -70,7 +71,11 @@ class Load:
                 "supply_tools": {"tools": [{"name": "台账模板"}]}}
         rounds = 0
         while not self.stop.is_set():
-            status, body = self.call("POST", "/api/instances", {"process": "pairing", "variables": START}, "supervisor")
+            with self.done:
+                if not self.starts:  # every load branch has its pairing: this client is done
+                    return
+                variables = self.starts.pop()
+            status, body = self.call("POST", "/api/instances", {"process": "pairing", "variables": variables}, "supervisor")
             if status != 201:
                 continue
             self.record(self.started, body["id"])
@@ -78,6 +83,7 @@ class Load:
             # every other pairing (the first one included) leaves supply_tools open: its timers must fire
             leave_open = rounds % 2 == 1
             for element, user in steps[:-1] if leave_open else steps:
+                user = f"sec_{variables['branch']}" if user == "SECRETARY" else user
                 status, inst = self.call("GET", f"/api/instances/{body['id']}", user=user)
                 if status != 200:
                     break
@@ -96,6 +102,7 @@ def test_kill_9_mid_load_loses_no_answered_request_and_no_timer(tmp_path):
     url = cfg.database_url
 
     load = Load()
+    load.starts = load_branches(svc, 300)
     load.server, scheduler = Server(url), cli(url, "scheduler", "--tick", "0.2")
     for user in ("supervisor", "sec_jg2"):
         load.server.token(user)

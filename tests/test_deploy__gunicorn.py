@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from service.store.models import Event
-from scenarios import START, at_once, task_of
+from scenarios import START, at_once, load_branches, task_of
 
 
-def open_pairing(srv) -> str:
-    status, body = srv.call("POST", "/api/instances", {"process": "pairing", "variables": START}, "supervisor")
+def open_pairing(srv, variables: dict = START) -> str:
+    status, body = srv.call("POST", "/api/instances", {"process": "pairing", "variables": variables}, "supervisor")
     assert status == 201, body
     return body["id"]
 
@@ -31,20 +31,21 @@ def test_many_clients_completing_one_task_get_one_200_and_the_rest_409(server):
 
 
 def test_many_clients_on_different_instances_lose_no_update(server):
-    ids = [open_pairing(server) for _ in range(8)]
-    for user in ("supervisor", "sec_jg2"):
+    starts = load_branches(server.svc, 8)  # one running pairing per branch
+    ids = {open_pairing(server, v): f"sec_{v['branch']}" for v in starts}
+    for user in ["supervisor"] + list(ids.values()):
         server.token(user)
 
-    def sign_both(iid):
+    def sign_both(iid, secretary):
         def job():
             a = server.call("POST", f"/api/tasks/{task_of(server, iid, 'sign_helper', 'supervisor')}/complete",
                             {"data": {"signed": True}}, "supervisor")
-            b = server.call("POST", f"/api/tasks/{task_of(server, iid, 'sign_secretary', 'sec_jg2')}/complete",
-                            {"data": {"signed": True}}, "sec_jg2")
+            b = server.call("POST", f"/api/tasks/{task_of(server, iid, 'sign_secretary', secretary)}/complete",
+                            {"data": {"signed": True}}, secretary)
             return a[0], b[0]
         return job
 
-    assert at_once([sign_both(i) for i in ids]) == [(200, 200)] * len(ids)
+    assert at_once([sign_both(i, sec) for i, sec in ids.items()]) == [(200, 200)] * len(ids)
     for iid in ids:
         status, body = server.call("GET", f"/api/instances/{iid}", user="supervisor")
         assert body["version"] == 3 and [t["element"] for t in body["open_tasks"]] == ["file_letter"]

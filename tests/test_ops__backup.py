@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, inspect
 
 import conftest
-from scenarios import ROOT, open_pairing, through_plan
+from scenarios import PAIRS, ROOT, open_pairing, through_plan
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -43,8 +43,8 @@ def empty_place(tmp_path: Path, name: str) -> dict:
 @pytest.fixture
 def live(api, tmp_path):
     """A service with history (two pairings through their plan) and an evidence file."""
-    for _ in range(2):
-        through_plan(api, open_pairing(api))
+    for branch, helper in PAIRS[:2]:
+        through_plan(api, open_pairing(api, branch=branch, helper=helper))
     r = api.post("/api/attachments", "sec_sb", data={"branch": "sb", "file": (io.BytesIO(PDF), "整改.pdf")},
                  content_type="multipart/form-data")
     assert r.status_code == 201, r.get_json()

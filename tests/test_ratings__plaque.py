@@ -127,9 +127,9 @@ def test_model_two_quarters_running_gives_the_secretary_five_points(api):
 
 def test_the_pairing_score_is_the_branch_assessment_of_the_same_calendar_quarter(api):
     from test_inspections__lifecycle import FULL, publish, visit
-    from scenarios import open_pairing, run_term, through_plan
+    from scenarios import open_pairing, quarter_child, run_term, through_plan
 
-    iid = open_pairing(api)  # 机关二支部, term from 2026-03-02: its first term quarter ends in May, 2026Q2
+    iid = open_pairing(api)  # 机关二支部, term from 2026-04-01: assessed at the end of June, 2026Q2
     through_plan(api, iid)
     run_term(api, iid, 85)
     body = publish(api, teams=[{"branch": "jg2", "members": ["wei_sc1"]}])
@@ -145,10 +145,11 @@ def test_the_pairing_score_is_the_branch_assessment_of_the_same_calendar_quarter
     row = board(api, "2026Q1")["jg2"]
     assert (row["inspection"], row["pairing"], row["pairing_source"]) == (81.0, 70, "given")
     assert row["pairing_note"] == "2026Q1无结对考核，帮扶成效评分由党群部填写" and row["pairing_instance"] is None
-    # the quarter the assessment belongs to: its score, linked to the pairing
+    # the quarter the assessment belongs to: its score, linked to the pairing's quarter it was held in
     rate(api, "2026Q2", {"jg2": 90}, inspection={"jg2": 80}, pairing={})
     row = board(api, "2026Q2")["jg2"]
-    assert (row["pairing"], row["pairing_source"], row["pairing_instance"]) == (85.0, "assessment", iid)
+    assert (row["pairing"], row["pairing_source"], row["pairing_instance"]) == (
+        85.0, "assessment", quarter_child(api, iid, "2026Q2")["id"])
     assert row["composite"] == 0.4 * 90 + 0.3 * 80 + 0.3 * 85
     # another year's same quarter has none
     r = api.post("/api/ratings", SUP, json={"quarter": "2027Q2", "stars": {"jg2": 90}, "inspection": {"jg2": 80}})

@@ -16,7 +16,7 @@ from conftest import PG_ADMIN_URL, make_config
 from service.app import build_services
 from service.flows.timers import fire_due
 from service.store.models import Event, InboxTask, Timer
-from scenarios import to_supply_tools
+from scenarios import load_branches, to_supply_tools
 
 T = datetime.fromisoformat
 DUE = T("2026-03-05T18:00:01+08:00")  # every supply_tools duty below is overdue (and its reminder due)
@@ -34,7 +34,7 @@ def sweep(tmp_path, url, barrier, out):
 
 
 def test_two_processes_fire_each_timer_once(api, tmp_path):
-    ids = [to_supply_tools(api) for _ in range(INSTANCES)]
+    ids = [to_supply_tools(api, v["branch"], "supervisor") for v in load_branches(api.svc, INSTANCES)]
     ctx = mp.get_context("spawn")
     barrier, out = ctx.Barrier(2), ctx.Queue()
     url = api.svc.db_engine.url.render_as_string(hide_password=False)

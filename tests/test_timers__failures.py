@@ -28,7 +28,7 @@ def _statuses(api, iid) -> dict:
 
 
 def test_broken_instance_parks_timers_failed_admin_requeues_and_next_sweep_fires(api):
-    broken, healthy = to_supply_tools(api), to_supply_tools(api)
+    broken, healthy = to_supply_tools(api), to_supply_tools(api, "sb", "zonghe")
     with api.svc.uow() as uow:
         inst = uow.instances.get(broken)
         good_state, inst.state = inst.state, "{not json"

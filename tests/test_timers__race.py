@@ -17,10 +17,10 @@ from sqlalchemy import select
 
 from conftest import demo_services
 from service.store.models import Event, InboxTask, Timer
-from scenarios import SCHEDULER_NOW, START, Server, cli
+from scenarios import SCHEDULER_NOW, Server, cli, load_branches
 
 CLIENTS, ROUNDS = 6, 6
-STEPS = (("sign_helper", "supervisor", {"signed": True}), ("sign_secretary", "sec_jg2", {"signed": True}),
+STEPS = (("sign_helper", "supervisor", {"signed": True}), ("sign_secretary", "SECRETARY", {"signed": True}),
          ("file_letter", "supervisor", {"archive_no": "JD-2026-01"}),
          ("diagnosis", "supervisor", {"methods": ["看资料", "访党员", "问群众"],
                                       "shortcomings": [{"title": "台账", "description": "缺失"}], "summary": "薄弱"}))
@@ -29,8 +29,9 @@ STEPS = (("sign_helper", "supervisor", {"signed": True}), ("sign_secretary", "se
 def test_claims_and_completions_racing_sweeps_lose_no_timer_and_answer_no_500(tmp_path):
     cfg, svc = demo_services(tmp_path)
     url = cfg.database_url
+    starts = load_branches(svc, CLIENTS * ROUNDS)  # one running pairing per branch: a branch per pairing
     server = Server(url)
-    for user in ("supervisor", "sec_jg2"):
+    for user in ["supervisor"] + [f"sec_{v['branch']}" for v in starts]:
         server.token(user)
     schedulers = [cli(url, "scheduler", "--tick", "0.1") for _ in range(2)]
     statuses: Counter = Counter()
@@ -54,9 +55,12 @@ def test_claims_and_completions_racing_sweeps_lose_no_timer_and_answer_no_500(tm
 
     def walk():
         for _ in range(ROUNDS):
-            status, inst = call("POST", "/api/instances", {"process": "pairing", "variables": START}, "supervisor")
+            with lock:
+                variables = starts.pop()
+            status, inst = call("POST", "/api/instances", {"process": "pairing", "variables": variables}, "supervisor")
             assert status == 201, inst
             for element, user, data in STEPS + (("supply_tools", "supervisor", {"tools": [{"name": "台账模板"}]}),):
+                user = f"sec_{variables['branch']}" if user == "SECRETARY" else user
                 _, body = call("GET", f"/api/instances/{inst['id']}", None, user)
                 task = next(t["id"] for t in body["open_tasks"] if t["element"] == element)
                 if element == "supply_tools":  # the duty whose timers the sweeps are firing right now
