@@ -1,0 +1,165 @@
+"""Read-side SQL of the supervisor's overview (督导看板): duty counts by branch, element, role and month,
+tickets, the summaries (``Instance.data``) of pairings and ratings, overdue work and who holds it.
+
+Nothing here loads workflow state: instance rows are read column by column, never ``Instance.state``."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, case, exists, func, or_, select
+
+from ..domain.status import InstanceStatus, TaskKind, TaskStatus
+from .models import Branch, InboxTask, Instance, RoleGrant, User
+from .repositories import Repository
+
+
+@dataclass(frozen=True)
+class DutyCount:
+    """Duty rows of one branch, element, role and month bucket."""
+
+    branch: str | None
+    element: str
+    role: str
+    bucket: int
+    due: int
+    on_time: int
+    late: int
+    overdue: int
+    escalated: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    """An instance's listing columns and its process-data summary (no workflow state)."""
+
+    id: str
+    process_id: str
+    branch: str | None
+    status: str
+    parent_id: str | None
+    data: dict
+    created_at: datetime
+    updated_at: datetime
+
+
+def _anchor():
+    """The instant a duty belongs to: its due time, or when it was opened if it has none."""
+    return func.coalesce(InboxTask.due_at, InboxTask.created_at)
+
+
+_DONE = InboxTask.status == TaskStatus.COMPLETED
+_OPEN = InboxTask.status == TaskStatus.OPEN
+
+
+class BoardQueries(Repository):
+    """The overview's statements; each answers for many branches at once."""
+
+    def branches(self, codes: list[str] | None) -> list[tuple[str, str]]:
+        """(code, name) of the organisation's branches (of ``codes`` when given), in code order."""
+        stmt = select(Branch.code, Branch.name).order_by(Branch.code)
+        if codes is not None:
+            stmt = stmt.where(Branch.code.in_(codes))
+        return [(r[0], r[1]) for r in self.session.execute(stmt)]
+
+    def duty_counts(self, elements: list[str], edges: list[datetime], now: datetime,
+                    branches: list[str] | None) -> list[DutyCount]:
+        """Duty rows (user tasks of ``elements``, open or completed) whose anchor falls between consecutive
+        ``edges``: counted by branch, element, role and bucket (index of the left edge). On time = completed
+        by its due time (or completed, without one); late = completed after it; overdue = open past it."""
+        anchor = _anchor()
+        bucket = case(*[(anchor < edge, i) for i, edge in enumerate(edges[1:])], else_=len(edges) - 1)
+        conds = [InboxTask.kind == TaskKind.USER, InboxTask.element.in_(elements),
+                 InboxTask.status.in_((TaskStatus.OPEN, TaskStatus.COMPLETED)),
+                 anchor >= edges[0], anchor < edges[-1]]
+        if branches is not None:
+            conds.append(InboxTask.branch.in_(branches))
+        late = and_(_DONE, InboxTask.due_at.is_not(None), InboxTask.closed_at > InboxTask.due_at)
+        stmt = (select(InboxTask.branch, InboxTask.element, InboxTask.role, bucket.label("bucket"), func.count(),
+                       func.count().filter(and_(_DONE, ~late)), func.count().filter(late),
+                       func.count().filter(and_(_OPEN, InboxTask.due_at.is_not(None), InboxTask.due_at < now)),
+                       func.count().filter(InboxTask.escalation_level > 0))
+                .where(*conds).group_by(InboxTask.branch, InboxTask.element, InboxTask.role, "bucket"))
+        return [DutyCount(*row) for row in self.session.execute(stmt)]
+
+    def duty_rows(self, elements: list[str], start: datetime, end: datetime, branch: str, state: str | None,
+                  now: datetime, limit: int = 500) -> list[tuple[InboxTask, str]]:
+        """The duty rows behind one cell, with their instance's title, earliest anchor first."""
+        anchor = _anchor()
+        conds = [InboxTask.kind == TaskKind.USER, InboxTask.element.in_(elements), InboxTask.branch == branch,
+                 InboxTask.status.in_((TaskStatus.OPEN, TaskStatus.COMPLETED)), anchor >= start, anchor < end]
+        late = and_(_DONE, InboxTask.due_at.is_not(None), InboxTask.closed_at > InboxTask.due_at)
+        conds += {"on_time": [_DONE, ~late], "late": [late], "escalated": [InboxTask.escalation_level > 0],
+                  "overdue": [_OPEN, InboxTask.due_at.is_not(None), InboxTask.due_at < now]}.get(state or "", [])
+        stmt = (select(InboxTask, Instance.title).join(Instance, Instance.id == InboxTask.instance_id)
+                .where(*conds).order_by(anchor, InboxTask.id).limit(limit))
+        return [(r[0], r[1]) for r in self.session.execute(stmt)]
+
+    def summaries(self, processes: list[str], branches: list[str] | None, *, quarters: list[str] | None = None,
+                  ids: list[str] | None = None, running_only: bool = False) -> list[Summary]:
+        """Listing columns and summaries of instances of ``processes`` (of ``quarters``, by the summary's
+        ``quarter``; of ``ids``), oldest first."""
+        conds = [Instance.process_id.in_(processes)]
+        if branches is not None:
+            conds.append(Instance.branch.in_(branches))
+        if quarters is not None:
+            conds.append(Instance.data["quarter"].as_string().in_(quarters))
+        if ids is not None:
+            conds.append(Instance.id.in_(ids))
+        if running_only:
+            conds.append(Instance.status == InstanceStatus.RUNNING)
+        stmt = (select(Instance.id, Instance.process_id, Instance.branch, Instance.status, Instance.parent_id,
+                       Instance.data, Instance.created_at, Instance.updated_at)
+                .where(*conds).order_by(Instance.created_at, Instance.id))
+        return [Summary(r[0], r[1], r[2], r[3], r[4], r[5] or {}, r[6], r[7]) for r in self.session.execute(stmt)]
+
+    def instances_of_rows(self, elements: list[str], start: datetime, end: datetime,
+                          branches: list[str] | None) -> list[tuple[str, str | None, str | None]]:
+        """(instance id, branch, who closed it) of the completed duty rows of ``elements`` anchored in the
+        period: whose summaries hold what was recorded (the month's visits)."""
+        anchor = _anchor()
+        conds = [InboxTask.kind == TaskKind.USER, InboxTask.element.in_(elements), _DONE, anchor >= start, anchor < end]
+        if branches is not None:
+            conds.append(InboxTask.branch.in_(branches))
+        return [(r[0], r[1], r[2]) for r in self.session.execute(
+            select(InboxTask.instance_id, InboxTask.branch, InboxTask.closed_by).where(*conds))]
+
+    def tickets(self, process: str, branches: list[str] | None, since: datetime, now: datetime) -> list[tuple]:
+        """(branch, opened, closed or None, overdue now) of every ticket still open or closed after ``since``."""
+        overdue = exists().where(InboxTask.instance_id == Instance.id, _OPEN, InboxTask.kind == TaskKind.USER,
+                                 InboxTask.due_sort < now)
+        running = Instance.status == InstanceStatus.RUNNING
+        conds = [Instance.process_id == process, or_(running, Instance.updated_at >= since)]
+        if branches is not None:
+            conds.append(Instance.branch.in_(branches))
+        rows = self.session.execute(select(Instance.branch, Instance.created_at, Instance.status, Instance.updated_at,
+                                           and_(running, overdue)).where(*conds))
+        return [(r[0], r[1], None if r[2] == InstanceStatus.RUNNING else r[3], bool(r[4])) for r in rows]
+
+    def overdue(self, branches: list[str] | None, now: datetime, limit: int) -> tuple[list[tuple[InboxTask, str]], int]:
+        """Open user tasks past their due time, oldest due first, with their instance's title; and how many."""
+        conds = [_OPEN, InboxTask.kind == TaskKind.USER, InboxTask.due_sort < now]
+        if branches is not None:
+            conds.append(InboxTask.branch.in_(branches))
+        total = self.session.scalar(select(func.count()).select_from(InboxTask).where(*conds))
+        rows = self.session.execute(select(InboxTask, Instance.title).join(Instance, Instance.id == InboxTask.instance_id)
+                                    .where(*conds).order_by(InboxTask.due_sort, InboxTask.id).limit(limit))
+        return [(r[0], r[1]) for r in rows], total
+
+    def holders(self, roles: list[str], branches: list[str] | None) -> list[tuple[str, str | None, str, str]]:
+        """(role, branch, username, display name) of active people holding ``roles`` on ``branches`` or
+        company-wide (lent grants left out)."""
+        conds = [RoleGrant.role.in_(roles), RoleGrant.source.is_(None), User.active.is_(True)]
+        if branches is not None:
+            conds.append(or_(RoleGrant.branch.is_(None), RoleGrant.branch.in_(branches)))
+        rows = self.session.execute(select(RoleGrant.role, RoleGrant.branch, User.username, User.display_name)
+                                    .join(User, User.id == RoleGrant.user_id).where(*conds)
+                                    .order_by(User.username))
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def names(self, usernames: list[str]) -> dict[str, str]:
+        """Username → display name."""
+        if not usernames:
+            return {}
+        return {r[0]: r[1] for r in self.session.execute(
+            select(User.username, User.display_name).where(User.username.in_(sorted(set(usernames)))))}
