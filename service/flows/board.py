@@ -31,7 +31,8 @@ STATES = ("on_time", "late", "overdue", "escalated")
 
 def visible_branches(actor: Actor) -> list[str] | None:
     """None when the actor sees every branch (supervisor, committee); else the branches they are secretary of."""
-    actor.require(VIEW_BOARD, "the overview is for the supervisor, the committee and branch secretaries")
+    if not actor.is_system and not any(g.role in VIEW_BOARD and g.instance is None for g in actor.grants):
+        raise Forbidden("the overview is for the supervisor, the committee and branch secretaries")
     if actor.is_system or any(g.role in ("supervisor", "committee") and g.instance is None for g in actor.grants):
         return None
     return sorted({g.branch for g in actor.grants if g.role == "secretary" and g.branch and g.instance is None})
@@ -319,3 +320,8 @@ def duties(svc: Services, uow: UnitOfWork, actor: Actor, *, branch: str | None, 
     return {"branch": branch, "branch_name": dict(uow.board.branches([branch])).get(branch, branch), "kind": kind,
             "kind_label": D.KIND_BY_KEY[kind].label, "state": state, "period": {"key": period.key, "label": period.label},
             "items": items}
+
+
+def branch_choices(uow: UnitOfWork, actor: Actor) -> list[tuple[str, str]]:
+    """(code, name) of the branches the actor may pick in the overview's filter."""
+    return uow.board.branches(visible_branches(actor))
