@@ -52,6 +52,7 @@ DUTY_KINDS: dict[str, str] = {
     "urgent_plan": "workdays",         # 7 working days
     "coordinate": "workdays",          # resource_request, 5 working days
     "adjust": "workdays",              # guidance_feedback, 5 working days
+    "plan": "workdays",                # rectification: the branch's plan, 7 working days
     "assessment": "assessment",
     "acceptance": "assessment",
     "interview": "interview",          # 约谈支部书记 (quarter below 80)
@@ -171,10 +172,20 @@ def weeks_back(last: Period, count: int, now: datetime) -> list[date]:
     return [sunday - timedelta(weeks=i) for i in range(count - 1, -1, -1)]
 
 
+def assessment_quarter(index: object, opened: datetime | None, term_start: str | None) -> str | None:
+    """The calendar quarter of an assessment entry: ``2026Q1`` as the entry gives it; else (older pairings
+    number quarters from the term's start) the quarter of the day before its task opened (an assessment
+    opens at the end of its quarter); else the quarter holding the last month of the term's quarter."""
+    if isinstance(index, str) and _QUARTER.fullmatch(index):
+        return index
+    if opened is not None:
+        return quarter_of_day((opened.astimezone(CST) - timedelta(days=1)).date())
+    return term_quarter(term_start, index)
+
+
 def term_quarter(term_start: str | None, index: object) -> str | None:
-    """The calendar quarter of an assessment: ``2026Q1`` as given, or the calendar quarter holding the last
-    month of the ``index``-th quarter of a term that starts on ``term_start`` (older pairings count quarters
-    from the term's start)."""
+    """The calendar quarter holding the last month of the ``index``-th quarter of a term starting on
+    ``term_start`` (``2026Q1`` passes through)."""
     if isinstance(index, str) and _QUARTER.fullmatch(index):
         return index
     if isinstance(index, bool) or not isinstance(index, int) or index < 1 or not term_start:

@@ -126,7 +126,6 @@ def overview(svc: Services, uow: UnitOfWork, actor: Actor, *, quarter: str | Non
             if kind == "spot_check":
                 helper_side[c.branch]["spot_checks"] += c.on_time + c.late
         if c.role in BRANCH_ROLES:
-            branch_side[c.branch]["overdue"] += c.overdue
             branch_side[c.branch]["late"] += c.late
         if kind in D.INTERVIEW_KINDS:
             branch_side[c.branch]["interviews"] += c.due
@@ -163,7 +162,7 @@ def overview(svc: Services, uow: UnitOfWork, actor: Actor, *, quarter: str | Non
         "tickets": {"weeks": [w.isoformat() for w in weeks], "rows": [
             {"branch": c, "branch_name": names[c], "open": tickets[c]["weeks"]} for c in codes]},
         "helpers": _helpers(uow, scope, period, pairings, names, helper_side, now),
-        "secretaries": _secretaries(uow, scope, codes, names, branch_side),
+        "secretaries": _secretaries(uow, scope, codes, names, branch_side, now),
         "overdue": _overdue(uow, scope, now),
     }
 
@@ -183,11 +182,15 @@ def _pairings(uow: UnitOfWork, scope) -> dict[str, dict]:
     of the branch's pairings on the calendar quarter it belongs to."""
     found: dict[str, dict] = {}
     assessments: dict[str, list] = defaultdict(list)
-    for s in uow.board.summaries(["pairing"], scope):
+    summaries = uow.board.summaries(["pairing"], scope)
+    opened = uow.board.opened_at(["assessment"], [s.id for s in summaries])
+    for s in summaries:
         d = s.data
-        for a in d.get("assessments") or []:
+        held = opened.get(s.id, [])
+        for i, a in enumerate(d.get("assessments") or []):
             if isinstance(a, dict) and isinstance(a.get("score"), (int, float)):
-                assessments[s.branch].append({"quarter": D.term_quarter(d.get("term_start"), a.get("quarter")),
+                when = held[i] if i < len(held) else None
+                assessments[s.branch].append({"quarter": D.assessment_quarter(a.get("quarter"), when, d.get("term_start")),
                                               "score": a["score"], "band": a.get("band"),
                                               "band_label": _label(a.get("band")), "instance": s.id})
         current = found.get(s.branch)
@@ -265,12 +268,15 @@ def _helpers(uow: UnitOfWork, scope, period: D.Period, pairings: dict, names: di
     return out
 
 
-def _secretaries(uow: UnitOfWork, scope, codes: list[str], names: dict, side) -> list[dict]:
+def _secretaries(uow: UnitOfWork, scope, codes: list[str], names: dict, side, now: datetime) -> list[dict]:
+    """Per branch: its secretaries, the branch's tasks overdue now (any kind), its duties of the period done
+    late, and the 约谈 its secretary received in the period."""
+    overdue = uow.board.overdue_counts(list(BRANCH_ROLES), scope, now)
     held = defaultdict(list)
     for _role, branch, _user, display in uow.board.holders(["secretary"], scope):
         if branch:
             held[branch].append(display)
-    return [{"branch": c, "branch_name": names[c], "secretaries": held[c], "overdue": side[c]["overdue"],
+    return [{"branch": c, "branch_name": names[c], "secretaries": held[c], "overdue": overdue.get(c, 0),
              "late": side[c]["late"], "interviews": side[c]["interviews"]} for c in codes]
 
 

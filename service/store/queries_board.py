@@ -124,6 +124,26 @@ class BoardQueries(Repository):
         return [(r[0], r[1], r[2]) for r in self.session.execute(
             select(InboxTask.instance_id, InboxTask.branch, InboxTask.closed_by).where(*conds))]
 
+    def opened_at(self, elements: list[str], instance_ids: list[str]) -> dict[str, list[datetime]]:
+        """Instance id → when each of its completed tasks of ``elements`` opened, in order."""
+        out: dict[str, list[datetime]] = {}
+        if not instance_ids:
+            return out
+        for iid, at in self.session.execute(
+                select(InboxTask.instance_id, InboxTask.created_at)
+                .where(InboxTask.instance_id.in_(instance_ids), InboxTask.element.in_(elements), _DONE,
+                       InboxTask.kind == TaskKind.USER).order_by(InboxTask.created_at, InboxTask.id)):
+            out.setdefault(iid, []).append(at)
+        return out
+
+    def overdue_counts(self, roles: list[str], branches: list[str] | None, now: datetime) -> dict[str, int]:
+        """Branch → open user tasks of ``roles`` past their due time."""
+        conds = [_OPEN, InboxTask.role.in_(roles), InboxTask.kind == TaskKind.USER, InboxTask.due_sort < now]
+        if branches is not None:
+            conds.append(InboxTask.branch.in_(branches))
+        return {r[0]: r[1] for r in self.session.execute(
+            select(InboxTask.branch, func.count()).where(*conds).group_by(InboxTask.branch))}
+
     def tickets(self, process: str, branches: list[str] | None, since: datetime, now: datetime) -> list[tuple]:
         """(branch, opened, closed or None, overdue now) of every ticket still open or closed after ``since``."""
         overdue = exists().where(InboxTask.instance_id == Instance.id, _OPEN, InboxTask.kind == TaskKind.USER,
