@@ -31,7 +31,7 @@ KINDS: tuple[DutyKind, ...] = (
     DutyKind("quiz", "应知应会测试", "branch"),
     DutyKind("helper_report", "季度汇报", "helper"),
     DutyKind("plan", "提升方案", "branch"),
-    DutyKind("workdays", "限期事项（3/5/7个工作日）", "helper"),
+    DutyKind("workdays", "限期事项（3/5/7工作日）", "helper"),
     DutyKind("assessment", "考核验收", "supervisor"),
     DutyKind("interview", "约谈", "supervisor"),
 )
