@@ -74,11 +74,6 @@ def _cell(due=0, on_time=0, late=0, overdue=0, escalated=0) -> dict:
             "pending": due - on_time - late - overdue, "tone": D.cell_tone(due, late, overdue)}
 
 
-def _add(cell: dict, c) -> dict:
-    return _cell(cell["due"] + c.due, cell["on_time"] + c.on_time, cell["late"] + c.late, cell["overdue"] + c.overdue,
-                 cell["escalated"] + c.escalated)
-
-
 def _iso_date(value) -> date | None:
     try:
         return date.fromisoformat(str(value)[:10])
@@ -109,26 +104,33 @@ def overview(svc: Services, uow: UnitOfWork, actor: Actor, *, quarter: str | Non
     codes = [c for c, _ in known]
     names = dict(known)
 
-    grid = {c: {k.key: _cell() for k in D.KINDS} for c in codes}
-    heat = {c: [_cell() for _ in months] for c in codes}
-    helper_side = defaultdict(lambda: {"spot_checks": 0, "escalated": 0})
-    branch_side = defaultdict(lambda: {"overdue": 0, "late": 0, "interviews": 0})
-    for c in counts:
-        if c.branch not in grid:
+    kind_of = D.DUTY_KINDS
+    grid = {c: {k.key: [0, 0, 0, 0, 0] for k in D.KINDS} for c in codes}
+    heat = {c: [[0, 0, 0, 0, 0] for _ in months] for c in codes}
+    helper_side = {c: {"spot_checks": 0, "escalated": 0} for c in codes}
+    branch_side = {c: {"late": 0, "interviews": 0} for c in codes}
+    for code, element, role, bucket, *figures in counts:  # due, on time, late, overdue, escalated
+        if code not in grid:
             continue
-        kind = D.DUTY_KINDS[c.element]
-        heat[c.branch][c.bucket] = _add(heat[c.branch][c.bucket], c)
-        if c.bucket not in in_period:
+        kind = kind_of[element]
+        h = heat[code][bucket]
+        for i in range(5):
+            h[i] += figures[i]
+        if bucket not in in_period:
             continue
-        grid[c.branch][kind] = _add(grid[c.branch][kind], c)
-        if c.role == "helper":
-            helper_side[c.branch]["escalated"] += c.escalated
+        g = grid[code][kind]
+        for i in range(5):
+            g[i] += figures[i]
+        if role == "helper":
+            helper_side[code]["escalated"] += figures[4]
             if kind == "spot_check":
-                helper_side[c.branch]["spot_checks"] += c.on_time + c.late
-        if c.role in BRANCH_ROLES:
-            branch_side[c.branch]["late"] += c.late
+                helper_side[code]["spot_checks"] += figures[1] + figures[2]
+        if role in BRANCH_ROLES:
+            branch_side[code]["late"] += figures[2]
         if kind in D.INTERVIEW_KINDS:
-            branch_side[c.branch]["interviews"] += c.due
+            branch_side[code]["interviews"] += figures[0]
+    grid = {c: {k: _cell(*v) for k, v in cells.items()} for c, cells in grid.items()}
+    heat = {c: [_cell(*v) for v in row] for c, row in heat.items()}
 
     pairings = _pairings(uow, scope)
     quarters = D.quarters_back(period, SCORE_QUARTERS)
@@ -241,17 +243,15 @@ def _tickets(uow: UnitOfWork, scope, period: D.Period, now: datetime):
 
 
 def _helpers(uow: UnitOfWork, scope, period: D.Period, pairings: dict, names: dict, side, now: datetime) -> list[dict]:
-    """Per helper and branch: visits in each month of the period (≥ 2 each?), spot checks done, duties escalated."""
-    rows = uow.board.instances_of_rows(D.elements_of("visits"), period.start_at, period.end_at, scope)
+    """Per helper and branch: visits in each month of the period (≥ 2 each?: from the summaries of the
+    pairing's children that ran in the period), spot checks done, duties escalated."""
     visits: dict[tuple, set] = defaultdict(set)
-    closers = {iid: (branch, who) for iid, branch, who in rows}
-    for s in uow.board.summaries(sorted({s for s in PAIRING_CHILDREN} | {"pairing"}), scope, ids=sorted(closers)):
-        branch, who = closers[s.id]
-        helper = s.data.get("helper") or who
+    for s in uow.board.summaries(PAIRING_CHILDREN, scope, active_in=(period.start_at, period.end_at)):
+        helper = s.data.get("helper") or (pairings.get(s.branch) or {}).get("helper")
         for v in s.data.get("visits") or []:
             day = _iso_date(v.get("date")) if isinstance(v, dict) else None
             if day and period.first <= day < period.end:
-                visits[(helper, branch)].add(day)
+                visits[(helper, s.branch)].add(day)
     people = {(p["helper"], code) for code, p in pairings.items() if p.get("helper") and code in names
               and (p["status"] == "running" or (p["term_end"] or "9999") >= period.first.isoformat())}
     people |= {k for k in visits if k[1] in names}

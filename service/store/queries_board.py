@@ -15,21 +15,6 @@ from .repositories import Repository
 
 
 @dataclass(frozen=True)
-class DutyCount:
-    """Duty rows of one branch, element, role and month bucket."""
-
-    branch: str | None
-    element: str
-    role: str
-    bucket: int
-    due: int
-    on_time: int
-    late: int
-    overdue: int
-    escalated: int
-
-
-@dataclass(frozen=True)
 class Summary:
     """An instance's listing columns and its process-data summary (no workflow state)."""
 
@@ -63,10 +48,11 @@ class BoardQueries(Repository):
         return [(r[0], r[1]) for r in self.session.execute(stmt)]
 
     def duty_counts(self, elements: list[str], edges: list[datetime], now: datetime,
-                    branches: list[str] | None) -> list[DutyCount]:
+                    branches: list[str] | None) -> list[tuple]:
         """Duty rows (user tasks of ``elements``, open or completed) whose anchor falls between consecutive
-        ``edges``: counted by branch, element, role and bucket (index of the left edge). On time = completed
-        by its due time (or completed, without one); late = completed after it; overdue = open past it."""
+        ``edges``, counted: (branch, element, role, bucket = index of the left edge, due, on time, late,
+        overdue, escalated). On time = completed by its due time (or completed, without one); late =
+        completed after it; overdue = open past it. Plain tuples: a year of fifty branches is thousands."""
         anchor = _anchor()
         bucket = case(*[(anchor < edge, i) for i, edge in enumerate(edges[1:])], else_=len(edges) - 1)
         conds = [InboxTask.kind == TaskKind.USER, InboxTask.element.in_(elements),
@@ -80,7 +66,7 @@ class BoardQueries(Repository):
                        func.count().filter(and_(_OPEN, InboxTask.due_at.is_not(None), InboxTask.due_at < now)),
                        func.count().filter(InboxTask.escalation_level > 0))
                 .where(*conds).group_by(InboxTask.branch, InboxTask.element, InboxTask.role, "bucket"))
-        return [DutyCount(*row) for row in self.session.execute(stmt)]
+        return [tuple(row) for row in self.session.execute(stmt)]
 
     def duty_rows(self, elements: list[str], start: datetime, end: datetime, branch: str, state: str | None,
                   now: datetime, limit: int = 500) -> list[tuple[InboxTask, str]]:
@@ -96,9 +82,10 @@ class BoardQueries(Repository):
         return [(r[0], r[1]) for r in self.session.execute(stmt)]
 
     def summaries(self, processes: list[str], branches: list[str] | None, *, quarters: list[str] | None = None,
-                  ids: list[str] | None = None, running_only: bool = False) -> list[Summary]:
+                  ids: list[str] | None = None, running_only: bool = False,
+                  active_in: tuple[datetime, datetime] | None = None) -> list[Summary]:
         """Listing columns and summaries of instances of ``processes`` (of ``quarters``, by the summary's
-        ``quarter``; of ``ids``), oldest first."""
+        ``quarter``; of ``ids``; started before and still running or changed after ``active_in``), oldest first."""
         conds = [Instance.process_id.in_(processes)]
         if branches is not None:
             conds.append(Instance.branch.in_(branches))
@@ -108,21 +95,13 @@ class BoardQueries(Repository):
             conds.append(Instance.id.in_(ids))
         if running_only:
             conds.append(Instance.status == InstanceStatus.RUNNING)
+        if active_in is not None:
+            conds += [Instance.created_at < active_in[1],
+                      or_(Instance.status == InstanceStatus.RUNNING, Instance.updated_at >= active_in[0])]
         stmt = (select(Instance.id, Instance.process_id, Instance.branch, Instance.status, Instance.parent_id,
                        Instance.data, Instance.created_at, Instance.updated_at)
                 .where(*conds).order_by(Instance.created_at, Instance.id))
         return [Summary(r[0], r[1], r[2], r[3], r[4], r[5] or {}, r[6], r[7]) for r in self.session.execute(stmt)]
-
-    def instances_of_rows(self, elements: list[str], start: datetime, end: datetime,
-                          branches: list[str] | None) -> list[tuple[str, str | None, str | None]]:
-        """(instance id, branch, who closed it) of the completed duty rows of ``elements`` anchored in the
-        period: whose summaries hold what was recorded (the month's visits)."""
-        anchor = _anchor()
-        conds = [InboxTask.kind == TaskKind.USER, InboxTask.element.in_(elements), _DONE, anchor >= start, anchor < end]
-        if branches is not None:
-            conds.append(InboxTask.branch.in_(branches))
-        return [(r[0], r[1], r[2]) for r in self.session.execute(
-            select(InboxTask.instance_id, InboxTask.branch, InboxTask.closed_by).where(*conds))]
 
     def opened_at(self, elements: list[str], instance_ids: list[str]) -> dict[str, list[datetime]]:
         """Instance id → when each of its completed tasks of ``elements`` opened, in order."""
