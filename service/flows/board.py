@@ -99,25 +99,21 @@ def overview(svc: Services, uow: UnitOfWork, actor: Actor, *, quarter: str | Non
     now = svc.clock.now()
     months = D.months_back(period, HEAT_MONTHS)
     edges = [m.start_at for m in months] + [months[-1].end_at]
-    in_period = {i for i, m in enumerate(months) if m.first >= period.first}
-    counts = uow.board.duty_counts(sorted(D.DUTY_KINDS), edges, now, scope)
+    elements = sorted(D.DUTY_KINDS)
     codes = [c for c, _ in known]
     names = dict(known)
-
     kind_of = D.DUTY_KINDS
     grid = {c: {k.key: [0, 0, 0, 0, 0] for k in D.KINDS} for c in codes}
     heat = {c: [[0, 0, 0, 0, 0] for _ in months] for c in codes}
     helper_side = {c: {"spot_checks": 0, "escalated": 0} for c in codes}
     branch_side = {c: {"late": 0, "interviews": 0} for c in codes}
-    for code, element, role, bucket, *figures in counts:  # due, on time, late, overdue, escalated
+    for code, bucket, *figures in uow.board.duty_months(elements, edges, now, scope):  # due, on time, late, overdue
+        if code in heat:
+            heat[code][bucket][:4] = figures
+    for code, element, role, *figures in uow.board.duty_counts(elements, period.start_at, period.end_at, now, scope):
         if code not in grid:
             continue
         kind = kind_of[element]
-        h = heat[code][bucket]
-        for i in range(5):
-            h[i] += figures[i]
-        if bucket not in in_period:
-            continue
         g = grid[code][kind]
         for i in range(5):
             g[i] += figures[i]
@@ -228,17 +224,20 @@ def _ratings(uow: UnitOfWork, scope, quarters: list[str]) -> dict[str, dict[str,
 
 
 def _tickets(uow: UnitOfWork, scope, period: D.Period, now: datetime):
+    """Per branch: tickets open and overdue now, and open at the end of each of the last weeks."""
     weeks = D.weeks_back(period, TICKET_WEEKS, now)
-    ends = [datetime(w.year, w.month, w.day, tzinfo=CST) + timedelta(days=1) for w in weeks]
+    ends = [(datetime(w.year, w.month, w.day, tzinfo=CST) + timedelta(days=1)).timestamp() for w in weeks]
     out = defaultdict(lambda: {"now": {"open": 0, "overdue": 0}, "weeks": [0] * len(weeks)})
-    for branch, opened, closed, overdue in uow.board.tickets("rectification", scope, ends[0] - timedelta(days=7), now):
-        entry = out[branch]
+    since = datetime.fromtimestamp(ends[0], CST) - timedelta(days=7)
+    for branch, opened, closed, overdue in uow.board.tickets("rectification", scope, since, now):
+        entry, counts = out[branch], out[branch]["weeks"]
         if closed is None:
             entry["now"]["open"] += 1
             entry["now"]["overdue"] += overdue
+        start, stop = opened.timestamp(), closed.timestamp() if closed else float("inf")
         for i, end in enumerate(ends):
-            if opened < end and (closed is None or closed >= end):
-                entry["weeks"][i] += 1
+            if start < end <= stop:
+                counts[i] += 1
     return out, weeks
 
 

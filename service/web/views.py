@@ -58,6 +58,12 @@ def _json_script(value):
     return Markup(json.dumps(value, ensure_ascii=False, default=str).replace("<", "\\u003c"))
 
 
+@bp.app_template_global("draw_chart")
+def _draw_chart(chart: dict, label: str, test: str | None = None):
+    """An inline SVG line chart (``charts.line_chart``'s geometry), for the ``_chart.html`` macro."""
+    return charts.svg(chart, label, test)
+
+
 def _pages(total: int) -> dict:
     current = max(1, request.args.get("page", 1, type=int) or 1)
     return {"page": current, "pages": max(1, math.ceil(total / PER_PAGE)), "total": total,
