@@ -2,7 +2,9 @@
 join the pages' blueprint, name the API operation they mirror and call the same use case."""
 from __future__ import annotations
 
-from flask import Response, abort, g, render_template, request
+from urllib.parse import quote
+
+from flask import Response, abort, g, render_template, request, url_for
 
 from ..domain import duties as D
 from ..domain.errors import ValidationFailed
@@ -54,9 +56,17 @@ def board_page():
     except ValidationFailed as exc:
         return render_template("board.html", view=None, error=zh.error_zh(exc), filters=filters,
                                choices=_choices(), args=_args(filters)), 422
-    period_args = {"quarter": filters["quarter"]} if filters["quarter"] else {"month": view["period"]["key"]}
     return render_template("board.html", view=view, filters=filters, choices=_choices(), charts=_charts(view),
-                           error=None, args=_args(filters), period_args=period_args)
+                           error=None, args=_args(filters), links=_links(view, filters))
+
+
+def _links(view: dict, filters: dict) -> dict:
+    """Link bases for the page's thousand cells (url_for per cell cost more than the queries)."""
+    period = f"quarter={filters['quarter']}" if filters["quarter"] else f"month={view['period']['key']}"
+    # branch codes are organisation data of letters and digits: a page of fifty branches builds a thousand links
+    return {"duties": url_for("web.board_duties"), "instance": url_for("web.instance", instance_id="x")[:-1],
+            "board": url_for("web.board_page"), "tickets": url_for("web.ticket_board"), "period": period,
+            "branch": f"&branch={quote(filters['branch'])}" if filters["branch"] else ""}
 
 
 @bp.route("/board/duties")
