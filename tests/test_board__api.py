@@ -50,7 +50,12 @@ def test_the_month_shows_who_kept_the_rhythm_and_who_fell_behind(company):
         "jg1": "示范牌", "jg2": "达标牌", "sb": "示范牌", "sc1": "达标牌", "sc2": "争先牌"}
     helpers = {h["branch"]: h for h in view["helpers"]}
     assert helpers["jg2"]["visits"] == [{"month": "2026-03", "visits": 2}] and helpers["jg2"]["visits_ok"] is True
-    assert helpers["sc1"]["visits_ok"] is False and helpers["sc1"]["escalated"] == 1
+    # March is still running on the 20th: no visit yet is not yet a failure, two visits already pass
+    assert helpers["sc1"]["visits_ok"] is None and helpers["sc1"]["escalated"] == 1
+    april = {h["branch"]: h for h in board(api, month="2026-04")["helpers"]}
+    assert april == {} or all(h["visits"] == [] for h in april.values())  # a month not begun is not judged
+    ended = {h["branch"]: h["visits_ok"] for h in board(api, month="2026-03", branch="sc1")["helpers"]}
+    assert ended == {"sc1": None}
     assert helpers["jg2"]["spot_checks"] == 12 and helpers["jg2"]["escalated"] == 1
     secretaries = {s["branch"]: s for s in view["secretaries"]}
     assert secretaries["jg2"]["interviews"] == 1 and secretaries["jg1"]["overdue"] == 1
@@ -148,3 +153,17 @@ def test_the_json_is_the_documented_shape(company):
     view = board(api, **MARCH)
     assert BoardOut().dump(BoardOut().load(view)) == view  # load refuses a field the schema does not name
     assert view["now"] == "2026-03-20T01:00:00+00:00"
+
+
+def test_a_helper_short_of_two_visits_when_the_month_ends(company):
+    from datetime import datetime
+
+    api, _ids = company
+    before = api.svc.clock.now()
+    api.travel(datetime.fromisoformat("2026-04-02T09:00:00+08:00"))
+    try:
+        helpers = {h["branch"]: h for h in board(api, **MARCH)["helpers"]}
+    finally:
+        api.travel(before)
+    assert helpers["sc1"]["visits_ok"] is False and helpers["sc1"]["visits"] == [{"month": "2026-03", "visits": 0}]
+    assert helpers["jg2"]["visits_ok"] is True and helpers["sb"]["visits_ok"] is True

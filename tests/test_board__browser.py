@@ -65,7 +65,8 @@ def test_supervisor_sees_the_quarter_in_colour_follows_a_cell_and_exports_it(com
     assert page.locator("[data-test=heat-sc2-2026-03]").inner_text() == "0%"
     assert page.locator("[data-test=heat-sb-2026-03]").inner_text() == "100%"
     assert page.locator("[data-test=scores-jg2] circle").count() == 2  # the Q1 assessment and composite
-    assert "不足" in page.locator("[data-test=helpers] tr", has_text="纪委副书记").inner_text()
+    assert "本月进行中" in page.locator("[data-test=helpers] tr", has_text="纪委副书记").inner_text()
+    assert "达标" in page.locator("[data-test=helpers] tr", has_text="综合部部长").inner_text()
     now = page.locator("[data-test=overdue] tbody tr")
     assert now.count() == 2 and "生产二支部" in now.nth(0).inner_text() and "机关一支部" in now.nth(1).inner_text()
     assert "工会副主席" in now.nth(0).inner_text() and "二级督办" in now.nth(0).inner_text()
@@ -105,6 +106,10 @@ def test_the_overview_at_phone_width_in_print_and_for_a_secretary(company):
     page.goto(site.url + MARCH)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     site.shot(page, "board-phone")
+    page.context.close()
+    page = site.page({"width": 1123, "height": 794})  # A4 landscape at 96 dpi
+    site.login(page, SUP)
+    page.goto(site.url + MARCH)
     page.emulate_media(media="print")
     assert page.locator("[data-test=filters]").is_hidden() and page.locator("[data-test=export-grid]").is_hidden()
     site.shot(page, "board-print")

@@ -252,17 +252,24 @@ def _helpers(uow: UnitOfWork, scope, period: D.Period, pairings: dict, names: di
             if day and period.first <= day < period.end:
                 visits[(helper, s.branch)].add(day)
     people = {(p["helper"], code) for code, p in pairings.items() if p.get("helper") and code in names
+              and (p["term_start"] or "") < period.end.isoformat()
               and (p["status"] == "running" or (p["term_end"] or "9999") >= period.first.isoformat())}
     people |= {k for k in visits if k[1] in names}
     display = uow.board.names([h for h, _ in people if h])
     today = now.astimezone(CST).date()
     out = []
     for helper, code in sorted(people, key=lambda k: (k[1], k[0] or "")):
-        per_month = [{"month": m.key, "visits": sum(1 for d in visits[(helper, code)] if m.first <= d < m.end)}
-                     for m in period.months() if m.first <= today]
+        per_month = []
+        for m in period.months():
+            if m.first <= today:
+                count = sum(1 for d in visits[(helper, code)] if m.first <= d < m.end)
+                # a month still running is judged only once it has its two visits
+                per_month.append({"month": m.key, "visits": count,
+                                  "ok": True if count >= 2 else (False if m.end <= today else None)})
+        verdicts = [m.pop("ok") for m in per_month]
         out.append({"helper": helper, "helper_name": display.get(helper, helper), "branch": code,
                     "branch_name": names[code], "visits": per_month,
-                    "visits_ok": all(m["visits"] >= 2 for m in per_month) if per_month else None,
+                    "visits_ok": False if False in verdicts else (True if verdicts and all(verdicts) else None),
                     "spot_checks": side[code]["spot_checks"], "escalated": side[code]["escalated"]})
     return out
 

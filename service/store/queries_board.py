@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, literal_column, or_, select
 
 from ..domain.status import InstanceStatus, TaskKind, TaskStatus
 from .models import Branch, InboxTask, Instance, RoleGrant, User
@@ -79,7 +79,8 @@ class BoardQueries(Repository):
         on time, late, overdue)."""
         anchor = _anchor()
         bucket = case(*[(anchor < edge, i) for i, edge in enumerate(edges[1:])], else_=len(edges) - 1).label("bucket")
-        return self._duties([InboxTask.branch, bucket] + self._figures(now), [InboxTask.branch, bucket], elements,
+        # grouped by the output name: PostgreSQL would not match a repeated CASE with its own parameters
+        return self._duties([InboxTask.branch, bucket] + self._figures(now), [InboxTask.branch, literal_column("bucket")], elements,
                             edges[0], edges[-1], branches)
 
     def duty_rows(self, elements: list[str], start: datetime, end: datetime, branch: str, state: str | None,

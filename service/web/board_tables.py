@@ -60,7 +60,7 @@ def _helpers(view: dict):
     months = view["helpers"][0]["visits"] if view["helpers"] else []
     head = ["帮扶人", "支部"] + [f"{m['month']}下沉次数" for m in months] + ["每月不少于2次", "抽查完成", "被升级督办"]
     rows = [[h["helper_name"], h["branch_name"]] + [m["visits"] for m in h["visits"]]
-            + [None if h["visits_ok"] is None else ("是" if h["visits_ok"] else "否"), h["spot_checks"], h["escalated"]]
+            + ["进行中" if h["visits_ok"] is None else ("是" if h["visits_ok"] else "否"), h["spot_checks"], h["escalated"]]
             for h in view["helpers"]]
     return head, rows, None
 
