@@ -107,11 +107,13 @@ def overview(svc: Services, uow: UnitOfWork, actor: Actor, *, quarter: str | Non
     heat = {c: [[0, 0, 0, 0, 0] for _ in months] for c in codes}
     helper_side = {c: {"spot_checks": 0, "escalated": 0} for c in codes}
     branch_side = {c: {"late": 0, "interviews": 0} for c in codes}
-    for code, bucket, *figures in uow.board.duty_months(elements, edges, now, scope):  # due, on time, late, overdue
-        if code in heat:
-            heat[code][bucket][:4] = figures
-    for code, element, role, *figures in uow.board.duty_counts(elements, period.start_at, period.end_at, now, scope):
+    for code, bucket, element, role, *figures in uow.board.duty_counts(elements, edges, period.start_at, now, scope):
         if code not in grid:
+            continue
+        h = heat[code][bucket]
+        for i in range(5):
+            h[i] += figures[i]
+        if element is None:
             continue
         kind = kind_of[element]
         g = grid[code][kind]

@@ -64,24 +64,23 @@ class BoardQueries(Repository):
         return [func.count(), func.count().filter(and_(_DONE, ~late)), func.count().filter(late),
                 func.count().filter(and_(_OPEN, InboxTask.due_at.is_not(None), InboxTask.due_at < now))]
 
-    def duty_counts(self, elements: list[str], start: datetime, end: datetime, now: datetime,
+    def duty_counts(self, elements: list[str], edges: list[datetime], period_start: datetime, now: datetime,
                     branches: list[str] | None) -> list[tuple]:
-        """Duty rows (user tasks of ``elements``, open or completed) whose anchor falls in [start, end), counted
-        by branch, element and role: (branch, element, role, due, on time, late, overdue, escalated). On time =
-        completed by its due time (or completed, without one); late = completed after it; overdue = open past it."""
-        group = [InboxTask.branch, InboxTask.element, InboxTask.role]
-        return self._duties(group + self._figures(now) + [func.count().filter(InboxTask.escalation_level > 0)], group,
-                            elements, start, end, branches)
-
-    def duty_months(self, elements: list[str], edges: list[datetime], now: datetime,
-                    branches: list[str] | None) -> list[tuple]:
-        """The same figures by branch and month: (branch, bucket = index of the left edge among ``edges``, due,
-        on time, late, overdue)."""
+        """Duty rows (user tasks of ``elements``, open or completed) whose anchor falls between ``edges``[0] and
+        ``edges``[-1], counted in one pass: by branch and month bucket (the index of the left edge), and from
+        ``period_start`` on also by element and role — rows (branch, bucket, element or None, role or None,
+        due, on time, late, overdue, escalated). On time = completed by its due time (or completed, without
+        one); late = completed after it; overdue = open past it."""
         anchor = _anchor()
         bucket = case(*[(anchor < edge, i) for i, edge in enumerate(edges[1:])], else_=len(edges) - 1).label("bucket")
-        # grouped by the output name: PostgreSQL would not match a repeated CASE with its own parameters
-        return self._duties([InboxTask.branch, bucket] + self._figures(now), [InboxTask.branch, literal_column("bucket")], elements,
-                            edges[0], edges[-1], branches)
+        in_period = anchor >= period_start
+        element = case((in_period, InboxTask.element), else_=None).label("in_element")
+        role = case((in_period, InboxTask.role), else_=None).label("in_role")
+        columns = [InboxTask.branch, bucket, element, role] + self._figures(now) + [
+            func.count().filter(InboxTask.escalation_level > 0)]
+        # grouped by the output names: PostgreSQL would not match a repeated CASE with its own parameters
+        group = [InboxTask.branch] + [literal_column(n) for n in ("bucket", "in_element", "in_role")]
+        return self._duties(columns, group, elements, edges[0], edges[-1], branches)
 
     def duty_rows(self, elements: list[str], start: datetime, end: datetime, branch: str, state: str | None,
                   now: datetime, limit: int = 500) -> list[tuple[InboxTask, str]]:
