@@ -15,6 +15,16 @@ them late and a few still open past due, quarterly plaque ratings and rectificat
 closed over the year. "Server time" is the WSGI app handling the request (routing, auth, queries,
 rendering, the body), as in ``bench_web_inbox``.
 Run: ``python bench/bench_board.py [repetitions]`` (default 100 per endpoint).
+
+One run on this machine (2 shared cores, load average 7–8 from other work, 100 requests each):
+    GET /api/board     p50  133.53 ms  p95  363.08 ms  (155 KB)  vs inbox: p50 5.51×  p95 4.75×
+    GET /board (page)  p50  252.39 ms  p95  727.18 ms  (375 KB)  vs inbox: p50 10.41×  p95 9.51×
+    GET /api/tasks     p50   24.25 ms  p95   76.48 ms  (27 KB)
+The target (p95 ≤ 3×) is not met. The JSON board is one pass over the year's duty rows (12 months × 50
+branches for the heat map, by element and role for the period: about a third of its time), the summaries
+of pairings, ratings and children (a third), tickets, overdue work and names; the page adds ~1,100 cells
+and 100 charts of markup. What would meet it: per-branch-and-month duty counts kept as rows by the step
+that closes or opens a task (a rollup table, a migration), so the board reads 600 rows instead of a year.
 """
 from __future__ import annotations
 
