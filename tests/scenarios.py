@@ -327,3 +327,93 @@ def load_branches(svc, n: int) -> list[dict]:
             uow.identity.grant("supervisor", "helper", code, None)
         uow.commit()
     return [dict(START, branch=code) for code in codes]
+
+
+# -- from test_board (督导看板) -------------------------------------------------------------
+
+#: helper of each paired branch in the demo organisation (机关一支部 has none)
+HELPERS = {"jg2": "supervisor", "sb": "zonghe", "sc1": "jiwei", "sc2": "gonghui"}
+
+
+def plan_for(api: Api, iid: str, code: str, tools: bool = True) -> None:
+    """Sign, file and diagnose a pairing of ``code``; supply tools and make the plan when ``tools``."""
+    helper = HELPERS[code]
+    api.complete(helper, "sign_helper", {"signed": True}, iid)
+    api.complete(f"sec_{code}", "sign_secretary", {"signed": True}, iid)
+    api.complete(SUP, "file_letter", {"archive_no": f"JD-2026-{code}"}, iid)
+    api.complete(helper, "diagnosis", {"methods": ["看资料", "访党员", "问群众"],
+                                       "shortcomings": [{"title": "台账不全", "description": "三会一课记录缺失"}],
+                                       "summary": "台账管理薄弱"}, iid)
+    if tools:
+        tools_and_plan(api, iid, code)
+
+
+def tools_and_plan(api: Api, iid: str, code: str) -> None:
+    api.complete(HELPERS[code], "supply_tools", {"tools": [{"name": "台账模板"}]}, iid)
+    api.complete(f"wei_{code}", "improvement_plan", {"actions": [{"action": "补齐台账", "owner": "组织委员",
+                                                                  "deadline": "2026-04-30"}]}, iid)
+
+
+def month_for(api: Api, iid: str, code: str, behind_week: int | None = None, remedial: bool = True) -> str:
+    """One month's visits, progress and four spot checks of ``code``'s pairing; the child's id. With
+    ``behind_week`` that week's check finds the plan behind (a 24 h remedial duty, done if ``remedial``)."""
+    helper = HELPERS[code]
+    child = [c for c in instance(api, iid)["children"] if c["status"] == "running"][-1]["id"]
+    api.complete(helper, "guidance_visits", {"visits": [{"date": "2026-03-05", "content": "指导台账"},
+                                                        {"date": "2026-03-19", "content": "指导组织生活"}]}, child)
+    api.complete(f"sec_{code}", "monthly_progress", {"progress": "台账补齐一半", "completion_rate": 50}, child)
+    for week in range(1, 5):
+        api.complete(helper, "spot_check", {"indicators": "台账齐全率", "behind_plan": week == behind_week}, child)
+        if week == behind_week:
+            if not remedial:
+                return child
+            api.complete(helper, "remedial", {"talked_with_secretary": True, "measures": "本周补录"}, child)
+    return child
+
+
+def seed_company(api: Api) -> dict:
+    """A quarter of the demo company's activity (2026-03-02 … 03-20, the clock travelling, timers fired):
+
+    * 机关二支部: plan on time; month 1's week-2 check behind plan, its 24 h remedial done two days late
+      (escalated); months 2 and 3; quiz, report, assessment 75 → 约谈 held;
+    * 生产一支部: tools supplied after their 3-working-day deadline (escalated), the rest on time;
+    * 生产二支部: tools never supplied (overdue now, escalated);
+    * 设备党支部: everything on time, one month;
+    * 机关一支部 (no pairing): one rectification ticket whose 7-working-day plan is overdue;
+    * the 2026Q1 plaques of all five branches.
+    Returns the pairing ids by branch and the ticket's id."""
+    from datetime import timedelta
+
+    from service.flows.timers import fire_due
+
+    ids = {code: open_pairing(api, branch=code, helper=helper) for code, helper in HELPERS.items()}
+    for code, iid in ids.items():
+        plan_for(api, iid, code, tools=code in ("jg2", "sb"))
+    r = api.post("/api/instances", "sec_jg1", json={"process": "rectification", "variables": {
+        "branch": "jg1", "source": "problem_list", "title": "党员活动室制度未上墙", "rectify_by": "2026-03-13"}})
+    assert r.status_code == 201, r.get_json()
+    ids["ticket"] = r.get_json()["id"]
+    api.travel(T0 + timedelta(days=2, hours=1))  # Wed 4 March 10:00
+    month_for(api, ids["jg2"], "jg2", behind_week=2, remedial=False)  # the remedial is due Thu 10:00
+    api.travel(T0 + timedelta(days=4, hours=1))  # Fri 6 March 10:00: supply_tools (Thu 18:00) and remedial overdue
+    fire_due(api.svc, api.svc.clock.now())
+    child = [c for c in instance(api, ids["jg2"])["children"] if c["status"] == "running"][-1]["id"]
+    api.complete("supervisor", "remedial", {"talked_with_secretary": True, "measures": "本周补录"}, child)
+    for week in (3, 4):
+        api.complete("supervisor", "spot_check", {"indicators": "台账齐全率", "behind_plan": False}, child)
+    tools_and_plan(api, ids["sc1"], "sc1")
+    month_for(api, ids["sb"], "sb")
+    api.travel(T0 + timedelta(days=18))  # Fri 20 March 09:00: the ticket's plan (Wed 11th) is overdue
+    fire_due(api.svc, api.svc.clock.now())
+    for _ in range(2):
+        month_for(api, ids["jg2"], "jg2")
+    api.complete("wei_jg2", "knowledge_quiz", {"participants": 12, "average_score": 88}, ids["jg2"])
+    api.complete("supervisor", "helper_report", {"summary": "本季度下沉指导六次，台账基本补齐"}, ids["jg2"])
+    api.complete(SUP, "assessment", {"score": 75}, ids["jg2"])
+    api.complete(SUP, "interview", {"interviewed_on": "2026-03-20", "notes": "约谈书记，限期补齐台账"}, ids["jg2"])
+    r = api.post("/api/ratings", SUP, json={"quarter": "2026Q1",
+                                            "stars": {"jg1": 95, "jg2": 80, "sc1": 70, "sc2": 50, "sb": 92},
+                                            "inspection": {c: 90 for c in ("jg1", "jg2", "sc1", "sc2", "sb")},
+                                            "pairing": {"jg1": 90, "sc1": 80, "sc2": 60, "sb": 95}})
+    assert r.status_code == 201, r.get_json()
+    return ids

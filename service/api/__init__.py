@@ -9,6 +9,7 @@ from . import context, errors
 from .openapi import BranchflowApi, PermissionsPlugin
 from .routes_attachments import blp as attachments_blp
 from .routes_audit import blp as audit_blp
+from .routes_board import blp as board_blp
 from .routes_auth import blp as auth_blp
 from .routes_calendar import blp as calendar_blp
 from .routes_checkpoints import blp as checkpoints_blp
@@ -48,7 +49,8 @@ def register(app: Flask) -> None:
     )
     api = BranchflowApi(app, spec_kwargs={"extra_plugins": [PermissionsPlugin()]})
     for blp in (auth_blp, tasks_blp, instances_blp, processes_blp, audit_blp, calendar_blp, inspections_blp, tickets_blp,
-                ratings_blp, reviews_blp, attachments_blp, timers_blp, checkpoints_blp, users_blp, ops_blp, operations_blp):
+                ratings_blp, reviews_blp, attachments_blp, timers_blp, checkpoints_blp, users_blp, ops_blp, operations_blp,
+                board_blp):
         api.register_blueprint(blp)
     _serve_viewer_assets(app)
     context.install(app)

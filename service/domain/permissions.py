@@ -45,6 +45,8 @@ MANAGE_USERS = frozenset({"admin"})
 READ_REVIEWS = frozenset({"supervisor", "committee", "auditor"})
 #: file rectification evidence for a branch (its secretary or committee members)
 FILE_EVIDENCE = frozenset({"secretary", "branch_committee"})
+#: read the supervisor's overview (督导看板): 党群部 and 党委 all branches, a branch secretary their own
+VIEW_BOARD = frozenset({"supervisor", "committee", "secretary"})
 
 PERMISSIONS: dict[str, str | frozenset[str]] = {
     "GET /api/openapi.json": PUBLIC,
@@ -112,6 +114,8 @@ PERMISSIONS: dict[str, str | frozenset[str]] = {
     "POST /api/instances/{instance_id}/cc": ACTING,
     "GET /api/cc": AUTHENTICATED,  # the caller's own copies
     "POST /api/cc/{cc_id}/read": AUTHENTICATED,
+    "GET /api/board": VIEW_BOARD,  # the use case narrows a secretary to their branch
+    "GET /api/board/duties": VIEW_BOARD,
 }
 
 

@@ -15,7 +15,8 @@ from . import event_types, instances
 from .context import Services
 
 
-def start_waited(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, wf, snap) -> None:
+def start_waited(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, wf, snap,
+                 at: datetime | None = None) -> None:
     """Start one child per message wait that names a child process and has none yet; the child gets the
     fields of the waiting task's data that ``child_inputs`` lists."""
     for wait in snap.waits:
@@ -23,14 +24,14 @@ def start_waited(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBun
             inputs = bundle.element(wait.element).child_inputs
             data = svc.engine.task_data(wf, wait.task_id)
             instances.start(svc, uow, instances.SYSTEM, wait.child_process, {k: data[k] for k in inputs if k in data},
-                            parent=inst, parent_wait=wait.task_id)
+                            parent=inst, parent_wait=wait.task_id, at=at)
 
 
 #: ``parent_wait`` of a period child: opened on the side by a script task, joined by nothing, ended with its parent
 PERIOD = "period"
 
 
-def open_requested(svc: Services, uow: UnitOfWork, inst: Instance, wf) -> list[Instance]:
+def open_requested(svc: Services, uow: UnitOfWork, inst: Instance, wf, at: datetime | None = None) -> list[Instance]:
     """Start the period children the step's script tasks asked for (``opens_process`` on a script task: the
     month that opened); each gets the listed fields and the parent's branch; staged."""
     requests = getattr(wf, "opened_children", None)
@@ -38,7 +39,7 @@ def open_requested(svc: Services, uow: UnitOfWork, inst: Instance, wf) -> list[I
         return []
     wf.opened_children = []
     return [instances.start(svc, uow, instances.SYSTEM, process, dict(inputs, branch=inst.branch),
-                            parent=inst, parent_wait=PERIOD) for process, inputs in requests]
+                            parent=inst, parent_wait=PERIOD, at=at) for process, inputs in requests]
 
 
 def end_periods(svc: Services, uow: UnitOfWork, inst: Instance, at: datetime) -> None:

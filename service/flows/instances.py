@@ -47,11 +47,12 @@ def _title(bundle: SpecBundle, variables: dict) -> str:
 
 def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables: object,
           *, parent: Instance | None = None, parent_wait: str | None = None, via_use_case: bool = False,
-          dedup_key: str | None = None, duplicate: str | None = None) -> Instance:
+          dedup_key: str | None = None, duplicate: str | None = None, at: datetime | None = None) -> Instance:
     """Start ``process`` with ``variables`` validated against its start form; staged, not committed.
 
     ``dedup_key`` is the domain's own uniqueness of the instance (one rating per branch and quarter): a
     second start with the same key, even one racing in another worker, is a Conflict saying ``duplicate``.
+    ``at`` is the instant of the step that starts a child (a timer sweep's ``--now``); default: the clock.
 
     A start form with ``x-start-via`` names the use case that starts the process (it checks more than
     the form can say, such as an inspection team's conflicts of interest); only that use case may."""
@@ -84,7 +85,7 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
     if uow.instances.spec(bundle.sha256) is None:  # two first starts at once both store it: the second insert is a no-op
         uow.instances.keep_spec(Spec(sha256=bundle.sha256, process_id=process, bpmn_xml=bundle.bpmn_xml, forms=bundle.stored_forms(),
                            created_at=svc.clock.now()))
-    now = svc.clock.now()
+    now = at or svc.clock.now()
     inst = Instance(id=str(uuid.uuid4()), process_id=process, spec_sha=bundle.sha256, state="", version=1,
                     status=InstanceStatus.RUNNING, head=events.GENESIS, branch=values.get("branch"), title=_title(bundle, values),
                     parent_id=parent.id if parent else None, parent_wait=parent_wait, data={},

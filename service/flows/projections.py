@@ -45,8 +45,8 @@ def project(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, 
             open_list = [r for r in open_list if r.id != reopened] + [r for r in [uow.inbox.get(reopened)] if r]
     new_rows += inbox_rows(uow, inst, bundle, snap, {r.id: r for r in open_list}, at, closed_by, completed)
     uow.insert(*new_rows)
-    children.start_waited(svc, uow, inst, bundle, wf, snap)
-    children.open_requested(svc, uow, inst, wf)
+    children.start_waited(svc, uow, inst, bundle, wf, snap, at)
+    children.open_requested(svc, uow, inst, wf, at)
     completion(svc, uow, inst, snap, at)
     return snap
 

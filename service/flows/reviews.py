@@ -87,18 +87,22 @@ def annual_review(svc: Services, uow: UnitOfWork, actor: Actor, year: object) ->
             "why": "", "qualified": [], "priority_for_excellent": False, "not_met_runs": []})
         if inst.branch not in helper["branches"]:
             helper["branches"].append(inst.branch)
-        for a in d.get("assessments") or []:
+        # a pairing on the calendar assesses each quarter in a child of its own; one begun before keeps a list
+        assessed = [((c.data or {}).get("assessment_result"), c.id)
+                    for c in uow.instances.children_of(inst.id, "pairing_quarterly")]
+        assessed = [(a, source) for a, source in assessed if a] + [(a, inst.id) for a in d.get("assessments") or []]
+        for a, source in assessed:
             quarter = assessment_quarter(a, d.get("term_start"))
             if quarter is None or a.get("score") is None:
                 continue
-            by_helper.setdefault(d.get("helper") or "", []).append((quarter, float(a["score"]), inst.id))
+            by_helper.setdefault(d.get("helper") or "", []).append((quarter, float(a["score"]), source))
             if not quarter.startswith(prefix):
                 continue
             branches[inst.branch]["assessments"].append({"quarter": quarter, "score": a["score"], "band": a.get("band"),
-                                                         "instance": inst.id})
+                                                         "instance": source})
             if float(a["score"]) < NOT_MET_BELOW:
                 sec = sec or secretary(current_secretary.get(inst.branch, ""), inst.branch)
-                sec["interviews"].append({"by": "supervisor", "quarter": quarter, "instance": inst.id,
+                sec["interviews"].append({"by": "supervisor", "quarter": quarter, "instance": source,
                                           "reason": f"季度考核{a['score']:g}分，未达标（<80），党群部约谈"})
         ended = inst.status == InstanceStatus.COMPLETED and local_date(inst.updated_at).year == year
         if ended and inst.outcome == "qualified":

@@ -15,6 +15,7 @@ from ..domain.errors import Conflict
 from . import repositories, writes
 from .models import Instance
 from .queries import Queries
+from .queries_board import BoardQueries
 
 
 class UnitOfWork:
@@ -37,6 +38,7 @@ class UnitOfWork:
         self.outbox = repositories.OutboxRepository(self)
         self.cc = repositories.CarbonCopies(self)
         self.queries = Queries(self)
+        self.board = BoardQueries(self)
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self._factory()

@@ -15,7 +15,7 @@ from ..domain.permissions import TERMINATE
 from ..domain.roles import BRANCHES, ROLE_LABELS, Grant
 from ..flows import (attachments, audit, auth, calendar_admin, inspections, instances, operations, overview, ratings,
                      tasks, tickets)
-from . import formrender, start_forms, zh
+from . import charts, formrender, start_forms, zh
 from .session import current_actor, error_page, page, services, uow
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
@@ -56,6 +56,12 @@ def _cst(value):
 def _json_script(value):
     """JSON safe inside a <script> element."""
     return Markup(json.dumps(value, ensure_ascii=False, default=str).replace("<", "\\u003c"))
+
+
+@bp.app_template_global("draw_chart")
+def _draw_chart(chart: dict, label: str, test: str | None = None):
+    """An inline SVG line chart (``charts.line_chart``'s geometry), for the ``_chart.html`` macro."""
+    return charts.svg(chart, label, test)
 
 
 def _pages(total: int) -> dict:
@@ -494,18 +500,10 @@ def plaque_board():
 
 
 def _chart(quarters, boards) -> dict:
-    """Polyline points of each branch's composite score over the quarters (an inline SVG, no script)."""
-    width, height, left, top = 640, 240, 40, 10
-    step = (width - left - 20) / max(1, len(quarters) - 1)
-    lines = []
-    for i, (code, name) in enumerate(BRANCHES.items()):
-        points = [(left + j * step, top + (100 - boards[q][code]["composite"]) * (height - 40) / 100)
-                  for j, q in enumerate(quarters) if code in boards[q] and boards[q][code].get("composite") is not None]
-        lines.append({"name": name, "points": " ".join(f"{x:.0f},{y:.0f}" for x, y in points), "dots": points,
-                      "color": ["#c0392b", "#2471a3", "#1e8449", "#b9770e", "#7d3c98"][i % 5]})
-    return {"width": width, "height": height, "left": left, "top": top, "step": step, "lines": lines,
-            "labels": [(left + j * step, q) for j, q in enumerate(quarters)],
-            "grid": [(v, top + (100 - v) * (height - 40) / 100) for v in (60, 70, 80, 90, 100)]}
+    """Each branch's composite score over the quarters (an inline SVG, no script)."""
+    return charts.line_chart([f"{q[2:4]}年Q{q[-1]}" for q in quarters],
+                             [(name, [(boards[q].get(code) or {}).get("composite") for q in quarters])
+                              for code, name in BRANCHES.items()])
 
 
 @bp.route("/rounds/<round_id>/handbook")

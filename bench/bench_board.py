@@ -1,0 +1,203 @@
+"""Benchmark: the supervisor's overview (督导看板) for 50 branches with a year of history costs a few JSON
+inboxes, not a report run.
+
+Prints, from one run on one machine (Flask app, SQLite file): p50/p95 server time of ``GET /api/board``
+(JSON), of ``GET /board`` (the page: the same figures, 100 inline SVG charts, the heat map) and of
+``GET /api/tasks`` (the JSON inbox, 50 rows), all as the supervisor, requests interleaved so noise hits
+each alike, and the ratios board/inbox at p50 and p95 (target p95 ≤ 3×).
+
+The database: the demo organisation plus 45 more branches (each with a secretary and a helper), and for
+each of the 50 a year (2025-04 … 2026-03) of pairing history written in bulk as the flows leave it —
+a pairing and twelve monthly children with their summaries (month, week, visits, quarterly
+assessments), every duty's inbox row (2 visits records, a monthly report, 4 weekly spot checks, a 24 h
+remedial when behind, quarterly quiz, report and assessment, the 3/7-working-day duties), about 12 % of
+them late and a few still open past due, quarterly plaque ratings and rectification tickets opened and
+closed over the year. "Server time" is the WSGI app handling the request (routing, auth, queries,
+rendering, the body), as in ``bench_web_inbox``.
+Run: ``python bench/bench_board.py [repetitions]`` (default 100 per endpoint).
+
+One run on this machine (2 shared cores, load average 7–8 from other work, 100 requests each):
+    GET /api/board     p50  133.53 ms  p95  363.08 ms  (155 KB)  vs inbox: p50 5.51×  p95 4.75×
+    GET /board (page)  p50  252.39 ms  p95  727.18 ms  (375 KB)  vs inbox: p50 10.41×  p95 9.51×
+    GET /api/tasks     p50   24.25 ms  p95   76.48 ms  (27 KB)
+The target (p95 ≤ 3×) is not met. The JSON board is one pass over the year's duty rows (12 months × 50
+branches for the heat map, by element and role for the period: about a third of its time), the summaries
+of pairings, ratings and children (a third), tickets, overdue work and names; the page adds ~1,100 cells
+and 100 charts of markup. What would meet it: per-branch-and-month duty counts kept as rows by the step
+that closes or opens a task (a rollup table, a migration), so the board reads 600 rows instead of a year.
+"""
+from __future__ import annotations
+
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_timers import settle, svc_grants  # noqa: E402
+from bench_web_inbox import environ, page_client, pct, serve  # noqa: E402
+from conftest import DEMO_PASSWORD, Api, make_config  # noqa: E402
+
+from sqlalchemy import func, insert, select  # noqa: E402
+
+from service.app import build_services, create_app  # noqa: E402
+from service.domain.calendar import CST  # noqa: E402
+from service.domain.roles import Grant  # noqa: E402
+from service.flows import auth, instances  # noqa: E402
+from service.flows.actors import Actor  # noqa: E402
+from service.flows.demo import load_demo  # noqa: E402
+from service.store.models import NO_DUE_DATE, Branch, InboxTask, Instance, Spec  # noqa: E402
+
+NOW = datetime(2026, 3, 20, 9, 0, tzinfo=CST)
+BRANCHES = 50
+MONTHS = [(2025, m) for m in range(4, 13)] + [(2026, m) for m in range(1, 4)]
+WARMUP = 5
+TARGET = 3.0
+
+
+def _at(year, month, day, hour=9) -> datetime:
+    return datetime(year, month, min(day, 28), hour, tzinfo=CST).astimezone(timezone.utc)
+
+
+def build(folder: Path):
+    """The database described above, behind the app: (api, duty rows written)."""
+    cfg = make_config(folder, NOW)
+    svc = build_services(cfg)
+    with svc.uow() as uow:
+        load_demo(svc, uow, DEMO_PASSWORD)
+        codes = [b.code for b in uow.identity.branches()]
+        for i in range(len(codes), BRANCHES):
+            code = f"b{i:02d}"
+            uow.add(Branch(code=code, name=f"第{i}党支部"))
+            uow.flush()
+            auth.add_user(svc, uow, f"sec_{code}", DEMO_PASSWORD, f"第{i}党支部书记",
+                          [Grant("secretary", code), Grant("branch_committee", code)])
+            auth.add_user(svc, uow, f"help_{code}", DEMO_PASSWORD, f"帮扶人{i}", [Grant("helper", code)])
+            codes.append(code)
+        uow.commit()
+    with svc.uow() as uow:  # one real instance, so the history can pin a real spec
+        instances.start(svc, uow, Actor("sec_sb", svc_grants(svc, "sec_sb")), "resource_request",
+                        {"branch": "sb", "category": "场地", "need": "活动室", "reason": "开展活动"})
+        uow.commit()
+    rng = random.Random(22)
+    inst_rows, task_rows = [], []
+
+    def instance(process, code, data, created, status="running", parent=None, closed=None):
+        iid = str(uuid.uuid4())
+        inst_rows.append({"id": iid, "process_id": process, "spec_sha": spec, "state": "{}", "version": 1,
+                          "status": status, "branch": code, "title": f"{process} · {code}", "summary": data,
+                          "parent_id": parent, "head": "0" * 64, "started_by": "bench", "created_at": created,
+                          "updated_at": closed or created})
+        return iid
+
+    def task(iid, process, element, role, code, due, opened, late=None):
+        late = rng.random() < 0.12 if late is None else late
+        closed = None if opened is None else (due + timedelta(hours=rng.randint(2, 72)) if late and due
+                                              else (due or opened) - timedelta(hours=rng.randint(1, 20)))
+        still_open = closed is not None and closed > NOW
+        task_rows.append({"id": str(uuid.uuid4()), "instance_id": iid, "process_id": process, "kind": "user",
+                          "element": element, "name": element, "role": role, "branch": code, "form": None,
+                          "status": "open" if still_open else "completed", "due_at": due, "due_sort": due or NO_DUE_DATE,
+                          "provisional": False, "escalation_level": 1 if late and due else 0,
+                          "created_at": min(opened, (due or opened)), "closed_at": None if still_open else closed,
+                          "closed_by": None if still_open else "bench"})
+
+    with svc.db_engine.begin() as conn:
+        spec = conn.scalar(select(Spec.sha256).limit(1))
+        for code in codes:
+            helper = f"help_{code}" if code.startswith("b") else "supervisor"
+            scores = [rng.randint(55, 98) for _ in range(4)]
+            pairing = instance("pairing", code, {"branch": code, "helper": helper, "term_start": "2025-04-01",
+                                                 "term_end": "2026-03-31", "month": 12, "week": 3,
+                                                 "assessments": [{"quarter": f"{y}Q{q}", "score": s, "band": "meets" if s >= 80 else "fail"}
+                                                                 for (y, q), s in zip([(2025, 2), (2025, 3), (2025, 4), (2026, 1)], scores)]},
+                               _at(2025, 4, 1))
+            for n, (y, m) in enumerate(MONTHS, start=1):
+                month = instance("pairing_month", code, {"branch": code, "helper": helper, "month": n, "week": 4,
+                                                         "visits": [{"date": f"{y}-{m:02d}-{d:02d}", "content": "指导"}
+                                                                    for d in (5, 19)][:rng.choice((1, 2, 2, 2))]},
+                                 _at(y, m, 1), status="running" if (y, m) == (2026, 3) else "completed",
+                                 parent=pairing, closed=None if (y, m) == (2026, 3) else _at(y, m, 28, 18))
+                last_day = _at(y, m, 28, 18)
+                task(month, "pairing_month", "guidance_visits", "helper", code, last_day, _at(y, m, 1))
+                task(month, "pairing_month", "monthly_progress", "secretary", code, last_day, _at(y, m, 1))
+                for week in range(4):
+                    due = _at(y, m, 7 * week + 7, 18)
+                    task(month, "pairing_month", "spot_check", "helper", code, due, due - timedelta(days=6))
+                    if rng.random() < 0.25:
+                        task(month, "pairing_month", "remedial", "helper", code, due + timedelta(hours=24), due, None)
+                if m in (3, 6, 9, 12):
+                    for element, role in (("knowledge_quiz", "secretary"), ("helper_report", "helper"),
+                                          ("assessment", "supervisor")):
+                        task(pairing, "pairing", element, role, code, last_day, _at(y, m, 15))
+                    instance("plaque_rating", code, {"quarter": f"{y}Q{(m - 1) // 3 + 1}", "composite": rng.randint(600, 980) / 10,
+                                                     "final_plaque": rng.choice(("model", "standard", "striving"))},
+                             last_day, status="completed", closed=last_day)
+                for _ in range(rng.randint(0, 2)):
+                    opened = _at(y, m, rng.randint(1, 28))
+                    closed = opened + timedelta(days=rng.randint(5, 60))
+                    done = closed < NOW.astimezone(timezone.utc)
+                    ticket = instance("rectification", code, {"title": "问题", "source": "problem_list"}, opened,
+                                      status="completed" if done else "running", closed=closed if done else None)
+                    task(ticket, "rectification", "plan", "secretary", code, opened + timedelta(days=9), opened)
+            task(pairing, "pairing", "supply_tools", "helper", code, _at(2025, 4, 4, 18), _at(2025, 4, 1))
+        for i in range(0, len(inst_rows), 5000):
+            conn.execute(insert(Instance), inst_rows[i:i + 5000])
+        for i in range(0, len(task_rows), 5000):
+            conn.execute(insert(InboxTask), task_rows[i:i + 5000])
+    settle(svc)
+    return Api(create_app(cfg, svc)), len(task_rows), len(inst_rows)
+
+
+def main() -> None:
+    reps = int(sys.argv[1]) if len(sys.argv) > 1 else 100
+    root = Path(tempfile.mkdtemp(prefix="bf-bench-board-"))
+    try:
+        t0 = time.perf_counter()
+        api, tasks, insts = build(root)
+        with api.svc.uow() as uow:
+            open_tasks = uow.session.scalar(select(func.count()).select_from(InboxTask).where(InboxTask.status == "open"))
+        print(f"database: {BRANCHES} branches, {insts:,} instances, {tasks:,} duty rows ({open_tasks:,} open), "
+              f"built in {time.perf_counter() - t0:.0f} s; {reps} requests each, interleaved, after {WARMUP} warm-up")
+        user = "supervisor"
+        client = page_client(api, user)
+        check = api.get("/api/board", user).get_json()
+        assert len(check["branches"]) == BRANCHES, len(check["branches"])
+        for _ in range(WARMUP):
+            assert client.get("/board").status_code == 200
+            assert api.get("/api/board", user).status_code == 200
+            assert api.get("/api/tasks", user).status_code == 200
+        bearer = {"Authorization": f"Bearer {api.login(user)}"}
+        cookie = {"Cookie": f"bf_session={client.get_cookie('bf_session').value}"}
+        envs = {"GET /api/board": environ("/api/board", {}, bearer), "GET /board (page)": environ("/board", {}, cookie),
+                "GET /api/tasks": environ("/api/tasks", {}, bearer)}
+        times = {k: [] for k in envs}
+        sizes = {}
+        names = list(envs)
+        for i in range(reps):
+            for name in names[i % 3:] + names[:i % 3]:  # each goes first in turn
+                status, t, n = serve(api.app, envs[name])
+                assert status.startswith("200"), (name, status)
+                times[name].append(t)
+                sizes[name] = n
+        inbox50, inbox95 = statistics.median(times["GET /api/tasks"]), pct(times["GET /api/tasks"], 0.95)
+        for name in names:
+            p50, p95 = statistics.median(times[name]), pct(times[name], 0.95)
+            line = f"{name:<18} p50 {p50 * 1000:7.2f} ms  p95 {p95 * 1000:7.2f} ms  ({sizes[name] / 1024:.0f} KB)"
+            if name != "GET /api/tasks":
+                line += f"  vs inbox: p50 {p50 / inbox50:.2f}×  p95 {p95 / inbox95:.2f}× (target p95 ≤ {TARGET}×)"
+            print(line)
+        api.svc.db_engine.dispose()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

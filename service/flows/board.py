@@ -1,0 +1,341 @@
+"""The supervisor's overview (督导看板): who keeps the letter's rhythm, by branch, over time, by person, now.
+
+Every figure comes from ``uow.board`` (inbox rows, instance summaries, grants): no workflow state is
+loaded. Which task is which duty is ``domain.duties.DUTY_KINDS``. Definitions the pages and the JSON share:
+a duty belongs to the month of its due time (or of its opening, when it has none); *on time* = completed by
+its due time; *late* = completed after it; *overdue* = still open past it, at the service clock's now.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+from ..domain import duties as D
+from ..domain.bands import band_label
+from ..domain.calendar import CST
+from ..domain.errors import Forbidden, ValidationFailed
+from ..domain.permissions import VIEW_BOARD
+from ..domain.roles import ROLE_LABELS
+from ..store.uow import UnitOfWork
+from .actors import Actor
+from .context import Services
+
+HEAT_MONTHS = 12
+SCORE_QUARTERS = 6
+TICKET_WEEKS = 13
+NOW_LIMIT = 200
+PAIRING_CHILDREN = ["pairing_month", "pairing_week", "pairing_quarter"]
+BRANCH_ROLES = ("secretary", "branch_committee")
+STATES = ("on_time", "late", "overdue", "escalated")
+
+
+def visible_branches(actor: Actor) -> list[str] | None:
+    """None when the actor sees every branch (supervisor, committee); else the branches they are secretary of."""
+    if not actor.is_system and not any(g.role in VIEW_BOARD and g.instance is None for g in actor.grants):
+        raise Forbidden("the overview is for the supervisor, the committee and branch secretaries")
+    if actor.is_system or any(g.role in ("supervisor", "committee") and g.instance is None for g in actor.grants):
+        return None
+    return sorted({g.branch for g in actor.grants if g.role == "secretary" and g.branch and g.instance is None})
+
+
+def period_of(svc: Services, quarter: str | None, month: str | None) -> D.Period:
+    """The period a filter names (a month or a quarter; this month when neither): a 422 names a bad one."""
+    if quarter and month:
+        raise ValidationFailed("give month or quarter, not both", field="month", message_zh="月份和季度只能选一个")
+    try:
+        if quarter:
+            return D.quarter_period(quarter)
+        if month:
+            return D.month_period(month)
+    except ValueError as exc:
+        field = "quarter" if quarter else "month"
+        raise ValidationFailed(str(exc), field=field,
+                               message_zh="季度格式如 2026Q1" if quarter else "月份格式如 2026-03") from None
+    return D.month_of(svc.clock.now())
+
+
+def _scope(uow: UnitOfWork, actor: Actor, branch: str | None) -> tuple[list[str] | None, list[tuple[str, str]]]:
+    visible = visible_branches(actor)
+    known = uow.board.branches(visible)
+    if branch:
+        if visible is not None and branch not in visible:
+            if uow.board.branches([branch]):
+                raise Forbidden("a branch secretary sees their own branch only")
+            raise ValidationFailed(f"unknown branch {branch!r}", field="branch", message_zh="没有这个支部")
+        known = [b for b in known if b[0] == branch]
+        if not known:
+            raise ValidationFailed(f"unknown branch {branch!r}", field="branch", message_zh="没有这个支部")
+        return [branch], known
+    return visible, known
+
+
+def _cell(due=0, on_time=0, late=0, overdue=0, escalated=0) -> dict:
+    return {"due": due, "on_time": on_time, "late": late, "overdue": overdue, "escalated": escalated,
+            "pending": due - on_time - late - overdue, "tone": D.cell_tone(due, late, overdue)}
+
+
+def _iso_date(value) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except (TypeError, ValueError):
+        return None
+
+
+def _term(data: dict) -> tuple[str | None, str | None]:
+    start = data.get("term_start")
+    end = data.get("term_end")
+    first = _iso_date(start)
+    if not end and first and isinstance(data.get("months"), int):
+        index = first.year * 12 + first.month - 1 + data["months"]
+        end = (date(index // 12, index % 12 + 1, min(first.day, 28)) - timedelta(days=1)).isoformat()
+    return (first.isoformat() if first else None), (str(end)[:10] if end else None)
+
+
+def overview(svc: Services, uow: UnitOfWork, actor: Actor, *, quarter: str | None = None, month: str | None = None,
+             branch: str | None = None) -> dict:
+    """Every section of the overview for the period and branch filter (secretaries: their branch)."""
+    period = period_of(svc, quarter, month)
+    scope, known = _scope(uow, actor, branch)
+    now = svc.clock.now()
+    months = D.months_back(period, HEAT_MONTHS)
+    edges = [m.start_at for m in months] + [months[-1].end_at]
+    elements = sorted(D.DUTY_KINDS)
+    codes = [c for c, _ in known]
+    names = dict(known)
+    kind_of = D.DUTY_KINDS
+    grid = {c: {k.key: [0, 0, 0, 0, 0] for k in D.KINDS} for c in codes}
+    heat = {c: [[0, 0, 0, 0, 0] for _ in months] for c in codes}
+    helper_side = {c: {"spot_checks": 0, "escalated": 0} for c in codes}
+    branch_side = {c: {"late": 0, "interviews": 0} for c in codes}
+    for code, bucket, element, role, *figures in uow.board.duty_counts(elements, edges, period.start_at, now, scope):
+        if code not in grid:
+            continue
+        h = heat[code][bucket]
+        for i in range(5):
+            h[i] += figures[i]
+        if element is None:
+            continue
+        kind = kind_of[element]
+        g = grid[code][kind]
+        for i in range(5):
+            g[i] += figures[i]
+        if role == "helper":
+            helper_side[code]["escalated"] += figures[4]
+            if kind == "spot_check":
+                helper_side[code]["spot_checks"] += figures[1] + figures[2]
+        if role in BRANCH_ROLES:
+            branch_side[code]["late"] += figures[2]
+        if kind in D.INTERVIEW_KINDS:
+            branch_side[code]["interviews"] += figures[0]
+    grid = {c: {k: _cell(*v) for k, v in cells.items()} for c, cells in grid.items()}
+    heat = {c: [_cell(*v) for v in row] for c, row in heat.items()}
+
+    pairings = _pairings(uow, scope)
+    quarters = D.quarters_back(period, SCORE_QUARTERS)
+    ratings = _ratings(uow, scope, quarters)
+    tickets, weeks = _tickets(uow, scope, period, now)
+    rows = []
+    for code in codes:
+        p = pairings.get(code)
+        assessed = [a for a in (p["assessments"] if p else []) if a["quarter"] is None or a["quarter"] <= quarters[-1]]
+        rated = [ratings[code][q] for q in quarters if q in ratings.get(code, {})]
+        rows.append({
+            "branch": code, "branch_name": names[code], "pairing": p and {k: p[k] for k in (
+                "id", "status", "month", "week", "term_start", "term_end", "helper", "helper_name")},
+            "cells": grid[code], "tickets": tickets[code]["now"],
+            "assessment": assessed[-1] if assessed else None, "plaque": rated[-1] if rated else None,
+        })
+    return {
+        "period": {"key": period.key, "label": period.label, "start": period.first.isoformat(),
+                   "end": (period.end - timedelta(days=1)).isoformat(), "months": [m.key for m in period.months()]},
+        "now": now, "branch": branch,
+        "kinds": [{"key": k.key, "label": k.label, "owner": k.owner} for k in D.KINDS],
+        "branches": rows,
+        "heatmap": {"months": [m.key for m in months], "rows": [
+            {"branch": c, "branch_name": names[c], "cells": [
+                dict(month=m.key, due=h["due"], on_time=h["on_time"], closed_or_overdue=h["on_time"] + h["late"] + h["overdue"],
+                     rate=_rate(h), tone=D.rate_tone(_rate(h))) for m, h in zip(months, heat[c])]} for c in codes]},
+        "scores": {"quarters": quarters, "rows": [
+            {"branch": c, "branch_name": names[c],
+             "assessment": [_score_in(pairings.get(c), q) for q in quarters],
+             "composite": [(ratings.get(c, {}).get(q) or {}).get("composite") for q in quarters]} for c in codes]},
+        "tickets": {"weeks": [w.isoformat() for w in weeks], "rows": [
+            {"branch": c, "branch_name": names[c], "open": tickets[c]["weeks"]} for c in codes]},
+        "helpers": _helpers(uow, scope, period, pairings, names, helper_side, now),
+        "secretaries": _secretaries(uow, scope, codes, names, branch_side, now),
+        "overdue": _overdue(uow, scope, now),
+    }
+
+
+def _rate(cell: dict) -> float | None:
+    settled = cell["on_time"] + cell["late"] + cell["overdue"]
+    return round(cell["on_time"] / settled, 4) if settled else None
+
+
+def _score_in(pairing: dict | None, quarter: str):
+    scores = [a["score"] for a in (pairing or {}).get("assessments", []) if a["quarter"] == quarter]
+    return scores[-1] if scores else None
+
+
+def _pairings(uow: UnitOfWork, scope) -> dict[str, dict]:
+    """Per branch: its running pairing (else its latest), with month, week, term, helper and every assessment
+    of the branch's pairings on the calendar quarter it belongs to."""
+    found: dict[str, dict] = {}
+    assessments: dict[str, list] = defaultdict(list)
+    summaries = uow.board.summaries(["pairing"], scope)
+    opened = uow.board.opened_at(["assessment"], [s.id for s in summaries])
+    for s in summaries:
+        d = s.data
+        held = opened.get(s.id, [])
+        for i, a in enumerate(d.get("assessments") or []):
+            if isinstance(a, dict) and isinstance(a.get("score"), (int, float)):
+                when = held[i] if i < len(held) else None
+                assessments[s.branch].append({"quarter": D.assessment_quarter(a.get("quarter"), when, d.get("term_start")),
+                                              "score": a["score"], "band": a.get("band"),
+                                              "band_label": _label(a.get("band")), "instance": s.id})
+        current = found.get(s.branch)
+        if current is None or s.status == "running" or current["status"] != "running":
+            start, end = _term(d)
+            found[s.branch] = {"id": s.id, "status": s.status, "month": d.get("month"), "week": d.get("week"),
+                               "term_start": start, "term_end": end, "helper": d.get("helper")}
+    children = {s.parent_id: s.data for s in uow.board.summaries(PAIRING_CHILDREN, scope, running_only=True)}
+    people = uow.board.names([p["helper"] for p in found.values() if isinstance(p.get("helper"), str)])
+    for code, p in found.items():
+        if p["week"] is None and p["id"] in children:
+            p["week"] = children[p["id"]].get("week")
+        p["helper_name"] = people.get(p["helper"], p["helper"])
+        p["assessments"] = sorted(assessments[code], key=lambda a: a["quarter"] or "")
+    return found
+
+
+def _label(code) -> str | None:
+    try:
+        return band_label(code) if code else None
+    except KeyError:
+        return None
+
+
+def _ratings(uow: UnitOfWork, scope, quarters: list[str]) -> dict[str, dict[str, dict]]:
+    out: dict[str, dict[str, dict]] = defaultdict(dict)
+    for s in uow.board.summaries(["plaque_rating"], scope, quarters=quarters):
+        d = s.data
+        plaque = d.get("final_plaque") or d.get("plaque")
+        out[s.branch][d.get("quarter")] = {"quarter": d.get("quarter"), "composite": d.get("composite"),
+                                           "plaque": plaque, "plaque_label": _label(plaque), "instance": s.id}
+    return out
+
+
+def _tickets(uow: UnitOfWork, scope, period: D.Period, now: datetime):
+    """Per branch: tickets open and overdue now, and open at the end of each of the last weeks."""
+    weeks = D.weeks_back(period, TICKET_WEEKS, now)
+    ends = [(datetime(w.year, w.month, w.day, tzinfo=CST) + timedelta(days=1)).timestamp() for w in weeks]
+    out = defaultdict(lambda: {"now": {"open": 0, "overdue": 0}, "weeks": [0] * len(weeks)})
+    since = datetime.fromtimestamp(ends[0], CST) - timedelta(days=7)
+    for branch, opened, closed, overdue in uow.board.tickets("rectification", scope, since, now):
+        entry, counts = out[branch], out[branch]["weeks"]
+        if closed is None:
+            entry["now"]["open"] += 1
+            entry["now"]["overdue"] += overdue
+        start, stop = opened.timestamp(), closed.timestamp() if closed else float("inf")
+        for i, end in enumerate(ends):
+            if start < end <= stop:
+                counts[i] += 1
+    return out, weeks
+
+
+def _helpers(uow: UnitOfWork, scope, period: D.Period, pairings: dict, names: dict, side, now: datetime) -> list[dict]:
+    """Per helper and branch: visits in each month of the period (≥ 2 each?: from the summaries of the
+    pairing's children that ran in the period), spot checks done, duties escalated."""
+    visits: dict[tuple, set] = defaultdict(set)
+    for s in uow.board.summaries(PAIRING_CHILDREN, scope, active_in=(period.start_at, period.end_at)):
+        helper = s.data.get("helper") or (pairings.get(s.branch) or {}).get("helper")
+        for v in s.data.get("visits") or []:
+            day = _iso_date(v.get("date")) if isinstance(v, dict) else None
+            if day and period.first <= day < period.end:
+                visits[(helper, s.branch)].add(day)
+    people = {(p["helper"], code) for code, p in pairings.items() if p.get("helper") and code in names
+              and (p["term_start"] or "") < period.end.isoformat()
+              and (p["status"] == "running" or (p["term_end"] or "9999") >= period.first.isoformat())}
+    people |= {k for k in visits if k[1] in names}
+    display = uow.board.names([h for h, _ in people if h])
+    today = now.astimezone(CST).date()
+    out = []
+    for helper, code in sorted(people, key=lambda k: (k[1], k[0] or "")):
+        per_month = []
+        for m in period.months():
+            if m.first <= today:
+                count = sum(1 for d in visits[(helper, code)] if m.first <= d < m.end)
+                # a month still running is judged only once it has its two visits
+                per_month.append({"month": m.key, "visits": count,
+                                  "ok": True if count >= 2 else (False if m.end <= today else None)})
+        verdicts = [m.pop("ok") for m in per_month]
+        out.append({"helper": helper, "helper_name": display.get(helper, helper), "branch": code,
+                    "branch_name": names[code], "visits": per_month,
+                    "visits_ok": False if False in verdicts else (True if verdicts and all(verdicts) else None),
+                    "spot_checks": side[code]["spot_checks"], "escalated": side[code]["escalated"]})
+    return out
+
+
+def _secretaries(uow: UnitOfWork, scope, codes: list[str], names: dict, side, now: datetime) -> list[dict]:
+    """Per branch: its secretaries, the branch's tasks overdue now (any kind), its duties of the period done
+    late, and the 约谈 its secretary received in the period."""
+    overdue = uow.board.overdue_counts(list(BRANCH_ROLES), scope, now)
+    held = defaultdict(list)
+    for _role, branch, _user, display in uow.board.holders(["secretary"], scope):
+        if branch:
+            held[branch].append(display)
+    return [{"branch": c, "branch_name": names[c], "secretaries": held[c], "overdue": overdue.get(c, 0),
+             "late": side[c]["late"], "interviews": side[c]["interviews"]} for c in codes]
+
+
+def _overdue(uow: UnitOfWork, scope, now: datetime) -> dict:
+    rows, total = uow.board.overdue(scope, now, NOW_LIMIT)
+    holders = uow.board.holders(sorted({t.role for t, _ in rows}), scope)
+    personal = uow.board.names([t.assignee or t.claimed_by for t, _ in rows if t.assignee or t.claimed_by])
+    branch_names = dict(uow.board.branches(None))
+    items = []
+    for task, title in rows:
+        who = task.assignee or task.claimed_by
+        holder = [personal.get(who, who)] if who else \
+            [n for r, b, _u, n in holders if r == task.role and (b is None or b == task.branch)]
+        items.append({"task_id": task.id, "name": task.name, "instance_id": task.instance_id, "title": title,
+                      "element": task.element, "kind": D.DUTY_KINDS.get(task.element),
+                      "branch": task.branch, "branch_name": branch_names.get(task.branch, task.branch or ""),
+                      "role": task.role, "role_label": ROLE_LABELS.get(task.role, task.role), "due_at": task.due_at,
+                      "days_overdue": round((now - task.due_at).total_seconds() / 86400, 1),
+                      "escalation_level": task.escalation_level, "holders": holder})
+    return {"total": total, "items": items}
+
+
+def duties(svc: Services, uow: UnitOfWork, actor: Actor, *, branch: str | None, kind: str | None,
+           state: str | None = None, quarter: str | None = None, month: str | None = None) -> dict:
+    """The duty rows behind one cell of the overview (branch × kind × period, optionally one state)."""
+    if not branch:
+        raise ValidationFailed("branch is required", field="branch", message_zh="请选择支部")
+    if kind not in D.KIND_BY_KEY:
+        raise ValidationFailed(f"kind is one of {', '.join(D.KIND_BY_KEY)}", field="kind", message_zh="没有这类职责")
+    if state is not None and state not in STATES:
+        raise ValidationFailed(f"state is one of {', '.join(STATES)}", field="state", message_zh="状态不正确")
+    period = period_of(svc, quarter, month)
+    _scope(uow, actor, branch)
+    now = svc.clock.now()
+    rows = uow.board.duty_rows(D.elements_of(kind), period.start_at, period.end_at, branch, state, now)
+    people = uow.board.names([t.closed_by for t, _ in rows if t.closed_by])
+    items = []
+    for task, title in rows:
+        late = task.status == "completed" and task.due_at is not None and task.closed_at > task.due_at
+        overdue = task.status == "open" and task.due_at is not None and task.due_at < now
+        items.append({"task_id": task.id, "instance_id": task.instance_id, "title": title, "name": task.name,
+                      "element": task.element, "process_id": task.process_id, "status": task.status,
+                      "state": "late" if late else "on_time" if task.status == "completed" else
+                      "overdue" if overdue else "pending",
+                      "due_at": task.due_at, "closed_at": task.closed_at,
+                      "closed_by": people.get(task.closed_by, task.closed_by), "escalation_level": task.escalation_level})
+    return {"branch": branch, "branch_name": dict(uow.board.branches([branch])).get(branch, branch), "kind": kind,
+            "kind_label": D.KIND_BY_KEY[kind].label, "state": state, "period": {"key": period.key, "label": period.label},
+            "items": items}
+
+
+def branch_choices(uow: UnitOfWork, actor: Actor) -> list[tuple[str, str]]:
+    """(code, name) of the branches the actor may pick in the overview's filter."""
+    return uow.board.branches(visible_branches(actor))
