@@ -40,8 +40,9 @@ def open_pairing(api: Api, **overrides) -> str:
 PAIRS = (("jg2", "supervisor"), ("sb", "zonghe"), ("sc1", "jiwei"), ("sc2", "gonghui"))
 
 
-def through_plan(api: Api, iid: str) -> None:
-    """Letter, diagnosis, tools and plan, each by whom the pairing's branch and helper name."""
+def through_plan(api: Api, iid: str, confirm: bool = True) -> None:
+    """Letter, diagnosis, tools and plan, each by whom the pairing's branch and helper name (``confirm``: the
+    helper confirms the plan, as pairings on the current spec ask)."""
     data = instance(api, iid)["data"]
     helper, branch = data["helper"], data["branch"]
     api.complete(helper, "sign_helper", {"signed": True}, iid)
@@ -53,6 +54,13 @@ def through_plan(api: Api, iid: str) -> None:
     api.complete(helper, "supply_tools", {"tools": [{"name": "台账模板"}]}, iid)
     api.complete(f"wei_{branch}", "improvement_plan",
                  {"actions": [{"action": "补齐台账", "owner": "组织委员", "deadline": "2026-04-30"}]}, iid)
+    if confirm:
+        api.complete(helper, "confirm_plan", {"plan_confirmed": True}, iid)  # a joint plan: the helper confirms it
+
+
+def assessor(api: Api, iid: str) -> str:
+    """Who assesses and accepts a pairing: 党群部, or 党委 when 党群部部长 is the pairing's own helper."""
+    return "committee" if instance(api, iid)["data"].get("helper") == SUP else SUP
 
 
 def at_china(day: str, clock: str = "09:00") -> datetime:
@@ -95,15 +103,16 @@ def run_month(api: Api, iid: str, month: int, behind_week: int | None = None) ->
     span = month_range(data["term_start"], month)
     travel(api, at_china(span["first"]))
     child = month_child(api, iid, month)["id"]
+    helper, secretary = data["helper"], f"sec_{data['branch']}"
     visits = [{"date": span["first"], "content": "指导台账"}, {"date": span["last"], "content": "指导组织生活"}]
-    api.complete(HELPER, "guidance_visits", {"visits": visits}, child)
-    api.complete(SEC, "monthly_progress", {"progress": "台账补齐一半", "completion_rate": 50}, child)
+    api.complete(helper, "guidance_visits", {"visits": visits}, child)
+    api.complete(secretary, "monthly_progress", {"progress": "台账补齐一半", "completion_rate": 50}, child)
     for n, week in enumerate(weeks_of_month(data["term_start"], month), start=1):
         travel(api, max(api.svc.clock.now(), at_china(week["first"])))
         behind = n == behind_week
-        api.complete(HELPER, "spot_check", {"indicators": "台账齐全率", "behind_plan": behind}, child)
+        api.complete(helper, "spot_check", {"indicators": "台账齐全率", "behind_plan": behind}, child)
         if behind:
-            api.complete(HELPER, "remedial", {"talked_with_secretary": True, "measures": "本周补录"}, child)
+            api.complete(helper, "remedial", {"talked_with_secretary": True, "measures": "本周补录"}, child)
     return api.get(f"/api/instances/{child}", SUP).get_json()
 
 
@@ -120,11 +129,11 @@ def quarter_end(api: Api, iid: str, score: float, quarter: str | None = None) ->
     """The quarter's quiz and report on time, then travel to the morning after the quarter ends and
     assess; returns the quarter child."""
     q = quarter_child(api, iid, quarter)
-    api.complete(WEI, "knowledge_quiz", {"participants": 12, "average_score": 88}, q["id"])
-    api.complete(HELPER, "helper_report", {"summary": "本季度下沉指导六次，台账基本补齐"}, q["id"])
+    api.complete(f"wei_{instance(api, iid)['data']['branch']}", "knowledge_quiz", {"participants": 12, "average_score": 88}, q["id"])
+    api.complete(instance(api, iid)["data"]["helper"], "helper_report", {"summary": "本季度下沉指导六次，台账基本补齐"}, q["id"])
     from service.domain.periods import add_days
     travel(api, max(api.svc.clock.now(), at_china(add_days(q["data"]["quarter_last"], 1))))
-    api.complete(SUP, "assessment", {"score": score}, q["id"])
+    api.complete(assessor(api, iid), "assessment", {"score": score}, q["id"])
     return api.get(f"/api/instances/{q['id']}", SUP).get_json()
 
 
@@ -136,10 +145,23 @@ def term_end(api: Api, iid: str) -> None:
     travel(api, max(api.svc.clock.now(), at_china(add_days(last, 1))))
 
 
+#: the acceptance's two core targets besides the letter's own: a practice in the handbook, the members' survey
+CORE_MET = {"handbook_practice_included": True, "handbook_practice": "三会一课台账模板", "survey_awareness": 100,
+            "survey_satisfaction": 90}
+
+
 def acceptance(api: Api, iid: str, met: bool) -> None:
     term_end(api, iid)
-    api.complete(SUP, "acceptance", {"target_results": [{"name": "台账齐全率", "met": True},
-                                                        {"name": "三会一课完成率", "met": met}]}, iid)
+    api.complete(assessor(api, iid), "acceptance", dict(CORE_MET, target_results=[
+        {"name": "台账齐全率", "met": True}, {"name": "三会一课完成率", "met": met}]), iid)
+
+
+def urgent_plan(api: Api, iid: str, deadline: str = "2026-07-30") -> None:
+    """The urgent plan after a failed acceptance: drafted by the branch, confirmed by the helper."""
+    data = instance(api, iid)["data"]
+    api.complete(f"wei_{data['branch']}", "urgent_plan",
+                 {"actions": [{"action": "加急补课", "owner": "书记", "deadline": deadline}]}, iid)
+    api.complete(data["helper"], "confirm_urgent", {"plan_confirmed": True}, iid)
 
 
 def run_term(api: Api, iid: str, score: float = 85) -> None:
@@ -149,9 +171,9 @@ def run_term(api: Api, iid: str, score: float = 85) -> None:
     quarter_end(api, iid, score)
 
 
-def fail_first_acceptance(api: Api) -> str:
+def fail_first_acceptance(api: Api, **overrides) -> str:
     """A 3-month pairing that passes its quarter but fails the term-end acceptance."""
-    iid = open_pairing(api)
+    iid = open_pairing(api, **overrides)
     through_plan(api, iid)
     run_term(api, iid)
     acceptance(api, iid, met=False)

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 from conftest import Api, build_app
-from scenarios import HELPER, SEC, SUP, WEI, at_china, children, instance, open_pairing, through_plan, travel
+from scenarios import (CORE_MET, HELPER, SEC, SUP, WEI, at_china, children, instance, open_pairing, through_plan,
+                       travel, urgent_plan)
 
 from service.store.models import InboxTask, Instance, Timer
 
@@ -49,7 +50,7 @@ def complete(api: Api, row: InboxTask) -> None:
         "spot_check": (HELPER, {"indicators": "台账齐全率", "behind_plan": False}),
         "knowledge_quiz": (WEI, {"participants": 12, "average_score": 90}),
         "helper_report": (HELPER, {"summary": "本季度按计划下沉指导"}),
-        "assessment": (SUP, {"score": 86}),
+        "assessment": ("committee", {"score": 86}),  # the pairing's helper is 党群部部长: 党委 assesses
     }
     user, body = forms[row.element]
     r = api.post(f"/api/tasks/{row.id}/complete", user, json={"data": body})
@@ -89,7 +90,7 @@ def test_a_year_on_the_calendar(tmp_path):
         travel(api, midnight + timedelta(hours=9))
         if day == date(2026, 10, 1):  # the Q3 assessment opened while the quiz is missing: it says so
             q3 = next(c for c in children(api, iid, "pairing_quarterly") if c["data"]["quarter"] == missed_quiz)["id"]
-            detail = api.get(f"/api/tasks/{api.task(SUP, 'assessment', q3)['id']}", SUP).get_json()
+            detail = api.get(f"/api/tasks/{api.task('committee', 'assessment', q3)['id']}", "committee").get_json()
             missing = [o for o in detail["alongside"] if o["element"] == "knowledge_quiz"]
             assert missing and missing[0]["overdue"] and missing[0]["escalation_level"] == 1
         for row in open_rows(api, iid):
@@ -99,13 +100,13 @@ def test_a_year_on_the_calendar(tmp_path):
                 continue
             if row.element == "knowledge_quiz" and data.get("quarter") == missed_quiz and day < date(2026, 10, 10):
                 continue
-            if row.element in ("acceptance", "urgent_plan"):
+            if row.element in ("acceptance", "urgent_plan", "confirm_urgent"):
                 continue
             complete(api, row)
         if day == date(2027, 3, 2):  # the term (ending mid-month on 1 March) is over: the acceptance fails once
-            api.complete(SUP, "acceptance", {"target_results": [{"name": "台账齐全率", "met": True},
-                                                                {"name": "三会一课完成率", "met": False}]}, iid)
-            api.complete(WEI, "urgent_plan", {"actions": [{"action": "加急补课", "owner": "书记", "deadline": "2027-03-20"}]}, iid)
+            api.complete("committee", "acceptance", dict(CORE_MET, target_results=[
+                {"name": "台账齐全率", "met": True}, {"name": "三会一课完成率", "met": False}]), iid)
+            urgent_plan(api, iid, "2027-03-20")
         now_seen = opened(api, iid)  # what the day's work opened (the extension month, once the plan is made)
         openings[day.isoformat()] |= now_seen - seen
         seen = now_seen
@@ -148,8 +149,8 @@ def test_a_year_on_the_calendar(tmp_path):
             InboxTask.instance_id.in_(family(api, iid)), InboxTask.kind == "escalation")}
     assert {e.split("_")[0] for _, e in escalated} <= {"spot", "knowledge"} and len(escalated) == 4
 
-    api.complete(SUP, "acceptance", {"target_results": [{"name": "台账齐全率", "met": True},
-                                                        {"name": "三会一课完成率", "met": True}]}, iid)
+    api.complete("committee", "acceptance", dict(CORE_MET, target_results=[
+        {"name": "台账齐全率", "met": True}, {"name": "三会一课完成率", "met": True}]), iid)
     inst = instance(api, iid)
     assert inst["outcome"] == "qualified" and inst["data"]["term_last"] == "2027-03-01"
     for instance_id in family(api, iid):
@@ -176,7 +177,7 @@ def test_a_term_from_the_31st_clamps_its_months_and_ends_on_its_last_day(tmp_pat
     visits = [t for t in api.inbox(HELPER) if t["element"] == "guidance_visits"]
     assert sorted(t["due_at"] for t in visits)[1].startswith("2026-03-30T10:00")
     travel(api, datetime(2026, 4, 30, 0, 1, tzinfo=CST))
-    assert "acceptance" in {t["element"] for t in api.inbox(SUP) if t["instance_id"] == iid}
+    assert "acceptance" in {t["element"] for t in api.inbox("committee") if t["instance_id"] == iid}
     assert instance(api, iid)["data"]["term_last"] == "2026-04-29"
 
 
@@ -191,9 +192,9 @@ def test_a_quarter_ending_on_a_weekend_is_due_on_its_last_working_day(tmp_path):
     due = {t["element"]: t["due_at"] for t in api.inbox(SUP) + api.inbox(WEI) if t["instance_id"] == q1}
     assert due == {"knowledge_quiz": "2024-03-29T10:00:00+00:00", "helper_report": "2024-03-29T10:00:00+00:00"}
     travel(api, datetime(2024, 4, 1, 0, 0, tzinfo=CST))
-    assert "assessment" not in {t["element"] for t in api.inbox(SUP) if t["instance_id"] == q1}
+    assert "assessment" not in {t["element"] for t in api.inbox("committee") if t["instance_id"] == q1}
     travel(api, datetime(2024, 4, 1, 0, 1, tzinfo=CST))
-    assert "assessment" in {t["element"] for t in api.inbox(SUP) if t["instance_id"] == q1}
+    assert "assessment" in {t["element"] for t in api.inbox("committee") if t["instance_id"] == q1}
 
 
 def test_the_helper_must_be_a_helper_of_the_branch_and_one_pairing_runs_per_branch(api):
@@ -252,7 +253,7 @@ def test_pairings_opened_before_the_calendar_run_on_their_pinned_spec(api, tmp_p
     settings.bpmn_dir, settings.forms_dir = bpmn, forms
     api.svc.bundles.redeploy()
     legacy = open_pairing(api, term_start="2026-03-02")
-    through_plan(api, legacy)
+    through_plan(api, legacy, confirm=False)  # that spec has no joint confirmation yet
     settings.bpmn_dir, settings.forms_dir = current
     api.svc.bundles.redeploy()
     newer = open_pairing(api, branch="sb", helper="zonghe")

@@ -5,7 +5,7 @@ import pytest
 
 from conftest import Api, build_app
 from scenarios import (HELPER, SEC, START, SUP, WEI, acceptance, at_china, children, fail_first_acceptance, instance,
-                       open_pairing, quarter_child, quarter_end, run_month, run_term, through_plan, travel)
+                       open_pairing, quarter_child, quarter_end, run_month, run_term, through_plan, travel, urgent_plan)
 
 
 def elements(api: Api, user: str, iid: str) -> set[str]:
@@ -18,7 +18,7 @@ def test_meets_band_then_acceptance_passes(api):
     for month in (1, 2, 3):
         run_month(api, iid, month, behind_week=2)
     q = quarter_end(api, iid, 80)
-    assert "interview" not in elements(api, SUP, q["id"])
+    assert "interview" not in elements(api, "committee", q["id"])
     assert q["status"] == "completed" and q["data"]["assessment_result"] == {"quarter": "2026Q2", "score": 80, "band": "meets"}
     acceptance(api, iid, met=True)
     inst = instance(api, iid)
@@ -35,9 +35,10 @@ def test_needs_improvement_band_interviews_and_continues(api, score, band):
     through_plan(api, iid)
     run_term(api, iid, score)
     q = quarter_child(api, iid)
-    assert "interview" in elements(api, SUP, q["id"])
-    api.complete(SUP, "interview", {"interviewed_on": "2026-07-02", "notes": "指出差距"}, q["id"])
-    assert elements(api, SUP, iid) == {"acceptance"}
+    # 党群部部长 is this pairing's helper: 党委 assesses, interviews and accepts it
+    assert "interview" in elements(api, "committee", q["id"]) and elements(api, SUP, q["id"]) == set()
+    api.complete("committee", "interview", {"interviewed_on": "2026-07-02", "notes": "指出差距"}, q["id"])
+    assert elements(api, "committee", iid) == {"acceptance"}
     assert quarter_child(api, iid)["data"]["band"] == band
 
 
@@ -47,9 +48,16 @@ def test_failing_band_interviews_and_remakes_the_plan(api):
     for month in (1, 2, 3):
         run_month(api, iid, month)
     q = quarter_end(api, iid, 59.99)
-    api.complete(SUP, "interview", {"interviewed_on": "2026-07-02", "notes": "方案不落地"}, q["id"])
+    api.complete("committee", "interview", {"interviewed_on": "2026-07-02", "notes": "方案不落地"}, q["id"])
     assert elements(api, WEI, q["id"]) == {"remake_plan"}
-    api.complete(WEI, "remake_plan", {"actions": [{"action": "重新制定", "owner": "书记", "deadline": "2026-07-31"}]}, q["id"])
+    plan = {"actions": [{"action": "重新制定", "owner": "书记", "deadline": "2026-07-31"}]}
+    api.complete(WEI, "remake_plan", plan, q["id"])
+    # the plan is the branch's and the helper's together: the helper sends it back once, then confirms
+    api.complete(HELPER, "confirm_remake", {"plan_confirmed": False, "comment": "措施不具体"}, q["id"])
+    api.complete(WEI, "remake_plan", plan, q["id"])
+    api.complete(HELPER, "confirm_remake", {"plan_confirmed": True}, q["id"])
+    history = [(e["type"], e["element"]) for e in api.get(f"/api/instances/{q['id']}/history", "auditor").get_json()]
+    assert [e for _, e in history if e in ("remake_plan", "confirm_remake")] == ["remake_plan", "confirm_remake"] * 2
     # the term goes on: month 4 opened on its own date (1 July), whatever the assessment's outcome
     assert instance(api, iid)["data"]["month"] == 4
     assert quarter_child(api, iid, "2026Q2")["status"] == "completed"
@@ -59,12 +67,12 @@ def test_failing_band_interviews_and_remakes_the_plan(api):
 def test_failed_acceptance_extends_once_then_passes(api):
     iid = fail_first_acceptance(api)
     assert elements(api, WEI, iid) == {"urgent_plan"}
-    api.complete(WEI, "urgent_plan", {"actions": [{"action": "加急补课", "owner": "书记", "deadline": "2026-07-30"}]}, iid)
+    urgent_plan(api, iid)
     # the extension month (1–31 July) is opened at once, with no quarterly assessment
     assert instance(api, iid)["data"]["month"] == 4
     run_month(api, iid, 4)
     assert len(children(api, iid, "pairing_quarterly")) == 1
-    assert elements(api, SUP, iid) == set()  # the re-acceptance waits for the extension to end
+    assert elements(api, "committee", iid) == set()  # the re-acceptance waits for the extension to end
     acceptance(api, iid, met=True)
     inst = instance(api, iid)
     assert inst["outcome"] == "qualified" and inst["data"]["extended"] is True
@@ -72,13 +80,17 @@ def test_failed_acceptance_extends_once_then_passes(api):
 
 def test_failing_the_second_acceptance_orders_rectification(api):
     iid = fail_first_acceptance(api)
-    api.complete(WEI, "urgent_plan", {"actions": [{"action": "加急补课", "owner": "书记", "deadline": "2026-07-30"}]}, iid)
+    urgent_plan(api, iid)
     run_month(api, iid, 4)
     acceptance(api, iid, met=False)
-    api.complete(SUP, "final_interview", {"interviewed_on": "2026-08-04", "rectification_deadline": "2026-08-31",
-                                          "notes": "限期整改"}, iid)
+    api.complete("committee", "final_interview", {"interviewed_on": "2026-08-04", "rectify_by": "2026-08-31",
+                                                  "notes": "限期整改", "problems": [{"title": "三会一课记录不全"}]}, iid)
     inst = instance(api, iid)
     assert inst["status"] == "completed" and inst["outcome"] == "rectification_ordered"
+    # 限期整改 is followed like any other problem: a ticket of the branch, to 销号
+    [ticket] = api.get("/api/tickets?branch=jg2", SUP).get_json()["items"]
+    assert (ticket["title"], ticket["source"], ticket["deadline"], ticket["status"], ticket["source_instance"]) == (
+        "三会一课记录不全", "acceptance", "2026-08-31", "open", iid)
 
 
 def test_inboxes_are_isolated_by_role_and_branch(api):

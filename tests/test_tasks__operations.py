@@ -378,5 +378,6 @@ def test_every_send_back_the_pairing_declares_rewinds(api):
     assert r.status_code == 200, r.get_json()
     api.complete(SUP, "supply_tools", {"tools": [{"name": "三会一课记录模板"}]}, iid)
     api.complete(WEI, "improvement_plan", {"actions": [{"action": "补齐台账", "owner": "组织委员", "deadline": "2026-04-30"}]}, iid)
+    api.complete(SUP, "confirm_plan", {"plan_confirmed": True}, iid)
     assert any(c["status"] == "running" for c in api.get(f"/api/instances/{iid}", SUP).get_json()["children"])
     assert history(api, iid).count("send_back") == 2 and verified(api, iid)

@@ -7,7 +7,11 @@ from sqlalchemy import func, select
 
 from service.flows.timers import fire_due
 from service.store.models import Outbox
-from scenarios import HELPER, SEC, SUP, WEI, fail_first_acceptance, open_pairing, through_plan, to_supply_tools
+from scenarios import SUP, fail_first_acceptance, open_pairing, through_plan, to_supply_tools
+
+# the ladder as 设备党支部's pairing (helper 综合部部长) runs it: 党群部 receives the first escalation (a pairing whose
+# helper is 党群部部长 himself escalates past him, to 党委: tests/test_pairing__consequences.py)
+HELPER, SEC, WEI, SB = "zonghe", "sec_sb", "wei_sb", {"branch": "sb", "helper": "zonghe"}
 
 T = datetime.fromisoformat
 
@@ -18,7 +22,7 @@ def outbox_count(api) -> int:
 
 
 def test_three_working_day_duty_escalates_then_closes(api):
-    iid = to_supply_tools(api)
+    iid = to_supply_tools(api, "sb", "zonghe")
     task = api.task(HELPER, "supply_tools", iid)
     assert task["due_at"] == "2026-03-05T10:00:00+00:00"  # Thu 5 Mar 18:00 CST
     # reminder 4 h before
@@ -45,7 +49,7 @@ def test_three_working_day_duty_escalates_then_closes(api):
 
 
 def test_completing_before_the_deadline_cancels_every_timer(api):
-    iid = to_supply_tools(api)
+    iid = to_supply_tools(api, "sb", "zonghe")
     api.complete(HELPER, "supply_tools", {"tools": [{"name": "模板"}]}, iid)
     api.travel(T("2026-04-30T00:00:00+08:00"))
     assert fire_due(api.svc).fired == []
@@ -68,7 +72,7 @@ def escalations(api, user):
 
 
 def test_twenty_four_hour_duty_after_a_spot_check_behind_plan(api):
-    iid = open_pairing(api, term_start="2026-03-02")  # month 1 and its first week open with the plan
+    iid = open_pairing(api, term_start="2026-03-02", **SB)  # month 1 and its first week open with the plan
     through_plan(api, iid)
     child = [c for c in api.get(f"/api/instances/{iid}", SUP).get_json()["children"] if c["status"] == "running"][0]["id"]
     api.travel(T("2026-03-06T16:00:00+08:00"))  # a Friday: 24 h are natural hours, the weekend counts
@@ -83,7 +87,7 @@ def test_twenty_four_hour_duty_after_a_spot_check_behind_plan(api):
 
 
 def test_seven_working_day_urgent_plan_after_a_failed_acceptance(api):
-    iid = fail_first_acceptance(api)
+    iid = fail_first_acceptance(api, **SB)
     task = api.task(WEI, "urgent_plan", iid)
     assert task["due_at"] is not None and task["overdue"] is False
     due = datetime.fromisoformat(task["due_at"])

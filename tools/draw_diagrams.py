@@ -86,11 +86,13 @@ def pairing():
         El("diagnosis", "userTask", "提交支部标准化诊断报告", "helper", 5, props=helper),
         El("supply_tools", "userTask", "提供配套工具（3个工作日内）", "helper", 6, props=helper),
         El("improvement_plan", "userTask", "制定个性化提升方案", "branch_committee", 7),
-        El("term_setup", "scriptTask", "排定任期各月与季度", "helper", 8, script=(
+        El("confirm_plan", "userTask", "帮扶人确认提升方案", "helper", 7, props=helper),
+        El("gw_plan_ok", "exclusiveGateway", "方案确认？", "helper", 8, default="f_plan_back"),
+        El("term_setup", "scriptTask", "排定任期各月与季度", "helper", 9, script=(
             "term_last = term_last_day(term_start, months)\n"
             "quarters = assessed_quarters(term_start, months)")),
-        El("gw_loop", "exclusiveGateway", "", "helper", 9),
-        El("next_event", "scriptTask", "确定下一期", "helper", 10, script=(
+        El("gw_loop", "exclusiveGateway", "", "helper", 10),
+        El("next_event", "scriptTask", "确定下一期", "helper", 11, script=(
             "next_kind = 'term_end'\n"
             "next_day = add_days(term_last, 1)\n"
             "if qi < len(quarters) and later(quarters[qi]['first'], term_start) < next_day:\n"
@@ -99,33 +101,38 @@ def pairing():
             "if month < months and month_range(term_start, month + 1)['first'] <= next_day:\n"
             "    next_kind = 'month'\n"
             "    next_day = month_range(term_start, month + 1)['first']")),
-        El("wait_next", "intermediateCatchEvent", "下一期开始", "helper", 11, timer="opens_at(next_day)"),
-        El("gw_kind", "exclusiveGateway", "哪一期？", "helper", 12, default="f_term_ends"),
-        El("open_month", "scriptTask", "开启本月帮扶", "helper", 13, row_shift=60, script=MONTH_SCRIPT,
+        El("wait_next", "intermediateCatchEvent", "下一期开始", "helper", 12, timer="opens_at(next_day)"),
+        El("gw_kind", "exclusiveGateway", "哪一期？", "helper", 13, default="f_term_ends"),
+        El("open_month", "scriptTask", "开启本月帮扶", "helper", 14, row_shift=60, script=MONTH_SCRIPT,
            props=MONTH_CHILD),
-        El("open_quarter", "scriptTask", "开启本季度考核", "supervisor", 13, script=(
+        El("open_quarter", "scriptTask", "开启本季度考核", "supervisor", 14, script=(
             "quarter = quarters[qi]['quarter']\n"
             "quarter_first = later(quarters[qi]['first'], term_start)\n"
             "quarter_last = quarters[qi]['last']\n"
             "qi = qi + 1"),
            props={"opens_process": "pairing_quarterly", "child_inputs": "helper,quarter,quarter_first,quarter_last"}),
-        El("gw_accept_merge", "exclusiveGateway", "", "supervisor", 14),
-        El("acceptance", "userTask", "期末验收", "supervisor", 15),
-        El("judge", "scriptTask", "判定验收结果", "supervisor", 16, script=(
-            "accepted = all(t['met'] for t in target_results)\n"
+        El("gw_accept_merge", "exclusiveGateway", "", "supervisor", 15),
+        El("acceptance", "userTask", "期末验收", "supervisor", 16, props={"exclude_field": "helper"}),
+        El("judge", "scriptTask", "判定验收结果", "supervisor", 17, script=(
+            "accepted = (all(t['met'] for t in target_results) and handbook_practice_included\n"
+            "            and survey_awareness == 100 and survey_satisfaction >= 85)\n"
             "acceptances = acceptances + [{'extended': extended, 'accepted': accepted}]")),
-        El("gw_accept", "exclusiveGateway", "验收通过？", "supervisor", 17, default="f_final_fail"),
-        El("qualified", "scriptTask", "记录帮扶合格", "supervisor", 18, script=(
+        El("gw_accept", "exclusiveGateway", "验收通过？", "supervisor", 18, default="f_final_fail"),
+        El("qualified", "scriptTask", "记录帮扶合格", "supervisor", 19, script=(
             "outcome = 'qualified'\noutcome_label = '帮扶合格'\nsecretary_bonus = 5\nmay_apply_model_branch = True")),
-        El("end_ok", "endEvent", "帮扶合格", "supervisor", 19),
-        El("urgent_plan", "userTask", "制定加急整改方案（7个工作日内）", "branch_committee", 18),
-        El("extend", "scriptTask", "任期延长一个月", "branch_committee", 19,
+        El("end_ok", "endEvent", "帮扶合格", "supervisor", 20),
+        El("urgent_plan", "userTask", "制定加急整改方案（7个工作日内）", "branch_committee", 19),
+        El("confirm_urgent", "userTask", "帮扶人确认加急整改方案", "helper", 19, row_shift=60, props=helper),
+        El("gw_urgent_ok", "exclusiveGateway", "方案确认？", "helper", 20, row_shift=60, default="f_urgent_back"),
+        El("extend", "scriptTask", "任期延长一个月", "branch_committee", 21,
            script="extended = True\n" + MONTH_SCRIPT.replace("month = month + 1", "month = months + 1"), props=MONTH_CHILD),
-        El("ext_ends", "intermediateCatchEvent", "延长期届满", "branch_committee", 20, timer="opens_at(add_days(month_last, 1))"),
-        El("final_interview", "userTask", "约谈书记并限期整改", "supervisor", 18, row_shift=110),
-        El("rectify_ordered", "scriptTask", "记录限期整改", "supervisor", 19, row_shift=110, script=(
+        El("ext_ends", "intermediateCatchEvent", "延长期届满", "branch_committee", 22, timer="opens_at(add_days(month_last, 1))"),
+        El("final_interview", "userTask", "约谈书记并限期整改", "supervisor", 19, row_shift=170,
+           props={"exclude_field": "helper", "opens_process": "rectification", "opens_each": "problems",
+                  "opens_source": "acceptance", "opens_inherit": "rectify_by"}),
+        El("rectify_ordered", "scriptTask", "记录限期整改", "supervisor", 20, row_shift=170, script=(
             "outcome = 'rectification_ordered'\noutcome_label = '约谈并限期整改'")),
-        El("end_fail", "endEvent", "限期整改", "supervisor", 20, row_shift=110),
+        El("end_fail", "endEvent", "限期整改", "supervisor", 21, row_shift=170),
     ]
     f = [
         Flow("f_start", "start", "split_sign"),
@@ -133,7 +140,9 @@ def pairing():
         Flow("f_s3", "sign_helper", "join_sign"), Flow("f_s4", "sign_secretary", "join_sign"),
         Flow("f_file", "join_sign", "file_letter"), Flow("f_diag", "file_letter", "diagnosis"),
         Flow("f_tools", "diagnosis", "supply_tools"), Flow("f_plan", "supply_tools", "improvement_plan"),
-        Flow("f_plan_done", "improvement_plan", "term_setup"), Flow("f_setup", "term_setup", "gw_loop"),
+        Flow("f_plan_done", "improvement_plan", "confirm_plan"), Flow("f_plan_confirmed", "confirm_plan", "gw_plan_ok"),
+        Flow("f_plan_ok", "gw_plan_ok", "term_setup", "确认", "plan_confirmed"),
+        Flow("f_plan_back", "gw_plan_ok", "improvement_plan", "退回修改"), Flow("f_setup", "term_setup", "gw_loop"),
         Flow("f_loop", "gw_loop", "next_event"), Flow("f_wait", "next_event", "wait_next"),
         Flow("f_due", "wait_next", "gw_kind"),
         Flow("f_new_month", "gw_kind", "open_month", "新的一月", "next_kind == 'month'"),
@@ -146,7 +155,9 @@ def pairing():
         Flow("f_extend", "gw_accept", "urgent_plan", "未达标，延期一个月", "not accepted and not extended"),
         Flow("f_final_fail", "gw_accept", "final_interview", "延期后仍未达标"),
         Flow("f_ok_end", "qualified", "end_ok"),
-        Flow("f_urgent_done", "urgent_plan", "extend"), Flow("f_extended", "extend", "ext_ends"),
+        Flow("f_urgent_done", "urgent_plan", "confirm_urgent"), Flow("f_urgent_confirmed", "confirm_urgent", "gw_urgent_ok"),
+        Flow("f_urgent_ok", "gw_urgent_ok", "extend", "确认", "plan_confirmed"),
+        Flow("f_urgent_back", "gw_urgent_ok", "urgent_plan", "退回修改"), Flow("f_extended", "extend", "ext_ends"),
         Flow("f_ext_over", "ext_ends", "gw_accept_merge"),
         Flow("f_final", "final_interview", "rectify_ordered"), Flow("f_fail_end", "rectify_ordered", "end_fail"),
     ]
@@ -223,33 +234,38 @@ def pairing_quarterly():
         El("start", "startEvent", "季度开始", "supervisor", 0),
         El("split", "parallelGateway", "", "supervisor", 1),
         El("quarter_ends", "intermediateCatchEvent", "季度末", "supervisor", 2, timer="opens_at(add_days(quarter_last, 1))"),
-        El("assessment", "userTask", "季度考核评分", "supervisor", 3),
-        El("rate", "scriptTask", "评定考核档次", "supervisor", 4, script=(
-            "band = assessment_band(score)\n"
+        El("assessment", "userTask", "季度考核评分", "supervisor", 3, props={"exclude_field": "helper"}),
+        El("rate", "businessRuleTask", "评定考核档次", "supervisor", 4, decision="assessment_band"),
+        El("record", "scriptTask", "记录本季度考核", "supervisor", 5, script=(
             "assessment_result = {'quarter': quarter, 'score': score, 'band': band}")),
-        El("gw_band", "exclusiveGateway", "考核档次", "supervisor", 5, default="f_band_low"),
-        El("end_meets", "endEvent", "达标", "supervisor", 6, row_shift=-50),
-        El("interview", "userTask", "约谈支部书记", "supervisor", 6, row_shift=50),
-        El("gw_remake", "exclusiveGateway", "需重新制定方案？", "supervisor", 7, row_shift=50, default="f_keep_plan"),
-        El("end_improve", "endEvent", "待改进", "supervisor", 8, row_shift=50),
+        El("gw_band", "exclusiveGateway", "考核档次", "supervisor", 6, default="f_band_low"),
+        El("end_meets", "endEvent", "达标", "supervisor", 7, row_shift=-50),
+        El("interview", "userTask", "约谈支部书记", "supervisor", 7, row_shift=50, props={"exclude_field": "helper"}),
+        El("gw_remake", "exclusiveGateway", "需重新制定方案？", "supervisor", 8, row_shift=50, default="f_keep_plan"),
+        El("end_improve", "endEvent", "待改进", "supervisor", 9, row_shift=50),
         El("helper_report", "userTask", "向监督方季度汇报", "helper", 2, props={"assignee_field": "helper"}),
         El("end_report", "endEvent", "已汇报", "helper", 3),
         El("knowledge_quiz", "userTask", "组织季度应知应会测试", "branch_committee", 2),
         El("end_quiz", "endEvent", "已测试", "branch_committee", 3),
-        El("remake_plan", "userTask", "重新制定提升方案", "branch_committee", 8),
-        El("end_remade", "endEvent", "已重新制定方案", "branch_committee", 9),
+        El("remake_plan", "userTask", "重新制定提升方案", "branch_committee", 9),
+        El("confirm_remake", "userTask", "帮扶人确认新方案", "helper", 9, props={"assignee_field": "helper"}),
+        El("gw_remake_ok", "exclusiveGateway", "方案确认？", "helper", 10, default="f_remake_back"),
+        El("end_remade", "endEvent", "已重新制定方案", "helper", 11),
     ]
     f = [
         Flow("f_start", "start", "split"),
         Flow("f_q1", "split", "knowledge_quiz"), Flow("f_q2", "split", "helper_report"), Flow("f_q3", "split", "quarter_ends"),
         Flow("f_quiz_done", "knowledge_quiz", "end_quiz"), Flow("f_report_done", "helper_report", "end_report"),
-        Flow("f_assess", "quarter_ends", "assessment"), Flow("f_rate", "assessment", "rate"), Flow("f_band", "rate", "gw_band"),
+        Flow("f_assess", "quarter_ends", "assessment"), Flow("f_rate", "assessment", "rate"), Flow("f_record", "rate", "record"),
+        Flow("f_band", "record", "gw_band"),
         Flow("f_band_meets", "gw_band", "end_meets", "≥80 达标", "band == 'meets'"),
         Flow("f_band_low", "gw_band", "interview", "<80 约谈"),
         Flow("f_interviewed", "interview", "gw_remake"),
         Flow("f_remake", "gw_remake", "remake_plan", "<60 重新制定方案", "band == 'fail'"),
         Flow("f_keep_plan", "gw_remake", "end_improve", "60–79 待改进"),
-        Flow("f_remade", "remake_plan", "end_remade"),
+        Flow("f_remade", "remake_plan", "confirm_remake"), Flow("f_remake_confirmed", "confirm_remake", "gw_remake_ok"),
+        Flow("f_remake_ok", "gw_remake_ok", "end_remade", "确认", "plan_confirmed"),
+        Flow("f_remake_back", "gw_remake_ok", "remake_plan", "退回修改"),
     ]
     b = (duty_timers("knowledge_quiz", "lwd_quarter", "组织季度测试", rule_expr='"lwd:" + quarter_last')
          + duty_timers("helper_report", "lwd_quarter", "季度汇报", rule_expr='"lwd:" + quarter_last')

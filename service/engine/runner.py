@@ -83,6 +83,8 @@ class OpenTask:
     form: str | None
     #: the person the task is personal to (``assignee_field``), else None: anyone holding its role in scope
     assignee: str | None = None
+    #: the person who must not hold the task (``exclude_field``: the pairing's own helper), else None
+    excluded: str | None = None
 
 
 @dataclass
@@ -294,11 +296,12 @@ class Engine:
         for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
             spec = task.task_spec
             if task.state == TaskState.READY and spec.manual:
-                field = bundle.element(spec.bpmn_id).assignee_field
-                person = task.data.get(field) if field else None
+                props = bundle.element(spec.bpmn_id)
+                person, excluded = (task.data.get(f) if f else None for f in (props.assignee_field, props.exclude_field))
                 open_tasks.append(OpenTask(id=str(task.id), element=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
                                            role=role_for_lane(spec.lane), form=spec.bpmn_id,
-                                           assignee=person if isinstance(person, str) and person else None))
+                                           assignee=person if isinstance(person, str) and person else None,
+                                           excluded=excluded if isinstance(excluded, str) and excluded else None))
             elif task.state == TaskState.WAITING and isinstance(spec, CatchingEvent):
                 definition = spec.event_definition
                 if isinstance(definition, TimerEventDefinition):

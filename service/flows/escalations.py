@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 
 from ..domain.calendar import china_minute
-from ..domain.roles import ROLE_LABELS
+from ..domain.roles import ROLE_LABELS, may_act
 from ..domain.status import TaskKind, TaskStatus
 from ..store.models import InboxTask, Instance, Timer
 from ..store.uow import UnitOfWork
@@ -40,12 +40,23 @@ def reachable(uow: UnitOfWork, target: str) -> str:
     return target
 
 
+def conflicted(uow: UnitOfWork, person: object, role: str, branch: str | None) -> bool:
+    """Does ``person`` (the helper of a pairing, the holder of a duty) hold ``role`` for ``branch``? Then work
+    of that role on their own pairing must not reach them (separation of duties)."""
+    user = uow.identity.active_user(person) if isinstance(person, str) else None
+    return user is not None and may_act(uow.identity.grants_of(user), role, branch)
+
+
 def escalate(svc: Services, uow: UnitOfWork, inst: Instance, task: InboxTask, timer: Timer, now: datetime) -> None:
     """Raise the escalation a fired deadline timer means: flag the task, open the escalation row, tell the
     holders, and record it in the history."""
     bundle = instances.bundle_of(svc, uow, inst)
     target = reachable(uow, bundle.element(timer.element).escalate_to
                        or ("supervisor" if timer.level <= 1 else "committee"))
+    # nobody receives the escalation of their own duty, nor of a pairing they are the helper of: 党委 does
+    if any(conflicted(uow, person, target, None) for person in {task.assignee, (inst.data or {}).get("helper")} if person):
+        target = reachable(uow, OVERSIGHT[min(OVERSIGHT.index(target) + 1, len(OVERSIGHT) - 1)]
+                           if target in OVERSIGHT else "committee")
     task.escalation_level = max(task.escalation_level, timer.level)
     label = "一级" if timer.level <= 1 else "二级"
     uow.add(InboxTask(id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{task.id}/escalation/{timer.level}/{timer.due_at.isoformat()}")),

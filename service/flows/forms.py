@@ -26,7 +26,7 @@ from ..domain.errors import TooLarge, ValidationFailed
 #: keys of a form file that are not JSON Schema but hints for the service and UIs
 NON_SCHEMA_KEYS = ("ui", "x-start-roles", "x-start-via", "x-defaults", "x-instance-refs",
                    "x-items-from", "x-attachments", "x-enum-labels", "x-order", "x-person-fields", "x-one-running",
-                   "x-dates-in-period")
+                   "x-dates-in-period", "x-covers")
 MAX_FORM_BYTES = 256 * 1024
 
 
@@ -143,6 +143,32 @@ def check_period(form: dict | None, data: dict, context: dict, *, prefix: str = 
         elif rule.get("distinct") and day in seen:
             errors.append({"field": where, "message": f"{day} is listed twice", "message_zh": "同一天只能记录一次"})
         seen.add(day)
+    if errors:
+        raise ValidationFailed("form data does not satisfy the form", errors=errors)
+
+
+def check_covers(form: dict | None, data: dict, context: dict, *, prefix: str = "data") -> None:
+    """A form's ``x-covers`` rule: the items of ``list`` name (by ``key``) each entry of the process data's
+    ``from`` list exactly once, and nothing else (an acceptance judges every target of the letter by name)."""
+    rule = (form or {}).get("x-covers")
+    if not rule:
+        return
+    wanted = [item.get(rule["key"]) for item in context.get(rule["from"]) or [] if isinstance(item, dict)]
+    given = [item.get(rule["key"]) for item in data.get(rule["list"]) or [] if isinstance(item, dict)]
+    where = f"{prefix}.{rule['list']}"
+    missing = [name for name in wanted if name not in given]
+    unknown = [name for name in given if name not in wanted]
+    twice = sorted({name for name in given if given.count(name) > 1})
+    errors = []
+    if missing:
+        errors.append({"field": where, "message": f"not judged: {', '.join(map(str, missing))}",
+                       "message_zh": f"须逐项填写责任书的每一项目标，缺少：{'、'.join(map(str, missing))}"})
+    if unknown:
+        errors.append({"field": where, "message": f"not in the letter: {', '.join(map(str, unknown))}",
+                       "message_zh": f"责任书中没有这些目标：{'、'.join(map(str, unknown))}"})
+    if twice:
+        errors.append({"field": where, "message": f"judged twice: {', '.join(map(str, twice))}",
+                       "message_zh": f"同一目标只能填写一次：{'、'.join(map(str, twice))}"})
     if errors:
         raise ValidationFailed("form data does not satisfy the form", errors=errors)
 

@@ -109,10 +109,13 @@ def completion(svc: Services, uow: UnitOfWork, inst: Instance, snap: Snapshot, a
 
 def acting_role(uow: UnitOfWork, bundle: SpecBundle, task, branch: str | None) -> str:
     """The role a new task is offered to: its lane's, or the element's ``fallback_role`` when nobody active
-    holds the lane's role in the branch (a branch without a helper: 党群部 coordinates its requests)."""
+    holds the lane's role in the branch (a branch without a helper: 党群部 coordinates its requests), or 党委
+    when the person the task must not reach (``exclude_field``: the pairing's helper) holds the lane's role."""
     fallback = bundle.element(task.element).fallback_role
     if fallback and not uow.identity.has_active_holder(task.role, branch):
         return fallback
+    if task.excluded and escalations.conflicted(uow, task.excluded, task.role, branch):
+        return "committee"  # 党群部部长 is also a helper: his own pairing is assessed and accepted by 党委
     return task.role
 
 

@@ -244,6 +244,7 @@ def complete(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, data: o
     form = form_of(bundle, row, inst)
     data = forms.validate(form, data)
     forms.check_period(form, data, inst.data or {})
+    forms.check_covers(form, data, inst.data or {})
     if form is not None and form.get("x-attachments"):
         _check_attachments(uow, form, data, row)
     _check_gate(uow, bundle, row, inst, data)

@@ -10,7 +10,7 @@ from .actors import Actor
 from .context import Services
 
 PROCESS = "rectification"
-SOURCES = ("inspection", "diagnosis", "assessment", "problem_list")
+SOURCES = ("inspection", "diagnosis", "assessment", "problem_list", "acceptance")
 STATUSES = ("open", "closed", "overdue")
 
 
