@@ -41,6 +41,10 @@ READ_CHECKPOINTS = frozenset({"auditor", "admin"})
 TERMINATE = frozenset({"supervisor", "admin"})
 #: manage accounts: list, add, disable, reset a password, lift a login lock
 MANAGE_USERS = frozenset({"admin"})
+#: maintain the organisation: branches, party groups, people with their branch, group and roles
+MANAGE_ORG = frozenset({"admin"})
+#: reassign a task: admins and the supervisor any, a branch's secretary and committee members its member duties
+REASSIGN_TASKS = ASSIGN_TASKS | {"secretary", "branch_committee"}
 #: file rectification evidence for a branch (its secretary or committee members)
 FILE_EVIDENCE = frozenset({"secretary", "branch_committee"})
 
@@ -60,7 +64,7 @@ PERMISSIONS: dict[str, str | frozenset[str]] = {
     "POST /api/tasks/{task_id}/claim": ACTING,
     "POST /api/tasks/{task_id}/complete": ACTING,
     "GET /api/tasks/stranded": ASSIGN_TASKS,
-    "POST /api/tasks/{task_id}/assign": ASSIGN_TASKS,
+    "POST /api/tasks/{task_id}/assign": REASSIGN_TASKS,  # branch roles: their branch's member duties
     "GET /api/instances": EVERY_ROLE,
     "POST /api/instances": ACTING,  # and the start form's x-start-roles for that process and branch
     "GET /api/instances/{instance_id}": EVERY_ROLE,
@@ -106,6 +110,17 @@ PERMISSIONS: dict[str, str | frozenset[str]] = {
     "POST /api/me/deputies": ACTING,
     "POST /api/instances/{instance_id}/terminate": TERMINATE,
     "POST /api/instances/{instance_id}/cc": ACTING,
+    "GET /api/branches": EVERY_ROLE,
+    "POST /api/branches": MANAGE_ORG,
+    "PATCH /api/branches/{code}": MANAGE_ORG,
+    "GET /api/groups": EVERY_ROLE,
+    "POST /api/groups": MANAGE_ORG,
+    "PATCH /api/groups/{group_id}": MANAGE_ORG,
+    "GET /api/people": EVERY_ROLE,  # the use case narrows it to the caller's branches
+    "POST /api/people": MANAGE_ORG,
+    "PATCH /api/people/{username}": MANAGE_ORG,
+    "POST /api/me/password": AUTHENTICATED,  # the caller's own, with the old password
+    "GET /api/points": EVERY_ROLE,  # the use case narrows it
     "GET /api/cc": AUTHENTICATED,  # the caller's own copies
     "POST /api/cc/{cc_id}/read": AUTHENTICATED,
 }

@@ -10,7 +10,7 @@ from ..domain.roles import READ_ONLY_ROLES, may_act, role_in_scope
 from ..domain.status import InstanceStatus, TaskKind, TaskStatus
 from ..store.models import InboxTask, Instance
 from ..store.uow import UnitOfWork
-from . import children, escalations, event_types, forms, instances, operations
+from . import children, escalations, event_types, forms, instances, operations, org
 from .actors import Actor
 from .context import Services
 
@@ -235,13 +235,15 @@ def stranded(svc: Services, uow: UnitOfWork, actor: Actor) -> list[dict]:
 def assign(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, assignee: str, reason: str) -> InboxTask:
     """Make an open task personal to ``assignee`` (an admin or the supervisor; the reason is recorded in the
     history). The assignee must be active and belong to the task's branch or hold a company-wide role,
-    in any role but a read-only one: the person who answers for the work when its role holder is gone."""
-    actor.require(ASSIGN_TASKS, "only an admin or the supervisor assigns tasks")
+    in any role but a read-only one: the person who answers for the work when its role holder is gone. A
+    branch's secretary and committee members assign their branch's member duties (``org.may_reassign``)."""
     uow.inbox.lock_instance_of(task_id)
     found = uow.inbox.with_instance(task_id)
     if found is None:
         raise NotFound(f"no task {task_id}")
     row, inst = found
+    if not org.may_reassign(actor, row.role, row.branch):
+        actor.require(ASSIGN_TASKS, "only an admin, the supervisor or the branch committee (member duties) assigns tasks")
     if row.status != TaskStatus.OPEN:
         raise Conflict(f"task {task_id} is already {row.status}")
     user = uow.identity.active_user(assignee) if isinstance(assignee, str) else None
