@@ -159,7 +159,7 @@ def users() -> None:
 @users.command("add")
 @click.argument("name")
 @click.option("--role", "roles", multiple=True, required=True, help="role code; repeat for several")
-@click.option("--branch", default=None, help="branch code that scopes the roles (omit for company-wide)")
+@click.option("--branch", default=None, help="branch code that scopes the roles and that the person belongs to (omit for company-wide)")
 @click.option("--display-name", default=None)
 @click.option("--email", default=None, help="address for reminders and escalations")
 @click.option("--password-stdin", is_flag=True, required=True, help="read the password from standard input")
@@ -173,7 +173,8 @@ def users_add(name, roles, branch, display_name, email, password_stdin) -> None:
     svc = _services()
     try:
         with svc.uow() as uow:
-            auth.add_user(svc, uow, name, password, display_name, [Grant(r, branch) for r in roles], email=email)
+            user = auth.add_user(svc, uow, name, password, display_name, [Grant(r, branch) for r in roles], email=email)
+            user.branch = branch  # a branch-scoped account belongs to that branch
             uow.commit()
     except BranchflowError as exc:
         raise click.ClickException(f"{exc.errors[0]['field'] + ': ' if exc.errors else ''}{exc.message}")
@@ -737,6 +738,10 @@ def _aware(text: str) -> datetime:
         raise click.BadParameter("the instant needs a timezone offset, e.g. +08:00")
     return value
 
+
+from .cli_org import install as _install_org  # noqa: E402  (the organisation commands)
+
+_install_org(main, users)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

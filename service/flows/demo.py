@@ -26,26 +26,32 @@ _SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 _GIVEN = ["建国", "秀英", "志强", "丽华", "海涛", "晓燕", "文博", "红梅", "俊杰", "雪梅", "德明", "春燕", "立新",
           "玉兰", "国庆", "桂芳", "永刚", "淑珍", "宏伟", "慧敏"]
 
-#: (username, display name, grants, branch). Helpers per the seed's pairings.
+#: (username, display name, grants). Helpers per the seed's pairings; the people of a branch (its secretary,
+#: committee member and members) belong to it.
 DEMO_USERS = [
-    ("committee", "公司党委书记", [Grant("committee")], None),
-    ("supervisor", "党群部部长", [Grant("supervisor"), Grant("helper", "jg2")], None),
-    ("zonghe", "综合部部长", [Grant("helper", "sb")], None),
-    ("jiwei", "纪委副书记", [Grant("helper", "sc1")], None),
-    ("gonghui", "工会副主席", [Grant("helper", "sc2")], None),
-    ("auditor", "审计员", [Grant("auditor")], None),
-    ("admin", "系统管理员", [Grant("admin")], None),
+    ("committee", "公司党委书记", [Grant("committee")]),
+    ("supervisor", "党群部部长", [Grant("supervisor"), Grant("helper", "jg2")]),
+    ("zonghe", "综合部部长", [Grant("helper", "sb")]),
+    ("jiwei", "纪委副书记", [Grant("helper", "sc1")]),
+    ("gonghui", "工会副主席", [Grant("helper", "sc2")]),
+    ("auditor", "审计员", [Grant("auditor")]),
+    ("admin", "系统管理员", [Grant("admin")]),
 ] + [
-    (f"sec_{code}", f"{name}书记", [Grant("secretary", code), Grant("branch_committee", code)], code)
+    (f"sec_{code}", f"{name}书记", [Grant("secretary", code), Grant("branch_committee", code)])
     for code, name in DEMO_BRANCHES.items()
 ] + [
-    (f"wei_{code}", f"{name}组织委员", [Grant("branch_committee", code)], code)
+    (f"wei_{code}", f"{name}组织委员", [Grant("branch_committee", code)])
     for code, name in DEMO_BRANCHES.items()
 ] + [
-    (f"{code}_m{i:02d}", _SURNAMES[(b * 7 + i) % len(_SURNAMES)] + _GIVEN[(b * 3 + i * 5) % len(_GIVEN)],
-     [Grant("member", code)], code)
+    (f"{code}_m{i:02d}", _SURNAMES[(b * 11 + i * 3) % len(_SURNAMES)] + _GIVEN[(b * 10 + i * 7) % len(_GIVEN)],
+     [Grant("member", code)])
     for b, code in enumerate(DEMO_BRANCHES) for i in range(1, MEMBERS_PER_BRANCH + 1)
 ]
+
+
+def home_branch(grants: list[Grant]) -> str | None:
+    """The branch a demo person belongs to: that of their secretary, committee or member role."""
+    return next((g.branch for g in grants if g.role in ("secretary", "branch_committee", "member")), None)
 
 
 def demo_group_of(username: str, branch: str) -> int:
@@ -73,7 +79,8 @@ def load_demo(svc: Services, uow: UnitOfWork, password: str | None = None) -> li
             groups[(code, i)] = row
     uow.flush()
     created = []
-    for username, display, grants, branch in DEMO_USERS:
+    for username, display, grants in DEMO_USERS:
+        branch = home_branch(grants)
         if uow.identity.user(username) is not None:
             continue
         pw = password or secrets.token_urlsafe(9)

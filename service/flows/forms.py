@@ -6,6 +6,9 @@ Presentation hints live in the form files next to the schema keywords they descr
 - ``x-enum-labels`` on a property with an ``enum`` (or on the ``items`` of an array of enums): value → the
   Chinese label a page shows for it. Branch codes are organisation data, so forms never label them:
   ``presented`` adds their labels from the organisation's branches.
+- ``x-choices`` on a property (or on the ``items`` of an array): its values come from the organisation when
+  the form is served and validated: ``"branches"`` (branch codes). ``with_choices`` writes them in as an
+  ``enum`` (with labels), so a form file never lists branch codes and a branch an admin adds is a choice at once.
 - ``x-order`` on an object schema: the names of its properties in display order. Without it the file's key
   order is the order, and ``presented`` writes it down (JSON answers sort their keys).
 
@@ -24,7 +27,7 @@ from jsonschema.exceptions import SchemaError
 from ..domain.errors import TooLarge, ValidationFailed
 
 #: keys of a form file that are not JSON Schema but hints for the service and UIs
-NON_SCHEMA_KEYS = ("ui", "x-start-roles", "x-start-via", "x-defaults", "x-instance-refs",
+NON_SCHEMA_KEYS = ("ui", "x-choices", "x-start-roles", "x-start-via", "x-defaults", "x-instance-refs",
                    "x-items-from", "x-attachments", "x-enum-labels", "x-order")
 MAX_FORM_BYTES = 256 * 1024
 
@@ -120,6 +123,51 @@ def validate(form: dict | None, data: object, *, prefix: str = "data") -> dict:
     return data
 
 
+_RESOLVED: dict[tuple, tuple[dict, dict]] = {}
+_USES_CHOICES: dict[int, tuple[dict, bool]] = {}
+
+
+def uses_choices(form: dict | None) -> bool:
+    """Does ``form`` take choices from the organisation (``x-choices`` at any depth)?"""
+    if form is None:
+        return False
+    hit = _USES_CHOICES.get(id(form))
+    if hit is None or hit[0] is not form:
+        if len(_USES_CHOICES) > 1024:
+            _USES_CHOICES.clear()
+        hit = _USES_CHOICES[id(form)] = (form, '"x-choices"' in json.dumps(form))
+    return hit[1]
+
+
+def with_choices(form: dict | None, branches: dict[str, str]) -> dict | None:
+    """``form`` with every ``x-choices: branches`` written out as an ``enum`` of the branch codes and their
+    ``x-enum-labels`` (the same dict for the same form and branches, so its validator is built once)."""
+    if not uses_choices(form):
+        return form
+    key = (id(form), tuple(branches.items()))
+    hit = _RESOLVED.get(key)
+    if hit is not None and hit[0] is form:
+        return hit[1]
+    out = copy.deepcopy(form)
+    _resolve(out, branches)
+    if len(_RESOLVED) > 1024:
+        _RESOLVED.clear()
+    _RESOLVED[key] = (form, out)
+    return out
+
+
+def _resolve(schema: object, branches: dict[str, str]) -> None:
+    if isinstance(schema, dict):
+        if schema.get("x-choices") == "branches":
+            schema["enum"] = list(branches)
+            schema["x-enum-labels"] = dict(branches)
+        for value in schema.values():
+            _resolve(value, branches)
+    elif isinstance(schema, list):
+        for value in schema:
+            _resolve(value, branches)
+
+
 def presented(form: dict | None, branches: dict[str, str]) -> dict | None:
     """A copy of ``form`` as a page shows it: every property whose ``enum`` lists branch codes (at any depth,
     array items included) gets ``x-enum-labels`` from ``branches`` (code → Chinese name), and every object
@@ -127,7 +175,7 @@ def presented(form: dict | None, branches: dict[str, str]) -> dict | None:
     follow in key order)."""
     if form is None:
         return None
-    out = copy.deepcopy(form)
+    out = copy.deepcopy(with_choices(form, branches))
     _present(out, branches)
     return out
 

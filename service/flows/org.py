@@ -127,7 +127,7 @@ def add_group(uow: UnitOfWork, actor: Actor, branch: object, name: object, leade
 def update_group(svc: Services, uow: UnitOfWork, actor: Actor, group_id: int, changes: dict) -> PartyGroup:
     """Rename a group or name its leader (who joins it; admins). Committed."""
     actor.require(MANAGE_ORG, "only an admin maintains the organisation")
-    row = uow.org.group(group_id)
+    row = uow.org.group(group_id) if 0 < group_id < 2**31 else None
     if row is None:
         raise NotFound(f"no party group {group_id}", field="group_id")
     if "name" in changes:

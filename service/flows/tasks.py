@@ -184,7 +184,7 @@ def complete(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, data: o
     if row.kind in (TaskKind.SIGN_BEFORE, TaskKind.SIGN_AFTER):
         return operations.decide(svc, uow, actor, row, inst, data)
     form = form_of(bundle, row, inst)
-    data = forms.validate(form, data)
+    data = forms.validate(forms.with_choices(form, instances.branch_names(uow)) if forms.uses_choices(form) else form, data)
     if form is not None and form.get("x-attachments"):
         _check_attachments(uow, form, data, row)
     _check_gate(uow, bundle, row, inst, data)
@@ -222,12 +222,12 @@ def is_overdue(row: InboxTask, now: datetime) -> bool:
 def stranded(svc: Services, uow: UnitOfWork, actor: Actor) -> list[dict]:
     """Open tasks no active person can act on, each with why (admins and the supervisor)."""
     actor.require(ASSIGN_TASKS, "only an admin or the supervisor sees stranded tasks")
-    out = []
+    out, names = [], instances.branch_names(uow)
     for row, inst in uow.queries.stranded():
         if row.assignee is not None:
             why = f"assigned to {row.assignee}, whose account is disabled or gone"
         else:
-            why = f"no active person holds {role_in_scope(row.role, row.branch)}"
+            why = f"no active person holds {role_in_scope(row.role, row.branch, names)}"
         out.append({"task": row, "instance_title": inst.title, "reason": why})
     return out
 

@@ -12,11 +12,11 @@ from markupsafe import Markup
 
 from ..domain.errors import BranchflowError, TooLarge, TooManyAttempts, UnsupportedType, ValidationFailed
 from ..domain.permissions import TERMINATE
-from ..domain.roles import BRANCHES, ROLE_LABELS, Grant
+from ..domain.roles import ROLE_LABELS, Grant
 from ..flows import (attachments, audit, auth, calendar_admin, inspections, instances, operations, overview, ratings,
                      tasks, tickets)
 from . import formrender, start_forms, zh
-from .session import current_actor, error_page, page, services, uow
+from .session import branch_names, current_actor, error_page, page, services, uow
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
 PER_PAGE = 20
@@ -44,7 +44,20 @@ def _words():
     me = current_actor() if request.blueprint == "web" else None
     return {"zh": zh, "me": me, "profile": auth.profile(uow(), me) if me else None,
             "roles": {grant.role for grant in me.grants} if me else set(), "ROLE_LABELS": ROLE_LABELS,
-            "BRANCHES": BRANCHES}
+            "BRANCHES": _Branches()}
+
+
+class _Branches(dict):
+    """The organisation's branches for templates, read from the database only when a template uses them."""
+
+    def items(self):
+        return branch_names().items()
+
+    def get(self, key, default=None):
+        return branch_names().get(key, default)
+
+    def __iter__(self):
+        return iter(branch_names())
 
 
 @bp.app_template_filter("cst")
@@ -367,7 +380,7 @@ def _startable() -> list[dict]:
         if item["via"] is None:
             items.append(item)
         elif item["via"] in start_forms.FORMS and start_forms.FORMS[item["via"]][0] == item["process"]:
-            items.append(dict(item, form=start_forms.FORMS[item["via"]][1]))
+            items.append(dict(item, form=start_forms.FORMS[item["via"]][1](branch_names())))
     return items
 
 
@@ -497,7 +510,7 @@ def _chart(quarters, boards) -> dict:
     width, height, left, top = 640, 240, 40, 10
     step = (width - left - 20) / max(1, len(quarters) - 1)
     lines = []
-    for i, (code, name) in enumerate(BRANCHES.items()):
+    for i, (code, name) in enumerate(branch_names().items()):
         points = [(left + j * step, top + (100 - boards[q][code]["composite"]) * (height - 40) / 100)
                   for j, q in enumerate(quarters) if code in boards[q] and boards[q][code].get("composite") is not None]
         lines.append({"name": name, "points": " ".join(f"{x:.0f},{y:.0f}" for x, y in points), "dots": points,

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from ..domain.calendar import china_minute
 from ..domain.errors import BranchflowError, Conflict, Forbidden, NotFound, TooManyAttempts, Unauthenticated
-from ..domain.roles import BRANCHES, ROLE_LABELS
+from ..domain.roles import ROLE_LABELS
 
 STATUS = {"running": "进行中", "completed": "已完成", "open": "待办", "closed": "已关闭", "pending": "等待中",
           "fired": "已触发", "cancelled": "已取消", "failed": "失败"}
@@ -24,7 +24,11 @@ def role(code: str | None) -> str:
 
 def branch(code: str | None) -> str:
     """A branch's Chinese name (empty for company-wide)."""
-    return BRANCHES.get(code, code) if code else ""
+    if not code:
+        return ""
+    from .session import branch_names  # per request, from the organisation
+
+    return branch_names().get(code, code)
 
 
 def when(value: datetime | str | None) -> str:
