@@ -17,6 +17,7 @@ from .routes_instances import blp as instances_blp
 from .routes_processes import blp as processes_blp
 from .routes_ops import blp as ops_blp
 from .routes_org import blp as org_blp
+from .routes_duty import blp as duty_blp
 from .routes_ratings import blp as ratings_blp
 from .routes_tasks import blp as tasks_blp
 from .routes_tickets import blp as tickets_blp
@@ -49,7 +50,7 @@ def register(app: Flask) -> None:
     api = BranchflowApi(app, spec_kwargs={"extra_plugins": [PermissionsPlugin()]})
     for blp in (auth_blp, tasks_blp, instances_blp, processes_blp, audit_blp, calendar_blp, inspections_blp, tickets_blp,
                 ratings_blp, attachments_blp, timers_blp, checkpoints_blp, users_blp, ops_blp, operations_blp,
-                org_blp):
+                org_blp, duty_blp):
         api.register_blueprint(blp)
     _serve_viewer_assets(app)
     context.install(app)

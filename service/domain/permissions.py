@@ -45,6 +45,8 @@ MANAGE_USERS = frozenset({"admin"})
 MANAGE_ORG = frozenset({"admin"})
 #: reassign a task: admins and the supervisor any, a branch's secretary and committee members its member duties
 REASSIGN_TASKS = ASSIGN_TASKS | {"secretary", "branch_committee"}
+#: open a period's duty work for every branch (a quarter's claiming, checks, party-group meetings, scores)
+OPEN_DUTY = frozenset({"supervisor", "admin"})
 #: file rectification evidence for a branch (its secretary or committee members)
 FILE_EVIDENCE = frozenset({"secretary", "branch_committee"})
 
@@ -121,6 +123,12 @@ PERMISSIONS: dict[str, str | frozenset[str]] = {
     "PATCH /api/people/{username}": MANAGE_ORG,
     "POST /api/me/password": AUTHENTICATED,  # the caller's own, with the old password
     "GET /api/points": EVERY_ROLE,  # the use case narrows it
+    "POST /api/duty/quarters": OPEN_DUTY,
+    "POST /api/duty/checks": OPEN_DUTY,
+    "POST /api/duty/meetings": OPEN_DUTY,
+    "POST /api/duty/scores": OPEN_DUTY,
+    "GET /api/duty/board": EVERY_ROLE,  # 公示栏: published for members and the masses
+    "GET /api/duty/claims": EVERY_ROLE,
     "GET /api/cc": AUTHENTICATED,  # the caller's own copies
     "POST /api/cc/{cc_id}/read": AUTHENTICATED,
 }

@@ -19,13 +19,14 @@ unknown key is refused when a bundle is deployed, so a misspelt property cannot 
 | ``gate_field`` | user task | the boolean field the gate guards (default ``passed``) |
 | ``fallback_role`` | user task | the role the task goes to when nobody active holds its lane's role in the branch |
 | ``send_back_to`` | user task | comma-separated earlier user tasks its holder may send the process back to (退回) |
+| ``points_from`` | user task | on completion, each item ``{member, score}`` of this process-data list enters the member points ledger |
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 KEYS = ("kind", "level", "escalate_to", "child_process", "child_inputs", "opens_process", "opens_each",
-        "opens_source", "opens_inherit", "gate", "gate_field", "fallback_role", "send_back_to")
+        "opens_source", "opens_inherit", "gate", "gate_field", "fallback_role", "send_back_to", "points_from")
 #: keys older diagrams carried and nothing reads: accepted in bundles instances pinned, refused in new ones
 RETIRED = ("duty", "form_items")
 
@@ -55,6 +56,7 @@ class Element:
     gate_field: str = "passed"
     fallback_role: str | None = None
     send_back_to: tuple[str, ...] = ()
+    points_from: str | None = None
 
 
 NONE = Element()
@@ -80,7 +82,8 @@ def read(task_spec, accept_retired: bool = False) -> Element:
                    opens_process=props.get("opens_process"), opens_each=props.get("opens_each"),
                    opens_source=props.get("opens_source"), opens_inherit=_names(props.get("opens_inherit")),
                    gate=props.get("gate"), gate_field=props.get("gate_field") or "passed",
-                   fallback_role=props.get("fallback_role"), send_back_to=_names(props.get("send_back_to")))
+                   fallback_role=props.get("fallback_role"), send_back_to=_names(props.get("send_back_to")),
+                   points_from=props.get("points_from"))
 
 
 def read_all(specs, accept_retired: bool = False) -> dict[str, Element]:

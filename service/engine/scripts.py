@@ -34,6 +34,7 @@ class BranchflowScriptEngine(PythonScriptEngine):
                 "assessment_band": bands.assessment_band,
                 "plaque_band": bands.plaque_band,
                 "plaque_composite": bands.plaque_composite,
+                "duty_scored": bands.duty_scored,
                 "checklist_score": checklist.score_percent,
                 "now_iso": self._now_iso,
             }

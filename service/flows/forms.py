@@ -9,6 +9,9 @@ Presentation hints live in the form files next to the schema keywords they descr
 - ``x-choices`` on a property (or on the ``items`` of an array): its values come from the organisation when
   the form is served and validated: ``"branches"`` (branch codes). ``with_choices`` writes them in as an
   ``enum`` (with labels), so a form file never lists branch codes and a branch an admin adds is a choice at once.
+- ``x-item-refs`` at the top: fields whose values must name items of a list in the process data, e.g. a
+  claim's posts: ``{"basic": {"from": "posts", "key": "code", "where": {"kind": ["basic"]}}}``
+  (``check_item_refs``; a value or each value of an array).
 - ``x-order`` on an object schema: the names of its properties in display order. Without it the file's key
   order is the order, and ``presented`` writes it down (JSON answers sort their keys).
 
@@ -27,7 +30,7 @@ from jsonschema.exceptions import SchemaError
 from ..domain.errors import TooLarge, ValidationFailed
 
 #: keys of a form file that are not JSON Schema but hints for the service and UIs
-NON_SCHEMA_KEYS = ("ui", "x-choices", "x-start-roles", "x-start-via", "x-defaults", "x-instance-refs",
+NON_SCHEMA_KEYS = ("ui", "x-choices", "x-item-refs", "x-start-roles", "x-start-via", "x-defaults", "x-instance-refs",
                    "x-items-from", "x-attachments", "x-enum-labels", "x-order")
 MAX_FORM_BYTES = 256 * 1024
 
@@ -121,6 +124,25 @@ def validate(form: dict | None, data: object, *, prefix: str = "data") -> dict:
                     for e in errors],
         )
     return data
+
+
+def check_item_refs(form: dict | None, data: dict, process_data: dict) -> None:
+    """Refuse values of ``x-item-refs`` fields that name no fitting item of the process data's list."""
+    errors = []
+    for name, ref in ((form or {}).get("x-item-refs") or {}).items():
+        value = data.get(name)
+        if value in (None, ""):
+            continue
+        where = ref.get("where", {})
+        allowed = {item.get(ref["key"]) for item in process_data.get(ref["from"]) or []
+                   if isinstance(item, dict) and all(item.get(k) in v for k, v in where.items())}
+        for i, v in enumerate(value if isinstance(value, list) else [value]):
+            if v not in allowed:
+                path = f"data.{name}.{i}" if isinstance(value, list) else f"data.{name}"
+                errors.append({"field": path, "message": f"{v!r} is not one of {sorted(map(str, allowed))}",
+                               "message_zh": "请从清单中选择"})
+    if errors:
+        raise ValidationFailed("form data does not satisfy the form", errors=errors)
 
 
 _RESOLVED: dict[tuple, tuple[dict, dict]] = {}

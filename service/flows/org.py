@@ -290,6 +290,19 @@ def add_points(svc: Services, uow: UnitOfWork, entries: list[dict], source: str)
     uow.org.add_points([dict(e, source=source, created_at=now) for e in entries])
 
 
+def points_from_task(svc: Services, uow: UnitOfWork, inst, field: str | None) -> None:
+    """A task with ``points_from``: each ``{member, score, band_label}`` of that process-data list enters the
+    points ledger for the instance's period (``month``, else ``quarter``); once per instance and person."""
+    if not field:
+        return
+    data = inst.data or {}
+    period = str(data.get("month") or data.get("quarter") or "")
+    entries = [{"username": item["member"], "branch": inst.branch, "period": period, "points": int(round(item["score"])),
+                "reason": f"{period} 党员履职评分" + (f"（{item['band_label']}）" if item.get("band_label") else "")}
+               for item in data.get(field) or [] if isinstance(item, dict) and item.get("member")]
+    add_points(svc, uow, entries, f"{inst.process_id}/{inst.id}")
+
+
 def points(uow: UnitOfWork, actor: Actor, username: str | None, branch: str | None) -> dict:
     """Ledger entries of a person (anyone their own; branch roles their branch's people) or of a branch."""
     if username is None and branch is None:

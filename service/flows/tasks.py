@@ -187,6 +187,8 @@ def complete(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, data: o
     data = forms.validate(forms.with_choices(form, instances.branch_names(uow)) if forms.uses_choices(form) else form, data)
     if form is not None and form.get("x-attachments"):
         _check_attachments(uow, form, data, row)
+    if form is not None and form.get("x-item-refs"):
+        forms.check_item_refs(form, data, inst.data or {})
     _check_gate(uow, bundle, row, inst, data)
     if row.owner and row.owner != actor.name:  # a delegate's work goes back to the task's owner first
         return operations.hand_back(svc, uow, actor, row, inst, data)
@@ -210,6 +212,7 @@ def finish(svc: Services, uow: UnitOfWork, actor: Actor, row: InboxTask, inst: I
     step = instances.Entry(event_types.Complete(row.id, data), actor.with_role(row.role), row.element, row.name)
     instances.apply_event(svc, uow, inst, step, now)
     children.open_from_task(svc, uow, inst, bundle, row.element, data)
+    org.points_from_task(svc, uow, inst, bundle.element(row.element).points_from)
     uow.commit()
     return row
 

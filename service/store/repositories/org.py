@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, update
 
-from ..models import Branch, InboxTask, MemberPoint, PartyGroup, RoleGrant, User
+from ..models import Branch, InboxTask, Instance, MemberPoint, PartyGroup, RoleGrant, User
 from .base import Repository, _insert_ignoring
 
 
@@ -94,3 +94,20 @@ class Organisation(Repository):
     def clear_group(self, group_id: int) -> None:
         """Nobody is in group ``group_id`` any more."""
         self.session.execute(update(User).where(User.group_id == group_id).values(group_id=None))
+
+    def dedup_taken(self, keys: list[str]) -> set[str]:
+        """Which of ``keys`` an instance already holds (one query)."""
+        if not keys:
+            return set()
+        return set(self.session.scalars(select(Instance.dedup_key).where(Instance.dedup_key.in_(keys))))
+
+    def by_dedup(self, key: str) -> Instance | None:
+        """The instance holding dedup key ``key``."""
+        return self.session.scalar(select(Instance).where(Instance.dedup_key == key))
+
+    def holders_in_branch(self, role: str, branch: str) -> list[str]:
+        """Active usernames holding ``role`` on ``branch`` itself (own grants), by username."""
+        return list(self.session.scalars(
+            select(User.username).join(RoleGrant, RoleGrant.user_id == User.id)
+            .where(User.active.is_(True), RoleGrant.role == role, RoleGrant.branch == branch,
+                   RoleGrant.source.is_(None)).order_by(User.username).distinct()))
