@@ -60,7 +60,7 @@ class Groups(MethodView):
         return org.group_view(uow, row)
 
 
-@blp.route("/groups/<int:group_id>")
+@blp.route("/groups/<string:group_id>")
 class OneGroup(MethodView):
     @blp.arguments(GroupPatch)
     @blp.response(200, GroupOut)

@@ -124,10 +124,11 @@ def add_group(uow: UnitOfWork, actor: Actor, branch: object, name: object, leade
     return row
 
 
-def update_group(svc: Services, uow: UnitOfWork, actor: Actor, group_id: int, changes: dict) -> PartyGroup:
+def update_group(svc: Services, uow: UnitOfWork, actor: Actor, group_id: int | str, changes: dict) -> PartyGroup:
     """Rename a group or name its leader (who joins it; admins). Committed."""
     actor.require(MANAGE_ORG, "only an admin maintains the organisation")
-    row = uow.org.group(group_id) if 0 < group_id < 2**31 else None
+    number = int(group_id) if str(group_id).isdigit() and len(str(group_id)) < 11 else 0
+    row = uow.org.group(number) if 0 < number < 2**31 else None
     if row is None:
         raise NotFound(f"no party group {group_id}", field="group_id")
     if "name" in changes:
