@@ -14,10 +14,10 @@ from .actors import Actor
 from .context import Services
 
 _CODE = re.compile(r"[a-z][a-z0-9_-]{0,31}")
-#: the roles of a person's own branch duties: their open personal tasks go back to the branch committee
-#: when they leave or move (tasks personal through a company-side role, a helper's, stay with their holder
-#: and show as stranded for the admin and the supervisor to assign)
-RETURNED_ROLES = frozenset({"member"})
+#: the roles of a person's own branch duties (a member's, a committee member's area): their open personal
+#: tasks go back to the branch committee when they leave or move (tasks personal through a company-side
+#: role, a helper's, stay with their holder and show as stranded for the admin and the supervisor to assign)
+RETURNED_ROLES = frozenset({"member", "branch_committee"})
 
 
 def branch_names(uow: UnitOfWork) -> dict[str, str]:
