@@ -849,6 +849,44 @@ def _install_org(main: click.Group) -> None:
         _run(lambda svc, uow, actor: org.update_person(svc, uow, actor, name, {"roles": grants}))
         click.echo(f"roles of {name} set")
 
+    @main.group()
+    def duty() -> None:
+        """党员责任认领: open a period's work for every branch at once (safe to repeat)."""
+
+    def _sweep(action) -> None:
+        result = _run(action)
+        click.echo(f"started {result['started']}, already open {result['skipped']}")
+
+    @duty.command("open-quarter")
+    @click.argument("quarter")
+    @click.option("--branch", "branches", multiple=True, help="only these branches (default: all)")
+    def duty_open_quarter(quarter: str, branches: tuple[str, ...]) -> None:
+        """Open QUARTER's (2026Q2) duty claiming for every branch."""
+        from .flows import claiming
+        _sweep(lambda svc, uow, actor: claiming.open_quarter(svc, uow, actor, quarter, list(branches) or None))
+
+    @duty.command("open-checks")
+    @click.argument("kind", type=click.Choice(["weekly", "monthly"]))
+    @click.argument("day")
+    def duty_open_checks(kind: str, day: str) -> None:
+        """Open the checks of the week or month containing DAY (YYYY-MM-DD), one per committee member's area."""
+        from .flows import claiming
+        _sweep(lambda svc, uow, actor: claiming.open_checks(svc, uow, actor, kind, day))
+
+    @duty.command("open-meetings")
+    @click.argument("month")
+    def duty_open_meetings(month: str) -> None:
+        """Open every party group's 党小组会 of MONTH (2026-04)."""
+        from .flows import claiming
+        _sweep(lambda svc, uow, actor: claiming.open_meetings(svc, uow, actor, month))
+
+    @duty.command("open-scores")
+    @click.argument("month")
+    def duty_open_scores(month: str) -> None:
+        """Open every branch's monthly duty scoring of MONTH (2026-04)."""
+        from .flows import claiming
+        _sweep(lambda svc, uow, actor: claiming.open_scores(svc, uow, actor, month))
+
 
 _install_org(main)
 

@@ -135,3 +135,12 @@ def test_the_cli_maintains_the_organisation(api, tmp_path):
     assert roles.exit_code == 0, roles.output
     listed = [json.loads(line) for line in run(api, tmp_path, "branches", "list").output.splitlines()]
     assert {"code": "zz9", "name": "检修党支部", "groups": 1, "people": 1} in listed
+
+
+def test_the_cli_opens_a_period_for_every_branch_once(api, tmp_path):
+    first = run(api, tmp_path, "duty", "open-quarter", "2026Q2")
+    assert first.exit_code == 0 and "started 5, already open 0" in first.output, first.output
+    assert "started 0, already open 5" in run(api, tmp_path, "duty", "open-quarter", "2026Q2").output
+    assert "started 14" in run(api, tmp_path, "duty", "open-meetings", "2026-03").output
+    bad = run(api, tmp_path, "duty", "open-scores", "2026-13")
+    assert bad.exit_code != 0 and "month" in bad.output

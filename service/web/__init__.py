@@ -12,7 +12,7 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface, SessionInterface
 from flask_wtf.csrf import CSRFProtect
 
-from . import views, views_ops  # noqa: F401  (views_ops adds the operations pages to views.bp)
+from . import views, views_ops, views_org  # noqa: F401  (views_ops, views_org add their pages to views.bp)
 from .session import install_errors
 
 csrf = CSRFProtect()
