@@ -50,7 +50,8 @@ def test_a_disabled_members_duty_goes_back_to_the_committee_which_reassigns_it(a
     assert back["id"] == task["id"] and back["assignee"] is None and back["role"] == "branch_committee"
     history = api.get(f"/api/instances/{claim}/history", "auditor").get_json()
     returned = [e for e in history if e["type"] == "return_to_branch"]
-    assert returned and returned[0]["data"]["previous"] == "jg1_m01" and returned[0]["data"]["reason"] == "account disabled"
+    assert len(returned) == 1 and returned[0]["data"]["previous"] == "jg1_m01"
+    assert returned[0]["data"]["reason"] == "account disabled"
     r = api.post(f"/api/tasks/{task['id']}/assign", "wei_jg1", json={"assignee": "jg1_m02", "reason": "原认领人已停用"})
     assert r.status_code == 200, r.get_json()
     assert task["id"] not in [t["id"] for t in api.inbox("wei_jg1")]

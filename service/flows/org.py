@@ -238,9 +238,7 @@ def update_person(svc: Services, uow: UnitOfWork, actor: Actor, username: str, c
         uow.org.replace_grants(user, [rb for rb in moved if rb[1] is not None or rb[0] not in ("member",)])
     group_id = changes["group_id"] if "group_id" in changes else (user.group_id if user.branch == old_branch else None)
     _move_group(svc, uow, actor, user, _check_group(uow, group_id, user.branch))
-    if "active" in changes and bool(changes["active"]) != user.active:
-        if not changes["active"]:
-            return_personal_tasks(svc, uow, actor, user, "account disabled")
+    if "active" in changes and bool(changes["active"]) != user.active:  # disabling returns their duties
         auth.set_active(svc, uow, username, bool(changes["active"]))  # commits
     uow.commit()
     return user
