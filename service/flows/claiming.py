@@ -29,9 +29,12 @@ def require_month(text: object, field: str = "month") -> str:
 
 def _day(text: object, field: str) -> date:
     try:
-        return date.fromisoformat(str(text))
+        day = date.fromisoformat(str(text))
     except ValueError:
-        raise ValidationFailed("a date as YYYY-MM-DD", field=field, message_zh="请填写有效日期（年-月-日）") from None
+        day = None
+    if day is None or not 2000 <= day.year <= 2099:
+        raise ValidationFailed("a date as YYYY-MM-DD in 2000–2099", field=field, message_zh="请填写有效日期（年-月-日）")
+    return day
 
 
 def last_workday(svc: Services, first: date, last: date) -> date:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..domain.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from ..domain.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
 from ..domain.permissions import MANAGE_ORG
 from ..domain.roles import ROLE_LABELS, Grant
 from ..store.models import Branch, PartyGroup, User
@@ -336,7 +336,7 @@ def change_own_password(svc: Services, uow: UnitOfWork, actor: Actor, old: str, 
         raise ValidationFailed("password must have at least 8 characters", field="new_password",
                                message_zh="密码至少8个字符")
     if new == old:
-        raise Conflict("the new password is the old one", field="new_password")
+        raise ValidationFailed("the new password is the old one", field="new_password", message_zh="新密码不能与原密码相同")
     user.password_hash = auth.hasher(svc).hash(new)
     uow.identity.revoke_tokens_of(user.id, svc.clock.now())
     uow.commit()
