@@ -67,6 +67,10 @@ def open_quarter(api):
 def claim_all(api, quarter_iid) -> dict:
     claims = claims_by_member(api, quarter_iid)
     assert sorted(claims) == MEMBERS  # one personal claim per member
+    served = api.get(f"/api/tasks/{task_of(api, 'jg1_m01', 'fill_claim', claims['jg1_m01'])['id']}", "jg1_m01").get_json()
+    basic, extra = served["form"]["properties"]["basic"]["items"], served["form"]["properties"]["extra"]
+    assert basic["x-enum-labels"] == {"B1": "学习教育岗", "B2": "安全生产岗"}
+    assert extra["enum"] == ["T1", "S1"]  # the voluntary posts to pick from
     bad = done(api, "jg1_m01", "fill_claim", claims["jg1_m01"], {"basic": ["T1"], "strengths": "熟悉台账"}, expect=422)
     assert [e["field"] for e in bad.get_json()["error"]["errors"]] == ["data.basic.0"]
     for i, m in enumerate(MEMBERS):

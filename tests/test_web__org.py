@@ -49,3 +49,11 @@ def test_the_board_shows_the_approved_claims_and_the_published_scores(api):
     done(api, SEC, "publish_scores", scores, {"published_on": "2026-04-30"})
     page = member.get("/board?branch=jg1&month=2026-04").get_data(as_text=True)
     assert page.count("履职合格") >= 10
+
+
+def test_a_member_picks_published_posts_on_the_claim_page(api):
+    from test_duty__lifecycle import claims_by_member, task_of
+    claim = claims_by_member(api, open_quarter(api))["jg1_m01"]
+    task = task_of(api, "jg1_m01", "fill_claim", claim)
+    page = login(api, "jg1_m01").get(f"/tasks/{task['id']}").get_data(as_text=True)
+    assert "填写《党员责任认领表》" in page and "学习教育岗" in page and "群众服务岗" in page

@@ -145,6 +145,26 @@ def check_item_refs(form: dict | None, data: dict, process_data: dict) -> None:
         raise ValidationFailed("form data does not satisfy the form", errors=errors)
 
 
+def with_item_choices(form: dict | None, process_data: dict) -> dict | None:
+    """A served form whose ``x-item-refs`` fields offer the fitting items of the process data as choices
+    (an ``enum`` labelled with each item's ``title``): a member picks a published post, not its code."""
+    refs = (form or {}).get("x-item-refs")
+    if not refs:
+        return form
+    out = copy.deepcopy(form)
+    for name, ref in refs.items():
+        prop = out.get("properties", {}).get(name)
+        if not isinstance(prop, dict):
+            continue
+        target = prop["items"] if prop.get("type") == "array" and isinstance(prop.get("items"), dict) else prop
+        where = ref.get("where", {})
+        items = [i for i in process_data.get(ref["from"]) or []
+                 if isinstance(i, dict) and all(i.get(k) in v for k, v in where.items())]
+        target["enum"] = [i.get(ref["key"]) for i in items]
+        target["x-enum-labels"] = {i.get(ref["key"]): str(i.get("title", i.get(ref["key"]))) for i in items}
+    return out
+
+
 _RESOLVED: dict[tuple, tuple[dict, dict]] = {}
 _USES_CHOICES: dict[int, tuple[dict, bool]] = {}
 

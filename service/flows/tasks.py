@@ -88,7 +88,8 @@ def detail(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[
     """The task, its form as a page shows it (``forms.presented``) and the process data it sees."""
     row, inst = _visible(uow, actor, task_id)
     bundle = instances.bundle_of(svc, uow, inst)
-    return row, forms.presented(form_of(bundle, row, inst), instances.branch_names(uow)), dict(inst.data or {})
+    form = forms.presented(form_of(bundle, row, inst), instances.branch_names(uow))
+    return row, forms.with_item_choices(form, inst.data or {}), dict(inst.data or {})
 
 
 def form_of(bundle, row: InboxTask, inst: Instance) -> dict | None:
