@@ -27,6 +27,8 @@ _HASHERS = {
 }
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,60}")
 _DUMMY = _HASHERS["default"].hash("branchflow-timing-equaliser")
+#: roles held within a branch by the people who belong to it (a helper's grant on a branch is company staff's)
+BRANCH_MEMBERSHIP = frozenset({"secretary", "branch_committee", "member"})
 
 
 def hasher(svc: Services) -> PasswordHasher:
@@ -134,8 +136,9 @@ def add_user(svc: Services, uow: UnitOfWork, username: str, password: str, displ
             raise ValidationFailed(f"unknown branch {g.branch}", field="branch", message_zh="没有这个支部")
     if email is not None and not EMAIL.fullmatch(email):
         raise ValidationFailed(f"not an e-mail address: {email}", field="email", message_zh="电子邮箱格式不正确")
+    homes = {g.branch for g in grants if g.branch is not None and g.role in BRANCH_MEMBERSHIP}
     user = User(username=username, display_name=display_name or username, email=email,
-                password_hash=hasher(svc).hash(password))
+                password_hash=hasher(svc).hash(password), branch=homes.pop() if len(homes) == 1 else None)
     uow.add(user)
     uow.flush()
     for g in grants:
