@@ -149,6 +149,10 @@ def test_a_quarter_of_duty_claiming_for_one_branch(api):
     # the month's scores at the band edges, the 公示栏 and the points
     scores = api.post("/api/duty/scores", SUP, json={"month": "2026-04", "branches": [BRANCH]}).get_json()
     score_iid = scores["ids"][0]
+    seen = {m["member"]: m for m in instance(api, score_iid)["data"]["members"]}
+    checked = mine["data"]["items"][0]["member"]  # the secretary's area was checked, the other's missed
+    assert (seen[checked]["checks"], seen[checked]["checks_met"]) == (1, 1)
+    assert sum(m["checks"] for m in seen.values()) == len(mine["data"]["items"])
     given = dict(zip(MEMBERS, [85, 84, 60, 59, 90, 75, 70, 65, 88, 100]))
     done(api, WEI, "score_members", score_iid, {"scores": [{"member": m, "score": s, "basis": "台账+核查"} for m, s in given.items()]})
     unpublished = api.get("/api/duty/board", "jg1_m07", query_string={"branch": BRANCH, "month": "2026-04"}).get_json()

@@ -186,9 +186,26 @@ def open_scores(svc: Services, uow: UnitOfWork, actor: Actor, month: object, bra
     due = last_workday(svc, *month_bounds(month)).isoformat()
     codes = _branches(uow, branches)
     members = _members(uow, codes)
+    for b in codes:  # what the month's checks found, beside each member, for the committee scoring them
+        found = checks_of(uow, b, month)
+        for m in members.get(b, []):
+            m["checks"], m["checks_met"] = found.get(m["member"], (0, 0))
     return _start_each(svc, uow, actor, "duty_score", [
         (f"duty_score/{month}/{b}", {"branch": b, "month": month, "due": due, "members": members.get(b, [])})
         for b in codes])
+
+
+def checks_of(uow: UnitOfWork, branch: str, month: str) -> dict[str, tuple[int, int]]:
+    """Member → (posts checked, posts found met) over the branch's filed checks due in ``month``."""
+    out: dict[str, tuple[int, int]] = {}
+    for inst in uow.instances.of_process("duty_check", branch):
+        d = inst.data or {}
+        if inst.status != InstanceStatus.COMPLETED or not str(d.get("due", "")).startswith(month):
+            continue
+        for r in d.get("results", []):
+            checked, met = out.get(r["member"], (0, 0))
+            out[r["member"]] = (checked + 1, met + bool(r.get("met")))
+    return out
 
 
 def board(uow: UnitOfWork, actor: Actor, branch: object, month: object) -> dict:
