@@ -3,8 +3,8 @@ branches in one sweep.
 
 Prints, from one run on one machine:
 * a 12-month term driven to acceptance through the HTTP API with every duty done on time, the clock
-  travelling: the median HTTP completion of the weekly spot check in month 1 and in month 12, and their
-  ratio (target <= 1.2x); also the pairing's stored state after month 1 and after month 12 (the months and
+  travelling: the median HTTP completion (CPU time of the process) of the month's visits, report and
+  weekly spot checks in month 1 and in month 12, and their ratio (target <= 1.2x); also the pairing's stored state after month 1 and after month 12 (the months and
   weeks are children of their own, so the parent holds only the term's schedule);
 * 1,000 branches' pairings waiting for their month 2: the one ``fire_due`` sweep that opens all their months
   (each fired timer starts a month child with its visits, report and first spot check), its time per
@@ -17,12 +17,13 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from conftest import Api, build_app  # noqa: E402
-from scenarios import HELPER, SEC, SUP, WEI, START, at_china, month_child, open_pairing, quarter_end, through_plan, travel  # noqa: E402
+from scenarios import (HELPER, SEC, SUP, START, acceptance, at_china, month_child, open_pairing, quarter_end,  # noqa: E402
+                       through_plan, travel)
 
 from service.domain.periods import month_range, weeks_of_month  # noqa: E402
 from service.domain.roles import Grant  # noqa: E402
@@ -36,31 +37,35 @@ SPOT = {"indicators": "台账齐全率", "behind_plan": False}
 
 
 def timed_post(api: Api, path: str, user: str, body: dict) -> float:
+    """CPU time of this process for one HTTP completion (the app, the engine, SQLite): the other loads of a
+    shared 2-core machine do not count against it the way they would against wall time."""
     token = api.login(user)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     r = api.client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
-    elapsed = time.perf_counter() - t0
+    elapsed = time.process_time() - t0
     assert r.status_code == 200, r.get_json()
     return elapsed
 
 
 def work_month(api: Api, iid: str, month: int, timings: list[float] | None) -> None:
     """Month ``month`` done on time; with ``timings``, the spot checks' HTTP completions are timed."""
-    start = api.get(f"/api/instances/{iid}", SUP).get_json()
     term_start = START_DATE
     span = month_range(term_start, month)
     travel(api, at_china(span["first"]))
     child = month_child(api, iid, month)["id"]
-    api.complete(HELPER, "guidance_visits", {"visits": [{"date": span["first"], "content": "指导台账"},
-                                                        {"date": span["last"], "content": "指导党课"}]}, child)
-    api.complete(SEC, "monthly_progress", {"progress": "按方案推进", "completion_rate": 60}, child)
+    for user, element, body in ((HELPER, "guidance_visits", {"visits": [{"date": span["first"], "content": "指导台账"},
+                                                                       {"date": span["last"], "content": "指导党课"}]}),
+                                (SEC, "monthly_progress", {"progress": "按方案推进", "completion_rate": 60})):
+        task = api.task(user, element, child)
+        elapsed = timed_post(api, f"/api/tasks/{task['id']}/complete", user, {"data": body})
+        if timings is not None:
+            timings.append(elapsed)
     for week in weeks_of_month(term_start, month):
         travel(api, max(api.svc.clock.now(), at_china(week["first"])))
         task = api.task(HELPER, "spot_check", child)
         elapsed = timed_post(api, f"/api/tasks/{task['id']}/complete", HELPER, {"data": SPOT})
         if timings is not None:
             timings.append(elapsed)
-    del start
 
 
 START_DATE = "2026-04-01"
@@ -76,9 +81,7 @@ def term(api: Api) -> tuple[list[float], list[float], int, int]:
             sizes[month] = len(uow.session.get(Instance, iid).state)
         if month % 3 == 0:
             quarter_end(api, iid, 88)
-    travel(api, at_china("2027-04-01"))
-    api.complete(SUP, "acceptance", {"target_results": [{"name": "台账齐全率", "met": True},
-                                                        {"name": "三会一课完成率", "met": True}]}, iid)
+    acceptance(api, iid, met=True)
     assert api.get(f"/api/instances/{iid}", SUP).get_json()["outcome"] == "qualified"
     return first, last, sizes[1], sizes[12]
 
@@ -104,7 +107,8 @@ def many_pairings(branches: int) -> tuple[float, int]:
                "diagnosis": {"methods": ["看资料"], "shortcomings": [{"title": "台账", "description": "缺失"}],
                              "summary": "薄弱"},
                "supply_tools": {"tools": [{"name": "模板"}]},
-               "improvement_plan": {"actions": [{"action": "补齐", "owner": "书记", "deadline": "2026-05-30"}]}}
+               "improvement_plan": {"actions": [{"action": "补齐", "owner": "书记", "deadline": "2026-05-30"}]},
+               "confirm_plan": {"plan_confirmed": True}}
     for i in range(branches):
         with svc.uow() as uow:
             iid = instances.start(svc, uow, actors["supervisor"], "pairing",
@@ -136,8 +140,9 @@ def main(branches: int = 1000) -> None:
     first, last, size1, size12 = term(api)
     m1, m12 = statistics.median(first), statistics.median(last)
     ms = lambda v: f"{v * 1000:.2f} ms"  # noqa: E731
-    print(f"12-month term, every duty on time: spot-check completion median month 1 {ms(m1)} ({len(first)} samples), "
-          f"month 12 {ms(m12)} ({len(last)} samples); ratio {m12 / m1:.2f}x (target <= 1.2x)")
+    print(f"12-month term, every duty on time: completion (visits, report, spot checks; CPU time) median month 1 "
+          f"{ms(m1)} ({len(first)} samples), month 12 {ms(m12)} ({len(last)} samples); ratio {m12 / m1:.2f}x "
+          f"(target <= 1.2x)")
     print(f"pairing state after month 1: {size1} bytes; after month 12: {size12} bytes "
           f"(months and weeks live in their own children)")
     elapsed, opened = many_pairings(branches)

@@ -26,7 +26,7 @@ from conftest import DEMO_PASSWORD, Api, clone_database, make_config  # noqa: E4
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from service.app import build_services, create_app  # noqa: E402
-from service.domain.roles import BRANCHES  # noqa: E402
+from service.flows.demo import DEMO_BRANCHES as BRANCHES  # noqa: E402
 from service.flows import instances  # noqa: E402
 from service.flows.actors import Actor  # noqa: E402
 from service.flows.demo import load_demo  # noqa: E402

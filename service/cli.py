@@ -160,7 +160,7 @@ def users() -> None:
 @users.command("add")
 @click.argument("name")
 @click.option("--role", "roles", multiple=True, required=True, help="role code; repeat for several")
-@click.option("--branch", default=None, help="branch code that scopes the roles (omit for company-wide)")
+@click.option("--branch", default=None, help="branch code that scopes the roles and that the person belongs to (omit for company-wide)")
 @click.option("--display-name", default=None)
 @click.option("--email", default=None, help="address for reminders and escalations")
 @click.option("--password-stdin", is_flag=True, required=True, help="read the password from standard input")
@@ -174,7 +174,8 @@ def users_add(name, roles, branch, display_name, email, password_stdin) -> None:
     svc = _services()
     try:
         with svc.uow() as uow:
-            auth.add_user(svc, uow, name, password, display_name, [Grant(r, branch) for r in roles], email=email)
+            user = auth.add_user(svc, uow, name, password, display_name, [Grant(r, branch) for r in roles], email=email)
+            user.branch = branch  # a branch-scoped account belongs to that branch
             uow.commit()
     except BranchflowError as exc:
         raise click.ClickException(f"{exc.errors[0]['field'] + ': ' if exc.errors else ''}{exc.message}")
@@ -757,6 +758,157 @@ def _aware(text: str) -> datetime:
         raise click.BadParameter("the instant needs a timezone offset, e.g. +08:00")
     return value
 
+
+# -- the organisation: branches, party groups, people ------------------------------------------------------
+
+
+def _run(action):
+    """Run ``action(svc, uow, actor)`` as the system; a refusal is the command's error message naming the field."""
+    from .domain.errors import BranchflowError
+    from .flows.actors import Actor
+
+    svc = _services()
+    try:
+        with svc.uow() as uow:
+            return action(svc, uow, Actor.system())
+    except BranchflowError as exc:
+        raise click.ClickException(f"{exc.errors[0]['field'] + ': ' if exc.errors else ''}{exc.message}")
+
+
+def _lines(rows) -> None:
+    for row in rows:
+        click.echo(json.dumps(row, ensure_ascii=False, default=str))
+
+
+def _install_org(main: click.Group) -> None:
+    """Add the organisation commands to the CLI."""
+    from .flows import org
+
+    @main.group()
+    def branches() -> None:
+        """Branches (党支部): code and Chinese name."""
+
+    @branches.command("list")
+    def branches_list() -> None:
+        """Every branch with its numbers of groups and people (JSON lines)."""
+        _lines(_run(lambda svc, uow, actor: org.branches(uow)))
+
+    @branches.command("add")
+    @click.argument("code")
+    @click.argument("name")
+    def branches_add(code: str, name: str) -> None:
+        """Add branch CODE called NAME (机关一支部)."""
+        _run(lambda svc, uow, actor: org.add_branch(uow, actor, code, name))
+        click.echo(f"added branch {code}")
+
+    @branches.command("rename")
+    @click.argument("code")
+    @click.argument("name")
+    def branches_rename(code: str, name: str) -> None:
+        """Give branch CODE the name NAME."""
+        _run(lambda svc, uow, actor: org.rename_branch(uow, actor, code, name))
+        click.echo(f"renamed branch {code}")
+
+    @main.group()
+    def groups() -> None:
+        """Party groups (党小组): name, branch, leader, members."""
+
+    @groups.command("list")
+    @click.option("--branch", default=None)
+    def groups_list(branch: str | None) -> None:
+        """Party groups (of one branch) with leader and members (JSON lines)."""
+        _lines(_run(lambda svc, uow, actor: org.groups(uow, branch)))
+
+    @groups.command("add")
+    @click.argument("branch")
+    @click.argument("name")
+    @click.option("--leader", default=None, help="the leader's account (a member of the branch; joins the group)")
+    def groups_add(branch: str, name: str, leader: str | None) -> None:
+        """Set up party group NAME in BRANCH."""
+        row = _run(lambda svc, uow, actor: org.add_group(uow, actor, branch, name, leader).id)
+        click.echo(f"added group {row}")
+
+    @groups.command("leader")
+    @click.argument("group_id", type=int)
+    @click.argument("leader")
+    def groups_leader(group_id: int, leader: str) -> None:
+        """Make LEADER the leader of group GROUP_ID (they join it)."""
+        _run(lambda svc, uow, actor: org.update_group(svc, uow, actor, group_id, {"leader": leader}))
+        click.echo(f"{leader} leads group {group_id}")
+
+    @main.group()
+    def people() -> None:
+        """People: branch, party group, roles."""
+
+    @people.command("list")
+    @click.option("--branch", default=None)
+    @click.option("--group", "group_id", type=int, default=None)
+    def people_list(branch: str | None, group_id: int | None) -> None:
+        """People of a branch or group with their roles (JSON lines)."""
+        _lines(_run(lambda svc, uow, actor: org.people(uow, actor, branch, group_id)))
+
+    @people.command("move")
+    @click.argument("name")
+    @click.option("--branch", default=None, help="the new branch (their branch roles move with them)")
+    @click.option("--group", "group_id", type=int, default=None, help="the new party group")
+    def people_move(name: str, branch: str | None, group_id: int | None) -> None:
+        """Move NAME to another branch and/or party group; their open personal member duties go back to the
+        branch committee."""
+        changes = {k: v for k, v in (("branch", branch), ("group_id", group_id)) if v is not None}
+        if not changes:
+            raise click.UsageError("give --branch and/or --group")
+        _run(lambda svc, uow, actor: org.update_person(svc, uow, actor, name, changes))
+        click.echo(f"moved {name}")
+
+    @people.command("roles")
+    @click.argument("name")
+    @click.option("--role", "roles", multiple=True, help="ROLE or ROLE@BRANCH; repeat; replaces their roles")
+    def people_roles(name: str, roles: tuple[str, ...]) -> None:
+        """Replace NAME's roles (``--role member@jg1 --role branch_committee@jg1``)."""
+        grants = [{"role": r.split("@")[0], "branch": r.split("@")[1] if "@" in r else None} for r in roles]
+        _run(lambda svc, uow, actor: org.update_person(svc, uow, actor, name, {"roles": grants}))
+        click.echo(f"roles of {name} set")
+
+    @main.group()
+    def duty() -> None:
+        """党员责任认领: open a period's work for every branch at once (safe to repeat)."""
+
+    def _sweep(action) -> None:
+        result = _run(action)
+        click.echo(f"started {result['started']}, already open {result['skipped']}")
+
+    @duty.command("open-quarter")
+    @click.argument("quarter")
+    @click.option("--branch", "branches", multiple=True, help="only these branches (default: all)")
+    def duty_open_quarter(quarter: str, branches: tuple[str, ...]) -> None:
+        """Open QUARTER's (2026Q2) duty claiming for every branch."""
+        from .flows import claiming
+        _sweep(lambda svc, uow, actor: claiming.open_quarter(svc, uow, actor, quarter, list(branches) or None))
+
+    @duty.command("open-checks")
+    @click.argument("kind", type=click.Choice(["weekly", "monthly"]))
+    @click.argument("day")
+    def duty_open_checks(kind: str, day: str) -> None:
+        """Open the checks of the week or month containing DAY (YYYY-MM-DD), one per committee member's area."""
+        from .flows import claiming
+        _sweep(lambda svc, uow, actor: claiming.open_checks(svc, uow, actor, kind, day))
+
+    @duty.command("open-meetings")
+    @click.argument("month")
+    def duty_open_meetings(month: str) -> None:
+        """Open every party group's 党小组会 of MONTH (2026-04)."""
+        from .flows import claiming
+        _sweep(lambda svc, uow, actor: claiming.open_meetings(svc, uow, actor, month))
+
+    @duty.command("open-scores")
+    @click.argument("month")
+    def duty_open_scores(month: str) -> None:
+        """Open every branch's monthly duty scoring of MONTH (2026-04)."""
+        from .flows import claiming
+        _sweep(lambda svc, uow, actor: claiming.open_scores(svc, uow, actor, month))
+
+
+_install_org(main)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -27,6 +27,7 @@ SAMPLES = [
     event_types.Countersign("t-1", "s-1", "supervisor", "after", "请审核"),
     event_types.CountersignDecision("t-1", "s-1", False, "照片不全"),
     event_types.Deputized("t-1", "sec_sb"),
+    event_types.ReturnToBranch("t-1", "jg1_m01", "member", "account disabled"),
 ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scenarios import (CORE_MET, HELPER, SUP, WEI, acceptance, assessor, at_china, fail_first_acceptance, instance,
+from scenarios import (CORE_MET, SUP, WEI, assessor, at_china, instance,
                        open_pairing, run_term, term_end, through_plan, to_supply_tools, travel)
 
 

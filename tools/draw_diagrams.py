@@ -503,10 +503,134 @@ def plaque_rating():
     return render("plaque_rating", "季度亮牌", L, e, f, b)
 
 
+def personal(field: str) -> dict:
+    """A user task for one named person: the account in ``field`` of the task data (``assignee_field``)."""
+    return {"assignee_field": field}
+
+
+def duty_quarter():
+    """党员标准化责任认领（季度）: the branch publishes the post list at the 党员大会, every member claims (one
+    ``duty_claim`` child each), the committee publishes the approved claims (公示) and settles objections."""
+    L = lanes("secretary", "branch_committee")
+    e = [
+        El("start", "startEvent", "季度责任认领开始", "secretary", 0),
+        El("publish_posts", "userTask", "党员大会公布《党员岗位责任清单》", "secretary", 1,
+           props={"opens_process": "duty_claim", "opens_each": "members", "opens_source": "duty_quarter",
+                  "opens_inherit": "quarter,posts,claim_by"}),
+        El("publicize", "userTask", "审核完毕，公示认领结果", "branch_committee", 2,
+           props={"gate": "children_closed", "gate_field": "claims_reviewed"}),
+        El("publicity", "intermediateCatchEvent", "公示期满", "branch_committee", 3,
+           timer='deadline("by:" + publicity_until)'),
+        El("resolve_objections", "userTask", "处理公示期间的异议", "branch_committee", 4),
+        El("done", "scriptTask", "记录认领完成", "branch_committee", 5,
+           script="outcome = 'published'\noutcome_label = '认领结果已公示'"),
+        El("end", "endEvent", "本季度认领完成", "branch_committee", 6),
+    ]
+    f = [
+        Flow("f_start", "start", "publish_posts"), Flow("f_published", "publish_posts", "publicize"),
+        Flow("f_publicized", "publicize", "publicity"), Flow("f_over", "publicity", "resolve_objections"),
+        Flow("f_resolved", "resolve_objections", "done"), Flow("f_end", "done", "end"),
+    ]
+    b = duty_timers("publish_posts", "5wd", "公布岗位责任清单")
+    return render("duty_quarter", "党员责任认领（季度）", L, e, f, b)
+
+
+def duty_claim():
+    """One member's 《党员责任认领表》: the member fills it (a personal task), the branch committee approves it
+    or sends it back with a reason."""
+    L = lanes("member", "branch_committee")
+    e = [
+        El("start", "startEvent", "发放认领表", "member", 0),
+        El("gw_fill", "exclusiveGateway", "", "member", 1),
+        El("fill_claim", "userTask", "填写《党员责任认领表》", "member", 2, props=personal("member")),
+        El("review_claim", "userTask", "支委会审核认领", "branch_committee", 3),
+        El("gw_review", "exclusiveGateway", "审核通过？", "branch_committee", 4, default="f_back"),
+        El("approved", "scriptTask", "记录认领通过", "branch_committee", 5,
+           script="outcome = 'approved'\noutcome_label = '认领已通过'"),
+        El("end", "endEvent", "认领通过", "branch_committee", 6),
+        El("sent_back", "scriptTask", "退回修改", "member", 4, row_shift=-20,
+           script="sent_back_count = sent_back_count + 1"),
+    ]
+    f = [
+        Flow("f_start", "start", "gw_fill"), Flow("f_fill", "gw_fill", "fill_claim"),
+        Flow("f_filled", "fill_claim", "review_claim"), Flow("f_reviewed", "review_claim", "gw_review"),
+        Flow("f_ok", "gw_review", "approved", "通过", "approved"),
+        Flow("f_back", "gw_review", "sent_back", "退回修改"),
+        Flow("f_again", "sent_back", "gw_fill"), Flow("f_end", "approved", "end"),
+    ]
+    b = duty_timers("fill_claim", "认领截止", "填写认领表", first="secretary", rule_expr='"by:" + claim_by')
+    return render("duty_claim", "党员责任认领表", L, e, f, b)
+
+
+def duty_check():
+    """《党员履职台账》分片跟踪: a committee member checks the members of their area — each 基础岗 weekly, each
+    攻坚岗/服务岗 monthly — by the period's last working day."""
+    L = lanes("branch_committee")
+    e = [
+        El("start", "startEvent", "核查期开始", "branch_committee", 0),
+        El("check_duties", "userTask", "核查分片党员履职并记入台账", "branch_committee", 1, props=personal("checker")),
+        El("done", "scriptTask", "记录核查完成", "branch_committee", 2,
+           script="outcome = 'checked'\noutcome_label = '已核查'"),
+        El("end", "endEvent", "核查完成", "branch_committee", 3),
+    ]
+    f = [Flow("f_start", "start", "check_duties"), Flow("f_checked", "check_duties", "done"), Flow("f_end", "done", "end")]
+    b = duty_timers("check_duties", "核查截止", "核查履职", first="secretary", rule_expr='"by:" + due')
+    return render("duty_check", "履职核查", L, e, f, b)
+
+
+def group_meeting():
+    """A party group's monthly 党小组会: the leader agrees the agenda with the branch, notifies the members,
+    holds it (attendance, minutes, 晒履职, 思想汇报) and files it by the month's last working day."""
+    L = lanes("member", "secretary")
+    e = [
+        El("start", "startEvent", "本月党小组会", "member", 0),
+        El("gw_agenda", "exclusiveGateway", "", "member", 1),
+        El("propose_agenda", "userTask", "拟定会议议程", "member", 2, props=personal("leader")),
+        El("agree_agenda", "userTask", "支部确认议程", "secretary", 3),
+        El("gw_agreed", "exclusiveGateway", "同意？", "secretary", 4, default="f_revise"),
+        El("hold_meeting", "userTask", "通知党员、召开并记录党小组会", "member", 5, props=personal("leader")),
+        El("done", "scriptTask", "记录会议归档", "member", 6, script="outcome = 'filed'\noutcome_label = '会议记录已归档'"),
+        El("end", "endEvent", "党小组会已归档", "member", 7),
+        El("revise", "scriptTask", "退回修改议程", "member", 3, row_shift=-70, script="agenda_revisions = agenda_revisions + 1"),
+    ]
+    f = [
+        Flow("f_start", "start", "gw_agenda"), Flow("f_propose", "gw_agenda", "propose_agenda"),
+        Flow("f_proposed", "propose_agenda", "agree_agenda"), Flow("f_agreed", "agree_agenda", "gw_agreed"),
+        Flow("f_hold", "gw_agreed", "hold_meeting", "同意", "agenda_approved"),
+        Flow("f_revise", "gw_agreed", "revise", "修改"), Flow("f_again", "revise", "gw_agenda"),
+        Flow("f_held", "hold_meeting", "done"), Flow("f_end", "done", "end"),
+    ]
+    b = duty_timers("hold_meeting", "月末", "召开党小组会", first="secretary", rule_expr='"by:" + due')
+    return render("group_meeting", "党小组会（月度）", L, e, f, b)
+
+
+def duty_score():
+    """A branch's monthly duty scores: the committee scores every member out of 100 from the ledger, the
+    masses' feedback and the checks; the bands follow; the secretary publishes them (公示栏) and they enter
+    the members' points (积分制)."""
+    L = lanes("branch_committee", "secretary")
+    e = [
+        El("start", "startEvent", "月度履职评分", "branch_committee", 0),
+        El("score_members", "userTask", "对照台账、群众反馈和核查打分", "branch_committee", 1),
+        El("band", "scriptTask", "评定履职等次", "branch_committee", 2, script="scored = duty_scored(scores)"),
+        El("publish_scores", "userTask", "在公示栏公开考评结果", "secretary", 3, props={"points_from": "scored"}),
+        El("done", "scriptTask", "记录已公示并计入积分", "secretary", 4,
+           script="outcome = 'published'\noutcome_label = '考评结果已公示'"),
+        El("end", "endEvent", "评分已公示", "secretary", 5),
+    ]
+    f = [Flow("f_start", "start", "score_members"), Flow("f_scored", "score_members", "band"),
+         Flow("f_banded", "band", "publish_scores"), Flow("f_published", "publish_scores", "done"),
+         Flow("f_end", "done", "end")]
+    b = duty_timers("score_members", "月末", "月度打分", first="secretary", rule_expr='"by:" + due')
+    return render("duty_score", "党员月度履职评分", L, e, f, b)
+
+
 DIAGRAMS = {"pairing": pairing, "pairing_monthly": pairing_monthly, "pairing_quarterly": pairing_quarterly,
             "pairing_month": pairing_month, "resource_request": resource_request,
             "guidance_feedback": guidance_feedback, "inspection_round": inspection_round,
-            "peer_inspection": peer_inspection, "rectification": rectification, "plaque_rating": plaque_rating}
+            "peer_inspection": peer_inspection, "rectification": rectification, "plaque_rating": plaque_rating,
+            "duty_quarter": duty_quarter, "duty_claim": duty_claim, "duty_check": duty_check,
+            "group_meeting": group_meeting, "duty_score": duty_score}
 
 def stale() -> list[str]:
     """Diagrams whose committed file differs from what the description here generates."""

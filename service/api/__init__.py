@@ -17,6 +17,8 @@ from .routes_inspections import blp as inspections_blp
 from .routes_instances import blp as instances_blp
 from .routes_processes import blp as processes_blp
 from .routes_ops import blp as ops_blp
+from .routes_org import blp as org_blp
+from .routes_duty import blp as duty_blp
 from .routes_ratings import blp as ratings_blp
 from .routes_reviews import blp as reviews_blp
 from .routes_tasks import blp as tasks_blp
@@ -50,7 +52,7 @@ def register(app: Flask) -> None:
     api = BranchflowApi(app, spec_kwargs={"extra_plugins": [PermissionsPlugin()]})
     for blp in (auth_blp, tasks_blp, instances_blp, processes_blp, audit_blp, calendar_blp, inspections_blp, tickets_blp,
                 ratings_blp, reviews_blp, attachments_blp, timers_blp, checkpoints_blp, users_blp, ops_blp, operations_blp,
-                board_blp):
+                board_blp, org_blp, duty_blp):
         api.register_blueprint(blp)
     _serve_viewer_assets(app)
     context.install(app)

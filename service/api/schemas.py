@@ -1,12 +1,26 @@
 """marshmallow schemas of the HTTP API (never on ORM classes)."""
 from __future__ import annotations
 
-from marshmallow import INCLUDE, Schema, fields, validate
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
-from ..domain.roles import BRANCHES
 
 #: a quarter as 2026Q2 (the use cases check the same with domain.quarters)
 QUARTER = validate.Regexp(r"^20[0-9]{2}Q[1-4]$", error="a quarter looks like 2026Q2")
+
+
+class BranchCode(fields.String):
+    """A branch code the organisation knows (checked against the branches table: a branch an admin adds is
+    accepted at once)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        code = super()._deserialize(value, attr, data, **kwargs)
+        from ..flows import org
+        from .context import request_uow
+
+        names = org.branch_names(request_uow())
+        if code not in names:
+            raise ValidationError(f"Must be one of: {', '.join(names)}.")
+        return code
 
 
 #: the largest integer a request may carry where it meets an INTEGER column (PostgreSQL's int4)
@@ -32,7 +46,7 @@ class PageArgs(Schema):
 
 class TaskQuery(PageArgs):
     process = fields.String(validate=validate.Length(max=64))
-    branch = fields.String(validate=validate.OneOf(list(BRANCHES)))
+    branch = BranchCode()
     overdue = fields.Boolean(load_default=False)
 
 
@@ -109,7 +123,7 @@ class InstanceIn(Schema):
 
 class InstanceQuery(PageArgs):
     process = fields.String(validate=validate.Length(max=64))
-    branch = fields.String(validate=validate.OneOf(list(BRANCHES)))
+    branch = BranchCode()
     status = fields.String(validate=validate.OneOf(["running", "completed"]))
 
 
@@ -346,7 +360,7 @@ class HandbookOut(Schema):
 
 
 class TicketQuery(PageArgs):
-    branch = fields.String(validate=validate.OneOf(list(BRANCHES)))
+    branch = BranchCode()
     status = fields.String(validate=validate.OneOf(["open", "closed", "overdue"]))
     source = fields.String(validate=validate.OneOf(["inspection", "diagnosis", "assessment", "problem_list"]))
 

@@ -37,6 +37,14 @@ PLAQUE_BANDS = (
 )
 
 
+#: a member's monthly duty score (党员标准化责任认领: 满分100分，85分以上为履职优秀，60-84分为履职合格，60分以下为履职不达标)
+DUTY_BANDS = (
+    Band("excellent", "履职优秀", 85.0),
+    Band("qualified", "履职合格", 60.0),
+    Band("failing", "履职不达标", float("-inf")),
+)
+
+
 def _band(bands: tuple[Band, ...], score: float) -> Band:
     score = float(score)
     if not 0.0 <= score <= 100.0:
@@ -57,9 +65,23 @@ def plaque_band(composite: float) -> str:
     return _band(PLAQUE_BANDS, composite).code
 
 
+def duty_band(score: float) -> str:
+    """Band code of a member's monthly duty score: excellent / qualified / failing."""
+    return _band(DUTY_BANDS, score).code
+
+
+def duty_scored(scores: list) -> list:
+    """Each ``{member, score, …}`` of a month's scoring with its ``band`` and Chinese ``band_label``."""
+    out = []
+    for item in scores:
+        band = _band(DUTY_BANDS, item["score"])
+        out.append(dict(item, band=band.code, band_label=band.label))
+    return out
+
+
 def band_label(code: str) -> str:
     """Chinese label of any band code."""
-    for band in ASSESSMENT_BANDS + PLAQUE_BANDS:
+    for band in ASSESSMENT_BANDS + PLAQUE_BANDS + DUTY_BANDS:
         if band.code == code:
             return band.label
     raise KeyError(code)

@@ -43,6 +43,12 @@ TERMINATE = frozenset({"supervisor", "admin"})
 MANAGE_USERS = frozenset({"admin"})
 #: read the annual review roll-up (党群部 hands it over; 党委 and auditors read it)
 READ_REVIEWS = frozenset({"supervisor", "committee", "auditor"})
+#: maintain the organisation: branches, party groups, people with their branch, group and roles
+MANAGE_ORG = frozenset({"admin"})
+#: reassign a task: admins and the supervisor any, a branch's secretary and committee members its member duties
+REASSIGN_TASKS = ASSIGN_TASKS | {"secretary", "branch_committee"}
+#: open a period's duty work for every branch (a quarter's claiming, checks, party-group meetings, scores)
+OPEN_DUTY = frozenset({"supervisor", "admin"})
 #: file rectification evidence for a branch (its secretary or committee members)
 FILE_EVIDENCE = frozenset({"secretary", "branch_committee"})
 #: read the supervisor's overview (督导看板): 党群部 and 党委 all branches, a branch secretary their own
@@ -64,7 +70,7 @@ PERMISSIONS: dict[str, str | frozenset[str]] = {
     "POST /api/tasks/{task_id}/claim": ACTING,
     "POST /api/tasks/{task_id}/complete": ACTING,
     "GET /api/tasks/stranded": ASSIGN_TASKS,
-    "POST /api/tasks/{task_id}/assign": ASSIGN_TASKS,
+    "POST /api/tasks/{task_id}/assign": REASSIGN_TASKS,  # branch roles: their branch's member duties
     "GET /api/instances": EVERY_ROLE,
     "POST /api/instances": ACTING,  # and the start form's x-start-roles for that process and branch
     "GET /api/instances/{instance_id}": EVERY_ROLE,
@@ -112,6 +118,23 @@ PERMISSIONS: dict[str, str | frozenset[str]] = {
     "POST /api/me/deputies": ACTING,
     "POST /api/instances/{instance_id}/terminate": TERMINATE,
     "POST /api/instances/{instance_id}/cc": ACTING,
+    "GET /api/branches": EVERY_ROLE,
+    "POST /api/branches": MANAGE_ORG,
+    "PATCH /api/branches/{code}": MANAGE_ORG,
+    "GET /api/groups": EVERY_ROLE,
+    "POST /api/groups": MANAGE_ORG,
+    "PATCH /api/groups/{group_id}": MANAGE_ORG,
+    "GET /api/people": EVERY_ROLE,  # the use case narrows it to the caller's branches
+    "POST /api/people": MANAGE_ORG,
+    "PATCH /api/people/{username}": MANAGE_ORG,
+    "POST /api/me/password": AUTHENTICATED,  # the caller's own, with the old password
+    "GET /api/points": EVERY_ROLE,  # the use case narrows it
+    "POST /api/duty/quarters": OPEN_DUTY,
+    "POST /api/duty/checks": OPEN_DUTY,
+    "POST /api/duty/meetings": OPEN_DUTY,
+    "POST /api/duty/scores": OPEN_DUTY,
+    "GET /api/duty/board": EVERY_ROLE,  # 公示栏: published for members and the masses
+    "GET /api/duty/claims": EVERY_ROLE,
     "GET /api/cc": AUTHENTICATED,  # the caller's own copies
     "POST /api/cc/{cc_id}/read": AUTHENTICATED,
     "GET /api/board": VIEW_BOARD,  # the use case narrows a secretary to their branch

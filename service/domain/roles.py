@@ -17,14 +17,6 @@ ROLE_LABELS: dict[str, str] = {
 }
 LANE_TO_ROLE: dict[str, str] = {label: role for role, label in ROLE_LABELS.items()}
 
-BRANCHES: dict[str, str] = {
-    "jg1": "机关一支部",
-    "jg2": "机关二支部",
-    "sc1": "生产一支部",
-    "sc2": "生产二支部",
-    "sb": "设备党支部",
-}
-
 #: roles that only read; any write by a user holding only these is refused
 READ_ONLY_ROLES = frozenset({"auditor"})
 
@@ -45,9 +37,10 @@ class Grant:
         return self.role == role and (self.branch is None or self.branch == branch)
 
 
-def role_in_scope(role: str, branch: str | None) -> str:
-    """How messages name a role within its scope: ``the role helper (帮扶人) in 生产一支部``."""
-    where = BRANCHES.get(branch, branch) if branch else "the company"
+def role_in_scope(role: str, branch: str | None, branch_names: dict[str, str] | None = None) -> str:
+    """How messages name a role within its scope: ``the role helper (帮扶人) in 生产一支部`` (the branch by its
+    name in ``branch_names``, else its code)."""
+    where = (branch_names or {}).get(branch, branch) if branch else "the company"
     return f"the role {role} ({ROLE_LABELS.get(role, role)}) in {where}"
 
 

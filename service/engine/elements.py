@@ -23,13 +23,15 @@ unknown key is refused when a bundle is deployed, so a misspelt property cannot 
 | ``exclude_field`` | user task | the account named in this field never holds the task: when it holds the lane's role, the task goes to 党委 (a helper does not assess or accept their own pairing) |
 | ``opens_process`` | script task | start this process as a period child on the side (a pairing's month); it ends with its parent |
 | ``child_inputs`` | script task | comma-separated fields of the task data the period child starts with |
+| ``points_from`` | user task | on completion, each item ``{member, score}`` of this process-data list enters the member points ledger |
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 KEYS = ("kind", "level", "escalate_to", "child_process", "child_inputs", "opens_process", "opens_each",
-        "opens_source", "opens_inherit", "gate", "gate_field", "fallback_role", "send_back_to", "assignee_field", "exclude_field")
+        "opens_source", "opens_inherit", "gate", "gate_field", "fallback_role", "send_back_to", "assignee_field",
+        "exclude_field", "points_from")
 #: keys older diagrams carried and nothing reads: accepted in bundles instances pinned, refused in new ones
 RETIRED = ("duty", "form_items")
 
@@ -61,6 +63,7 @@ class Element:
     send_back_to: tuple[str, ...] = ()
     assignee_field: str | None = None
     exclude_field: str | None = None
+    points_from: str | None = None
 
 
 NONE = Element()
@@ -87,7 +90,8 @@ def read(task_spec, accept_retired: bool = False) -> Element:
                    opens_source=props.get("opens_source"), opens_inherit=_names(props.get("opens_inherit")),
                    gate=props.get("gate"), gate_field=props.get("gate_field") or "passed",
                    fallback_role=props.get("fallback_role"), send_back_to=_names(props.get("send_back_to")),
-                   assignee_field=props.get("assignee_field"), exclude_field=props.get("exclude_field"))
+                   assignee_field=props.get("assignee_field"), exclude_field=props.get("exclude_field"),
+                   points_from=props.get("points_from"))
 
 
 def read_all(specs, accept_retired: bool = False) -> dict[str, Element]:

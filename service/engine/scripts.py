@@ -36,6 +36,7 @@ class BranchflowScriptEngine(PythonScriptEngine):
                 "plaque_band": bands.plaque_band,
                 "plaque_composite": bands.plaque_composite,
                 "weighted_score": bands.weighted_score,
+                "duty_scored": bands.duty_scored,
                 "checklist_score": checklist.score_percent,
                 "now_iso": self._now_iso,
                 # periods: pure date arithmetic on ISO dates (see domain/periods.py for the rules)

@@ -25,8 +25,10 @@ _HASHERS = {
     # tests only: the cheapest parameters argon2 allows, so suites that create many users stay fast
     "fast": PasswordHasher.from_parameters(CHEAPEST),
 }
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,60}")
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,60}")
 _DUMMY = _HASHERS["default"].hash("branchflow-timing-equaliser")
+#: roles held within a branch by the people who belong to it (a helper's grant on a branch is company staff's)
+BRANCH_MEMBERSHIP = frozenset({"secretary", "branch_committee", "member"})
 
 
 def hasher(svc: Services) -> PasswordHasher:
@@ -132,10 +134,11 @@ def add_user(svc: Services, uow: UnitOfWork, username: str, password: str, displ
             raise ValidationFailed(f"unknown role {g.role}", field="role", message_zh="没有这个角色")
         if g.branch is not None and uow.identity.branch(g.branch) is None:
             raise ValidationFailed(f"unknown branch {g.branch}", field="branch", message_zh="没有这个支部")
-    if email is not None and not _EMAIL.fullmatch(email):
+    if email is not None and not EMAIL.fullmatch(email):
         raise ValidationFailed(f"not an e-mail address: {email}", field="email", message_zh="电子邮箱格式不正确")
+    homes = {g.branch for g in grants if g.branch is not None and g.role in BRANCH_MEMBERSHIP}
     user = User(username=username, display_name=display_name or username, email=email,
-                password_hash=hasher(svc).hash(password))
+                password_hash=hasher(svc).hash(password), branch=homes.pop() if len(homes) == 1 else None)
     uow.add(user)
     uow.flush()
     for g in grants:
@@ -145,10 +148,15 @@ def add_user(svc: Services, uow: UnitOfWork, username: str, password: str, displ
 
 
 def set_active(svc: Services, uow: UnitOfWork, username: str, active: bool) -> User:
-    """Enable or disable an account; disabling revokes its tokens (its open personal tasks become stranded)."""
+    """Enable or disable an account; disabling revokes its tokens and sends its open personal branch duties
+    back to the branch committee (``org.return_personal_tasks``; other personal tasks become stranded)."""
+    from . import org  # org builds on this module
+
     user = uow.identity.user(username)
     if user is None:
         raise NotFound(f"no user {username}", field="username")
+    if user.active and not active:
+        org.return_personal_tasks(svc, uow, Actor.system(), user, "account disabled")
     user.active = active
     if not active:
         uow.identity.revoke_tokens_of(user.id, svc.clock.now())

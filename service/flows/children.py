@@ -8,7 +8,6 @@ from datetime import datetime
 
 from ..domain.status import InstanceStatus
 from ..engine.specs import SpecBundle
-from ..domain.status import InstanceStatus
 from ..store.models import Instance
 from ..store.uow import UnitOfWork
 from . import event_types, instances
@@ -68,12 +67,15 @@ def open_from_task(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecB
     (each problem of an inspection's feedback opens its rectification ticket); staged.
 
     Each child gets the item's fields, the parent's branch, ``source`` (``opens_source``) and
-    ``source_instance``, and the fields of ``data`` that ``opens_inherit`` lists."""
+    ``source_instance``, and the fields of ``data`` that ``opens_inherit`` lists. A field the submission does
+    not carry is taken from the process data (a quarter's claiming opens one claim per member of the
+    branch, listed when the quarter was opened)."""
     props = bundle.element(element)
     if not props.opens_process:
         return []
+    both = {**(inst.data or {}), **data}
     common = {"branch": inst.branch, "source": props.opens_source or inst.process_id,
-              "source_instance": inst.id, **{k: data[k] for k in props.opens_inherit if k in data}}
-    items = data.get(props.opens_each or "", [])
+              "source_instance": inst.id, **{k: both[k] for k in props.opens_inherit if k in both}}
+    items = both.get(props.opens_each or "", [])
     return [instances.start(svc, uow, instances.SYSTEM, props.opens_process, dict(item, **common), parent=inst)
             for item in items]

@@ -347,3 +347,15 @@ class Assign(EventType):
     assignee: str
     previous: str | None
     reason: str
+
+
+@register
+@dataclass(frozen=True)
+class ReturnToBranch(EventType):
+    """A personal task went back to the branch committee (支委会) to reassign: its person left or moved."""
+
+    type: ClassVar[str] = "return_to_branch"
+    task_id: str
+    previous: str
+    role: str
+    reason: str

@@ -6,6 +6,12 @@ Presentation hints live in the form files next to the schema keywords they descr
 - ``x-enum-labels`` on a property with an ``enum`` (or on the ``items`` of an array of enums): value → the
   Chinese label a page shows for it. Branch codes are organisation data, so forms never label them:
   ``presented`` adds their labels from the organisation's branches.
+- ``x-choices`` on a property (or on the ``items`` of an array): its values come from the organisation when
+  the form is served and validated: ``"branches"`` (branch codes). ``with_choices`` writes them in as an
+  ``enum`` (with labels), so a form file never lists branch codes and a branch an admin adds is a choice at once.
+- ``x-item-refs`` at the top: fields whose values must name items of a list in the process data, e.g. a
+  claim's posts: ``{"basic": {"from": "posts", "key": "code", "where": {"kind": ["basic"]}}}``
+  (``check_item_refs``; a value or each value of an array).
 - ``x-order`` on an object schema: the names of its properties in display order. Without it the file's key
   order is the order, and ``presented`` writes it down (JSON answers sort their keys).
 
@@ -24,7 +30,7 @@ from jsonschema.exceptions import SchemaError
 from ..domain.errors import TooLarge, ValidationFailed
 
 #: keys of a form file that are not JSON Schema but hints for the service and UIs
-NON_SCHEMA_KEYS = ("ui", "x-start-roles", "x-start-via", "x-defaults", "x-instance-refs",
+NON_SCHEMA_KEYS = ("ui", "x-choices", "x-item-refs", "x-start-roles", "x-start-via", "x-defaults", "x-instance-refs",
                    "x-items-from", "x-attachments", "x-enum-labels", "x-order", "x-person-fields", "x-one-running",
                    "x-dates-in-period", "x-covers")
 MAX_FORM_BYTES = 256 * 1024
@@ -173,6 +179,90 @@ def check_covers(form: dict | None, data: dict, context: dict, *, prefix: str = 
         raise ValidationFailed("form data does not satisfy the form", errors=errors)
 
 
+def check_item_refs(form: dict | None, data: dict, process_data: dict) -> None:
+    """Refuse values of ``x-item-refs`` fields that name no fitting item of the process data's list."""
+    errors = []
+    for name, ref in ((form or {}).get("x-item-refs") or {}).items():
+        value = data.get(name)
+        if value in (None, ""):
+            continue
+        where = ref.get("where", {})
+        allowed = {item.get(ref["key"]) for item in process_data.get(ref["from"]) or []
+                   if isinstance(item, dict) and all(item.get(k) in v for k, v in where.items())}
+        for i, v in enumerate(value if isinstance(value, list) else [value]):
+            if v not in allowed:
+                path = f"data.{name}.{i}" if isinstance(value, list) else f"data.{name}"
+                errors.append({"field": path, "message": f"{v!r} is not one of {sorted(map(str, allowed))}",
+                               "message_zh": "请从清单中选择"})
+    if errors:
+        raise ValidationFailed("form data does not satisfy the form", errors=errors)
+
+
+def with_item_choices(form: dict | None, process_data: dict) -> dict | None:
+    """A served form whose ``x-item-refs`` fields offer the fitting items of the process data as choices
+    (an ``enum`` labelled with each item's ``title``): a member picks a published post, not its code."""
+    refs = (form or {}).get("x-item-refs")
+    if not refs:
+        return form
+    out = copy.deepcopy(form)
+    for name, ref in refs.items():
+        prop = out.get("properties", {}).get(name)
+        if not isinstance(prop, dict):
+            continue
+        target = prop["items"] if prop.get("type") == "array" and isinstance(prop.get("items"), dict) else prop
+        where = ref.get("where", {})
+        items = [i for i in process_data.get(ref["from"]) or []
+                 if isinstance(i, dict) and all(i.get(k) in v for k, v in where.items())]
+        target["enum"] = [i.get(ref["key"]) for i in items]
+        target["x-enum-labels"] = {i.get(ref["key"]): str(i.get("title", i.get(ref["key"]))) for i in items}
+    return out
+
+
+_RESOLVED: dict[tuple, tuple[dict, dict]] = {}
+_USES_CHOICES: dict[int, tuple[dict, bool]] = {}
+
+
+def uses_choices(form: dict | None) -> bool:
+    """Does ``form`` take choices from the organisation (``x-choices`` at any depth)?"""
+    if form is None:
+        return False
+    hit = _USES_CHOICES.get(id(form))
+    if hit is None or hit[0] is not form:
+        if len(_USES_CHOICES) > 1024:
+            _USES_CHOICES.clear()
+        hit = _USES_CHOICES[id(form)] = (form, '"x-choices"' in json.dumps(form))
+    return hit[1]
+
+
+def with_choices(form: dict | None, branches: dict[str, str]) -> dict | None:
+    """``form`` with every ``x-choices: branches`` written out as an ``enum`` of the branch codes and their
+    ``x-enum-labels`` (the same dict for the same form and branches, so its validator is built once)."""
+    if not uses_choices(form):
+        return form
+    key = (id(form), tuple(branches.items()))
+    hit = _RESOLVED.get(key)
+    if hit is not None and hit[0] is form:
+        return hit[1]
+    out = copy.deepcopy(form)
+    _resolve(out, branches)
+    if len(_RESOLVED) > 1024:
+        _RESOLVED.clear()
+    _RESOLVED[key] = (form, out)
+    return out
+
+
+def _resolve(schema: object, branches: dict[str, str]) -> None:
+    if isinstance(schema, dict):
+        if schema.get("x-choices") == "branches":
+            schema["enum"] = list(branches)
+            schema["x-enum-labels"] = dict(branches)
+        for value in schema.values():
+            _resolve(value, branches)
+    elif isinstance(schema, list):
+        for value in schema:
+            _resolve(value, branches)
+
+
 def presented(form: dict | None, branches: dict[str, str]) -> dict | None:
     """A copy of ``form`` as a page shows it: every property whose ``enum`` lists branch codes (at any depth,
     array items included) gets ``x-enum-labels`` from ``branches`` (code → Chinese name), and every object
@@ -180,7 +270,7 @@ def presented(form: dict | None, branches: dict[str, str]) -> dict | None:
     follow in key order)."""
     if form is None:
         return None
-    out = copy.deepcopy(form)
+    out = copy.deepcopy(with_choices(form, branches))
     _present(out, branches)
     return out
 

@@ -5,7 +5,6 @@ from ..domain.checklist import validate_checklist
 from ..domain.errors import NotFound, ValidationFailed
 from ..domain.quarters import quarter_end, require_quarter
 from ..domain.permissions import MANAGE_INSPECTIONS
-from ..domain.roles import BRANCHES
 from ..domain.status import InstanceStatus
 from ..store.models import Checklist, Instance
 from ..store.uow import UnitOfWork
@@ -37,8 +36,9 @@ def add_checklist(svc: Services, uow: UnitOfWork, actor: Actor, data: object) ->
 
 def _check_teams(uow: UnitOfWork, teams: object) -> list[dict]:
     """Teams of 1–2 existing members who each belong to some other branch than the one they inspect."""
-    if not isinstance(teams, list) or not 1 <= len(teams) <= len(BRANCHES):
-        raise ValidationFailed(f"teams: a list of 1–{len(BRANCHES)} teams", field="teams")
+    names = uow.org.branch_names()
+    if not isinstance(teams, list) or not 1 <= len(teams) <= len(names):
+        raise ValidationFailed(f"teams: a list of 1–{len(names)} teams", field="teams")
     errors, seen = [], set()
     for i, team in enumerate(teams):
         where = f"teams[{i}]"
@@ -46,10 +46,10 @@ def _check_teams(uow: UnitOfWork, teams: object) -> list[dict]:
             errors.append({"field": where, "message": "a team is {branch, members}"})
             continue
         branch, members = team.get("branch"), team.get("members")
-        if branch not in BRANCHES:
+        if branch not in names:
             errors.append({"field": f"{where}.branch", "message": f"unknown branch {branch!r}"})
         elif branch in seen:
-            errors.append({"field": f"{where}.branch", "message": f"{BRANCHES[branch]} already has a team"})
+            errors.append({"field": f"{where}.branch", "message": f"{names[branch]} already has a team"})
         seen.add(branch)
         if not isinstance(members, list) or not 1 <= len(members) <= 2 or len(set(map(str, members))) != len(members):
             errors.append({"field": f"{where}.members", "message": "members: 1–2 different usernames"})
@@ -64,7 +64,7 @@ def _check_teams(uow: UnitOfWork, teams: object) -> list[dict]:
                                "message": f"{name} is not a branch committee member or party member of any branch"})
             elif branch in homes:
                 errors.append({"field": f"{where}.members[{j}]",
-                               "message": f"conflict of interest: {name} belongs to {BRANCHES[branch]} "
+                               "message": f"conflict of interest: {name} belongs to {names[branch]} "
                                           "and may not inspect it"})
     if errors:
         raise ValidationFailed("the teams cannot be formed", errors=errors)
@@ -106,6 +106,7 @@ def handbook(svc: Services, uow: UnitOfWork, actor: Actor, round_id: str) -> dic
     """The 标准化经验手册 of a round: the supervisor's compiled highlights and each branch's inspection.
 
     Everyone may read a compiled handbook (it is distributed to every branch); a draft only company-wide roles."""
+    names = uow.org.branch_names()
     round_ = uow.instances.get(round_id)
     if round_ is None or round_.process_id != "inspection_round":
         raise NotFound(f"no inspection round {round_id}")
@@ -116,19 +117,19 @@ def handbook(svc: Services, uow: UnitOfWork, actor: Actor, round_id: str) -> dic
     branches = []
     for child in uow.instances.children_of(round_.id, "peer_inspection"):
         s = child.data or {}
-        branches.append({"branch": child.branch, "branch_name": BRANCHES.get(child.branch, child.branch),
+        branches.append({"branch": child.branch, "branch_name": names.get(child.branch, child.branch),
                          "team": s.get("team", []), "score": s.get("score_pct"), "strengths": s.get("strengths", []),
                          "problems": [p.get("title") for p in s.get("problems", [])],
                          "status": child.status, "outcome": child.outcome})
     return {"round": round_.id, "quarter": data.get("quarter"), "compiled": compiled,
             "checklist": {k: data.get("checklist", {}).get(k) for k in ("version", "title")},
             "foreword": data.get("foreword", ""),
-            "highlights": [dict(h, branch_name=BRANCHES.get(h["branch"], h["branch"])) for h in data.get("highlights", [])],
-            "observation_meeting": _meeting(data.get("observation_meeting")), "branches": branches,
+            "highlights": [dict(h, branch_name=names.get(h["branch"], h["branch"])) for h in data.get("highlights", [])],
+            "observation_meeting": _meeting(data.get("observation_meeting"), names), "branches": branches,
             "generated_at": svc.clock.now()}
 
 
-def _meeting(meeting: dict | None) -> dict | None:
+def _meeting(meeting: dict | None, names: dict[str, str]) -> dict | None:
     if not meeting:
         return None
-    return dict(meeting, branch_name=BRANCHES.get(meeting["branch"], meeting["branch"]))
+    return dict(meeting, branch_name=names.get(meeting["branch"], meeting["branch"]))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from ..domain.roles import BRANCHES, ROLE_LABELS, may_act, role_in_scope
+from ..domain.roles import ROLE_LABELS, may_act, role_in_scope
 from ..domain.status import InstanceStatus
 from ..engine.determinism import seed_for
 from ..engine.runner import Snapshot
@@ -36,10 +36,10 @@ def process_name(bundle: SpecBundle) -> str:
     return bundle.spec.description or bundle.process_id
 
 
-def _title(bundle: SpecBundle, variables: dict) -> str:
+def _title(bundle: SpecBundle, variables: dict, branches: dict[str, str]) -> str:
     parts = [process_name(bundle)]
-    if variables.get("branch") in BRANCHES:
-        parts.append(BRANCHES[variables["branch"]])
+    if variables.get("branch") in branches:
+        parts.append(branches[variables["branch"]])
     if variables.get("month"):
         parts.append(f"第{variables['month']}月")
     return " · ".join(parts)
@@ -72,7 +72,8 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
         if not actor.is_system and not any(may_act(actor.grants, r, branch) for r in roles):
             raise Forbidden(f"your roles may not start {process}" + (f" for branch {branch}" if branch else ""))
     values = dict(start_form.get("x-defaults", {}))
-    forms.validate(start_form, variables, prefix="variables")
+    names = branch_names(uow) if forms.uses_choices(start_form) or "branch" in variables else {}
+    forms.validate(forms.with_choices(start_form, names), variables, prefix="variables")
     values.update(variables)
     if "branch" in values and uow.identity.branch(values["branch"]) is None:
         raise ValidationFailed(f"unknown branch {values['branch']!r}", field="variables.branch", message_zh="没有这个支部")
@@ -87,7 +88,7 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
                            created_at=svc.clock.now()))
     now = at or svc.clock.now()
     inst = Instance(id=str(uuid.uuid4()), process_id=process, spec_sha=bundle.sha256, state="", version=1,
-                    status=InstanceStatus.RUNNING, head=events.GENESIS, branch=values.get("branch"), title=_title(bundle, values),
+                    status=InstanceStatus.RUNNING, head=events.GENESIS, branch=values.get("branch"), title=_title(bundle, values, names),
                     parent_id=parent.id if parent else None, parent_wait=parent_wait, data={},
                     started_by=actor.name, created_at=now, updated_at=now, dedup_key=dedup_key)
     begun = event_types.Start(process, bundle.sha256, values, parent.id if parent is not None else None,
@@ -209,7 +210,7 @@ def _check_reachable(uow: UnitOfWork, inst: Instance) -> None:
     if missing:
         row = missing[0][0]
         raise ValidationFailed(
-            f"nobody active holds {role_in_scope(row.role, row.branch)}, so "
+            f"nobody active holds {role_in_scope(row.role, row.branch, branch_names(uow))}, so "
             f"「{row.name}」 would reach no one: ask an admin to grant the role, or the supervisor (党群部) to act",
             field="variables.branch" if row.branch else "process",
             message_zh=f"「{row.name}」目前没有在岗的{ROLE_LABELS.get(row.role, row.role)}办理，请联系系统管理员授权或党群部处理")
@@ -226,7 +227,7 @@ def get(uow: UnitOfWork, actor: Actor, instance_id: str) -> Instance:
 
 def branch_names(uow: UnitOfWork) -> dict[str, str]:
     """The organisation's branches: code → Chinese name (what ``forms.presented`` labels branch choices with)."""
-    return {b.code: b.name for b in uow.identity.branches()}
+    return uow.org.branch_names()
 
 
 def item(inst: Instance) -> dict:

@@ -2,7 +2,7 @@
 a task asks of its holder, inbox counts, and deadlines that are still provisional."""
 from __future__ import annotations
 
-from ..domain.roles import BRANCHES, ROLE_LABELS
+from ..domain.roles import ROLE_LABELS
 from ..domain.status import InstanceStatus
 from ..engine.specs import decision_tables
 from ..store.uow import UnitOfWork
@@ -18,17 +18,18 @@ def process_names(svc: Services) -> dict[str, str]:
 
 def task_guide(svc: Services, uow: UnitOfWork, actor: Actor, instance_id: str, element: str) -> dict:
     """What a task is about: its process, branch and the step's instructions (the diagram's documentation)."""
+    names = uow.org.branch_names()
     inst = instances.get(uow, actor, instance_id)
     bundle = instances.bundle_of(svc, uow, inst)
-    return {"process_name": instances.process_name(bundle), "branch_name": BRANCHES.get(inst.branch, ""),
+    return {"process_name": instances.process_name(bundle), "branch_name": names.get(inst.branch, ""),
             "instructions": bundle.documentation(element), "instance": inst.id, "title": inst.title,
-            "labels": field_labels(bundle)}
+            "labels": field_labels(bundle, names)}
 
 
-def field_labels(bundle) -> dict:
+def field_labels(bundle, names: dict[str, str]) -> dict:
     """Chinese titles of every form field of a process, and Chinese labels of enum values, so the data an
     instance has gathered reads in Chinese (keys without a title are the process's own counters)."""
-    titles, values = {}, dict(BRANCHES)
+    titles, values = {}, dict(names)
 
     def walk(schema: dict) -> None:
         for name, prop in (schema.get("properties") or {}).items():
@@ -50,6 +51,7 @@ def field_labels(bundle) -> dict:
 def overview(svc: Services, uow: UnitOfWork, actor: Actor, instance_id: str) -> dict:
     """An instance for its page: fields, the pinned diagram, elements passed / open / overdue, open tasks,
     children and the tickets it opened."""
+    names = uow.org.branch_names()
     inst = instances.get(uow, actor, instance_id)
     bundle = instances.bundle_of(svc, uow, inst)
     now = svc.clock.now()
@@ -59,22 +61,22 @@ def overview(svc: Services, uow: UnitOfWork, actor: Actor, instance_id: str) -> 
     kids = uow.instances.children_of(inst.id)
     return {
         "id": inst.id, "title": inst.title, "process_id": inst.process_id, "process_name": instances.process_name(bundle),
-        "branch": inst.branch, "branch_name": BRANCHES.get(inst.branch, ""), "status": inst.status,
+        "branch": inst.branch, "branch_name": names.get(inst.branch, ""), "status": inst.status,
         "outcome": inst.outcome, "outcome_label": (inst.data or {}).get("outcome_label"), "started_by": inst.started_by,
         "created_at": inst.created_at, "updated_at": inst.updated_at, "parent_id": inst.parent_id,
         "spec_sha": inst.spec_sha, "diagram": bundle.bpmn_xml, "rule_tables": decision_tables(bundle),
         "data": inst.data or {}, "events": count,
-        "passed": passed, "labels": field_labels(bundle),
+        "passed": passed, "labels": field_labels(bundle, names),
         "started_by_name": people(uow, [inst.started_by])[inst.started_by],
         "open": [r.element for r in open_rows if r.kind == "user"],
         "overdue": [r.element for r in open_rows if r.kind == "user" and r.due_at is not None and r.due_at < now],
         "open_tasks": [{"id": r.id, "name": r.name, "role_label": ROLE_LABELS.get(r.role, r.role), "kind": r.kind,
-                        "branch_name": BRANCHES.get(r.branch, ""), "due_at": r.due_at, "provisional": r.provisional,
+                        "branch_name": names.get(r.branch, ""), "due_at": r.due_at, "provisional": r.provisional,
                         "overdue": r.due_at is not None and r.due_at < now, "escalation_level": r.escalation_level,
                         "claimed_by": r.claimed_by, "assignee": r.assignee} for r in open_rows],
         "children": [{"id": c.id, "title": c.title, "process_id": c.process_id, "status": c.status,
                       "outcome_label": (c.data or {}).get("outcome_label")} for c in kids if c.process_id != "rectification"],
-        "tickets": [tickets.ticket_view(c, False) for c in kids if c.process_id == "rectification"],
+        "tickets": [tickets.ticket_view(c, False, names) for c in kids if c.process_id == "rectification"],
         "running": inst.status == InstanceStatus.RUNNING,
     }
 
@@ -90,9 +92,10 @@ def inbox_counts(svc: Services, uow: UnitOfWork, actor: Actor, total: int | None
 
 def provisional(svc: Services, uow: UnitOfWork, actor: Actor, limit: int = 50) -> list[dict]:
     """Open tasks whose deadline lies in a year without an official schedule (it moves when one is loaded)."""
+    names = uow.org.branch_names()
     rows, _total = uow.queries.inbox_page(actor.grants, username=actor.names, process=None, branch=None,
                                           overdue_at=None, limit=500, offset=0)
-    return [{"id": r.id, "name": r.name, "due_at": r.due_at, "branch_name": BRANCHES.get(r.branch, "")}
+    return [{"id": r.id, "name": r.name, "due_at": r.due_at, "branch_name": names.get(r.branch, "")}
             for r in rows if r.provisional][:limit]
 
 

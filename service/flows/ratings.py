@@ -5,7 +5,6 @@ from ..domain.bands import band_label
 from ..domain.errors import ValidationFailed
 from ..domain.quarters import assessment_quarter, previous_quarter, require_quarter
 from ..domain.permissions import RATE_PLAQUES
-from ..domain.roles import BRANCHES
 from ..store.models import Instance
 from ..store.uow import UnitOfWork
 from . import instances
@@ -78,6 +77,7 @@ def rate_quarter(svc: Services, uow: UnitOfWork, actor: Actor, body: dict) -> li
     branch's pairing assessment of the same calendar quarter, unless ``body.inspection`` /
     ``body.pairing`` give them (the rating records which: ``pairing_source``, and says when the quarter
     has no assessment); a missing one is a 422 naming it."""
+    names = uow.org.branch_names()
     actor.require(RATE_PLAQUES, "only the supervisor (党群部) rates plaques")
     quarter = require_quarter(body.get("quarter"))
     stars = body.get("stars")
@@ -91,12 +91,12 @@ def rate_quarter(svc: Services, uow: UnitOfWork, actor: Actor, body: dict) -> li
             errors.append({"field": key, "message": f"{key}: scores by branch"})
             given[key] = {}
     for branch, star in stars.items():
-        if branch not in BRANCHES:
+        if branch not in names:
             errors.append({"field": f"stars.{branch}", "message": f"unknown branch {branch!r}"})
             continue
         if _ratings_of(uow, quarter, branch):
-            errors.append({"field": f"stars.{branch}", "message": f"{BRANCHES[branch]} is already rated for {quarter}",
-                           "message_zh": f"{BRANCHES[branch]}本季度已评定"})
+            errors.append({"field": f"stars.{branch}", "message": f"{names[branch]} is already rated for {quarter}",
+                           "message_zh": f"{names[branch]}本季度已评定"})
             continue
         row = {"star": _score(star, f"stars.{branch}", errors)}
         assessed = pairing_score(uow, branch, quarter)
@@ -105,8 +105,8 @@ def rate_quarter(svc: Services, uow: UnitOfWork, actor: Actor, body: dict) -> li
             value = given[key].get(branch, derived[key])
             if value is None:
                 errors.append({"field": f"{key}.{branch}",
-                               "message": f"no {key} score for {BRANCHES[branch]} in {quarter}: give one",
-                               "message_zh": f"{BRANCHES[branch]}本季度没有{'互查' if key == 'inspection' else '结对考核（帮扶成效）'}得分，请填写"})
+                               "message": f"no {key} score for {names[branch]} in {quarter}: give one",
+                               "message_zh": f"{names[branch]}本季度没有{'互查' if key == 'inspection' else '结对考核（帮扶成效）'}得分，请填写"})
             else:
                 row[key] = _score(value, f"{key}.{branch}", errors)
         if branch in given["pairing"]:
@@ -142,19 +142,20 @@ def rate_quarter(svc: Services, uow: UnitOfWork, actor: Actor, body: dict) -> li
              "bonus_granted_this_year": _bonus_granted(uow, quarter, secretary), "striving_carried": carried,
              "striving_since": (prev_data.get("striving_since") or previous_quarter(quarter)) if carried else ""},
             via_use_case=True,
-            dedup_key=f"{PROCESS}/{quarter}/{branch}", duplicate=f"{BRANCHES[branch]} is already rated for {quarter}"))
+            dedup_key=f"{PROCESS}/{quarter}/{branch}", duplicate=f"{names[branch]} is already rated for {quarter}"))
     uow.commit()
     return started
 
 
 def board(uow: UnitOfWork, quarter: str) -> list[dict]:
     """The quarter's ratings board: one row per rated branch, in branch order."""
+    names = uow.org.branch_names()
     require_quarter(quarter)
     rows = []
     for inst in _ratings_of(uow, quarter):
         s = inst.data or {}
         rows.append({
-            "branch": inst.branch, "branch_name": BRANCHES.get(inst.branch, inst.branch), "instance": inst.id,
+            "branch": inst.branch, "branch_name": names.get(inst.branch, inst.branch), "instance": inst.id,
             "star": s.get("star"), "inspection": s.get("inspection"), "pairing": s.get("pairing"),
             "composite": s.get("composite"), "rated_plaque": s.get("plaque"), "plaque": s.get("final_plaque"),
             "plaque_label": band_label(s["final_plaque"]) if s.get("final_plaque") else None,
@@ -168,5 +169,5 @@ def board(uow: UnitOfWork, quarter: str) -> list[dict]:
             "striving_extended": bool(s.get("striving_extended")),
             "status": inst.status, "outcome": inst.outcome,
         })
-    order = list(BRANCHES)
+    order = list(names)
     return sorted(rows, key=lambda r: order.index(r["branch"]) if r["branch"] in order else 99)

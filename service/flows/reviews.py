@@ -10,7 +10,6 @@ from ..domain.calendar import local_date
 from ..domain.errors import ValidationFailed
 from ..domain.permissions import READ_REVIEWS
 from ..domain.quarters import assessment_quarter
-from ..domain.roles import BRANCHES
 from ..domain.status import InstanceStatus
 from ..store.uow import UnitOfWork
 from .actors import Actor
@@ -39,6 +38,7 @@ def _submitted(data: dict, element: str) -> bool:
 
 def annual_review(svc: Services, uow: UnitOfWork, actor: Actor, year: object) -> dict:
     """The roll-up of ``year`` (supervisor, committee, auditor)."""
+    branch_names = uow.org.branch_names()  # the organisation's branches, by code
     actor.require(READ_REVIEWS, "only the supervisor, the committee and auditors read the annual review")
     year = _year(year)
     prefix = f"{year}Q"
@@ -47,13 +47,13 @@ def annual_review(svc: Services, uow: UnitOfWork, actor: Actor, year: object) ->
     branches = {code: {"branch": code, "branch_name": name, "plaques": [], "assessments": [],
                        "tickets": {"opened": 0, "closed": 0, "overdue": 0,
                                    "instances": {"opened": [], "closed": [], "overdue": []}}}
-                for code, name in BRANCHES.items()}
-    current_secretary = {code: secretary_of(uow, code) for code in BRANCHES}
+                for code, name in branch_names.items()}
+    current_secretary = {code: secretary_of(uow, code) for code in branch_names}
 
     def secretary(username: str, branch: str) -> dict:
         key = username or f"({branch})"
         return secretaries.setdefault(key, {"username": username or None, "branch": branch,
-                                            "branch_name": BRANCHES.get(branch, branch), "bonus_total": 0,
+                                            "branch_name": branch_names.get(branch, branch), "bonus_total": 0,
                                             "bonus_items": [], "interviews": []})
 
     # 亮牌: plaques by quarter, +5 for 示范 two quarters running (once a year), the committee's 约谈
@@ -149,8 +149,8 @@ def annual_review(svc: Services, uow: UnitOfWork, actor: Actor, year: object) ->
     for sec in secretaries.values():
         sec["bonus_total"] = sum(b["points"] for b in sec["bonus_items"])
     names = {u.username: u.display_name for u in uow.identity.users()}
-    out_secretaries = sorted(secretaries.values(), key=lambda s: (list(BRANCHES).index(s["branch"])
-                                                                  if s["branch"] in BRANCHES else 99, s["username"] or ""))
+    out_secretaries = sorted(secretaries.values(), key=lambda s: (list(branch_names).index(s["branch"])
+                                                                  if s["branch"] in branch_names else 99, s["username"] or ""))
     for person in out_secretaries + list(helpers.values()):
         person["display_name"] = names.get(person["username"]) if person["username"] else None
     for branch in branches.values():

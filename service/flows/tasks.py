@@ -12,7 +12,7 @@ from ..domain.roles import READ_ONLY_ROLES, may_act, role_in_scope
 from ..domain.status import InstanceStatus, TaskKind, TaskStatus
 from ..store.models import InboxTask, Instance
 from ..store.uow import UnitOfWork
-from . import children, escalations, event_types, forms, instances, operations
+from . import children, escalations, event_types, forms, instances, operations, org
 from .actors import Actor
 from .context import Services
 
@@ -90,7 +90,8 @@ def detail(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[
     """The task, its form as a page shows it (``forms.presented``) and the process data it sees."""
     row, inst = _visible(uow, actor, task_id)
     bundle = instances.bundle_of(svc, uow, inst)
-    return row, forms.presented(form_of(bundle, row, inst), instances.branch_names(uow)), seen_by(svc, bundle, inst, row)
+    form = forms.presented(form_of(bundle, row, inst), instances.branch_names(uow))
+    return row, forms.with_item_choices(form, inst.data or {}), seen_by(svc, bundle, inst, row)
 
 
 def seen_by(svc: Services, bundle, inst: Instance, row: InboxTask) -> dict:
@@ -242,11 +243,13 @@ def complete(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, data: o
     if row.kind in (TaskKind.SIGN_BEFORE, TaskKind.SIGN_AFTER):
         return operations.decide(svc, uow, actor, row, inst, data)
     form = form_of(bundle, row, inst)
-    data = forms.validate(form, data)
+    data = forms.validate(forms.with_choices(form, instances.branch_names(uow)) if forms.uses_choices(form) else form, data)
     forms.check_period(form, data, inst.data or {})
     forms.check_covers(form, data, inst.data or {})
     if form is not None and form.get("x-attachments"):
         _check_attachments(uow, form, data, row)
+    if form is not None and form.get("x-item-refs"):
+        forms.check_item_refs(form, data, inst.data or {})
     _check_gate(uow, bundle, row, inst, data)
     _check_dates(svc, form, data)
     if row.owner and row.owner != actor.name:  # a delegate's work goes back to the task's owner first
@@ -271,6 +274,7 @@ def finish(svc: Services, uow: UnitOfWork, actor: Actor, row: InboxTask, inst: I
     step = instances.Entry(event_types.Complete(row.id, data), actor.with_role(row.role), row.element, row.name)
     instances.apply_event(svc, uow, inst, step, now)
     children.open_from_task(svc, uow, inst, bundle, row.element, data)
+    org.points_from_task(svc, uow, inst, bundle.element(row.element).points_from)
     uow.commit()
     return row
 
@@ -283,12 +287,12 @@ def is_overdue(row: InboxTask, now: datetime) -> bool:
 def stranded(svc: Services, uow: UnitOfWork, actor: Actor) -> list[dict]:
     """Open tasks no active person can act on, each with why (admins and the supervisor)."""
     actor.require(ASSIGN_TASKS, "only an admin or the supervisor sees stranded tasks")
-    out = []
+    out, names = [], instances.branch_names(uow)
     for row, inst in uow.queries.stranded():
         if row.assignee is not None:
             why = f"assigned to {row.assignee}, whose account is disabled or gone"
         else:
-            why = f"no active person holds {role_in_scope(row.role, row.branch)}"
+            why = f"no active person holds {role_in_scope(row.role, row.branch, names)}"
         out.append({"task": row, "instance_title": inst.title, "reason": why})
     return out
 
@@ -296,13 +300,15 @@ def stranded(svc: Services, uow: UnitOfWork, actor: Actor) -> list[dict]:
 def assign(svc: Services, uow: UnitOfWork, actor: Actor, task_id: str, assignee: str, reason: str) -> InboxTask:
     """Make an open task personal to ``assignee`` (an admin or the supervisor; the reason is recorded in the
     history). The assignee must be active and belong to the task's branch or hold a company-wide role,
-    in any role but a read-only one: the person who answers for the work when its role holder is gone."""
-    actor.require(ASSIGN_TASKS, "only an admin or the supervisor assigns tasks")
+    in any role but a read-only one: the person who answers for the work when its role holder is gone. A
+    branch's secretary and committee members assign their branch's member duties (``org.may_reassign``)."""
     uow.inbox.lock_instance_of(task_id)
     found = uow.inbox.with_instance(task_id)
     if found is None:
         raise NotFound(f"no task {task_id}")
     row, inst = found
+    if not org.may_reassign(actor, row.role, row.branch):
+        actor.require(ASSIGN_TASKS, "only an admin, the supervisor or the branch committee (member duties) assigns tasks")
     if row.status != TaskStatus.OPEN:
         raise Conflict(f"task {task_id} is already {row.status}")
     user = uow.identity.active_user(assignee) if isinstance(assignee, str) else None

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from ..domain.errors import ValidationFailed
-from ..domain.roles import BRANCHES
 from ..domain.status import InstanceStatus
 from ..store.models import Instance
 from ..store.uow import UnitOfWork
@@ -14,10 +13,10 @@ SOURCES = ("inspection", "diagnosis", "assessment", "problem_list", "acceptance"
 STATUSES = ("open", "closed", "overdue")
 
 
-def ticket_view(inst: Instance, overdue: bool) -> dict:
-    """A ticket as the API shows it."""
+def ticket_view(inst: Instance, overdue: bool, branches: dict[str, str]) -> dict:
+    """A ticket as the API shows it (``branches``: code → name)."""
     s = inst.data or {}
-    return {"id": inst.id, "branch": inst.branch, "branch_name": BRANCHES.get(inst.branch, inst.branch),
+    return {"id": inst.id, "branch": inst.branch, "branch_name": branches.get(inst.branch, inst.branch),
             "title": s.get("title"), "description": s.get("description"), "suggestion": s.get("suggestion"),
             "source": s.get("source"), "source_instance": s.get("source_instance"), "deadline": s.get("rectify_by"),
             "status": "closed" if inst.status == InstanceStatus.COMPLETED else ("overdue" if overdue else "open"),
@@ -30,7 +29,8 @@ def list_tickets(svc: Services, uow: UnitOfWork, actor: Actor, *, branch: str | 
                  source: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[dict], dict]:
     """Tickets the actor may see (company-wide roles: all; branch roles: their branches), newest first,
     with the counts of the filtered set: total, open and overdue."""
-    if branch is not None and branch not in BRANCHES:
+    names = uow.org.branch_names()
+    if branch is not None and branch not in names:
         raise ValidationFailed(f"unknown branch {branch!r}", field="branch")
     if status is not None and status not in STATUSES:
         raise ValidationFailed(f"status is one of {', '.join(STATUSES)}", field="status")
@@ -40,4 +40,4 @@ def list_tickets(svc: Services, uow: UnitOfWork, actor: Actor, *, branch: str | 
     rows, counts = uow.queries.tickets(PROCESS, branches=visible, branch=branch, status=status, source=source,
                                now=svc.clock.now(), limit=max(1, min(limit, svc.settings.max_page)),
                                offset=max(0, offset))
-    return [ticket_view(inst, overdue) for inst, overdue in rows], counts
+    return [ticket_view(inst, overdue, names) for inst, overdue in rows], counts

@@ -59,6 +59,37 @@ class Branch(Base):
     name: Mapped[str] = mapped_column(String(100))
 
 
+class PartyGroup(Base):
+    """A party group (党小组) of one branch, with its leader (组长)."""
+
+    __tablename__ = "party_groups"
+    __table_args__ = (UniqueConstraint("branch", "name", name="uq_party_group_name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    branch: Mapped[str] = mapped_column(ForeignKey("branches.code"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    #: the leader's username (a member of the group)
+    leader: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class MemberPoint(Base):
+    """One entry of a member's points ledger (积分制): any process may add one; the total is their sum."""
+
+    __tablename__ = "member_points"
+    __table_args__ = (UniqueConstraint("source", "username", name="uq_member_point_source"),
+                      Index("ix_member_points_user", "username", "period"),
+                      Index("ix_member_points_branch", "branch", "period"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    branch: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    #: the period the points are for: 2026-03 (a month), 2026Q1 (a quarter)
+    period: Mapped[str] = mapped_column(String(16))
+    points: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(200))
+    #: what added them, unique per person (``duty_score/<instance>``): adding again is a no-op
+    source: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class User(Base):
     """A person who logs in."""
 
@@ -69,6 +100,10 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: the branch the person belongs to as a party member (None: company staff outside any branch)
+    branch: Mapped[str | None] = mapped_column(ForeignKey("branches.code"), nullable=True, index=True)
+    #: the party group (党小组) within that branch
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("party_groups.id"), nullable=True, index=True)
     grants: Mapped[list["RoleGrant"]] = relationship(back_populates="user", lazy="selectin")
 
 

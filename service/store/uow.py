@@ -27,6 +27,7 @@ class UnitOfWork:
         self._after_commit: list = []
         self.identity = repositories.Identity(self)
         self.idempotency = repositories.Idempotency(self)
+        self.org = repositories.Organisation(self)
         self.instances = repositories.Instances(self)
         self.inbox = repositories.Inbox(self)
         self.timers = repositories.Timers(self)

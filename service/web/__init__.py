@@ -12,7 +12,7 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface, SessionInterface
 from flask_wtf.csrf import CSRFProtect
 
-from . import views, views_board, views_ops  # noqa: F401  (they add their pages to views.bp)
+from . import views, views_board, views_ops, views_org  # noqa: F401  (they add their pages to views.bp)
 from .session import install_errors
 
 csrf = CSRFProtect()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field as dc_field
 
-from ..domain.roles import BRANCHES
+from . import zh
 
 LONG_TEXT = 200  # a string allowed more characters than this is a textarea
 
@@ -34,7 +34,7 @@ class Field:
 def _labels(prop: dict) -> dict:
     labels = dict(prop.get("x-enum-labels") or {})
     for value in prop.get("enum", []):
-        labels.setdefault(value, BRANCHES.get(value, value) if isinstance(value, str) else str(value))
+        labels.setdefault(value, zh.branch(value) if isinstance(value, str) else str(value))
     return labels
 
 

@@ -27,6 +27,15 @@ def uow():
     return g.web_uow
 
 
+def branch_names() -> dict[str, str]:
+    """The organisation's branches (code → Chinese name), read once per request."""
+    if "branch_names" not in g:
+        from ..flows import org
+
+        g.branch_names = org.branch_names(uow())
+    return g.branch_names
+
+
 def current_actor() -> Actor | None:
     """The person behind the session cookie, or None (no session, expired, revoked or disabled)."""
     if "web_actor" not in g:

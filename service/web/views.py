@@ -12,11 +12,11 @@ from markupsafe import Markup
 
 from ..domain.errors import BranchflowError, TooLarge, TooManyAttempts, UnsupportedType, ValidationFailed
 from ..domain.permissions import TERMINATE
-from ..domain.roles import BRANCHES, ROLE_LABELS, Grant
+from ..domain.roles import ROLE_LABELS, Grant
 from ..flows import (attachments, audit, auth, calendar_admin, inspections, instances, operations, overview, ratings,
                      tasks, tickets)
 from . import charts, formrender, start_forms, zh
-from .session import current_actor, error_page, page, services, uow
+from .session import branch_names, current_actor, error_page, page, services, uow
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
 PER_PAGE = 20
@@ -44,7 +44,20 @@ def _words():
     me = current_actor() if request.blueprint == "web" else None
     return {"zh": zh, "me": me, "profile": auth.profile(uow(), me) if me else None,
             "roles": {grant.role for grant in me.grants} if me else set(), "ROLE_LABELS": ROLE_LABELS,
-            "BRANCHES": BRANCHES}
+            "BRANCHES": _Branches()}
+
+
+class _Branches(dict):
+    """The organisation's branches for templates, read from the database only when a template uses them."""
+
+    def items(self):
+        return branch_names().items()
+
+    def get(self, key, default=None):
+        return branch_names().get(key, default)
+
+    def __iter__(self):
+        return iter(branch_names())
 
 
 @bp.app_template_filter("cst")
@@ -374,7 +387,7 @@ def _startable() -> list[dict]:
         if item["via"] is None:
             items.append(item)
         elif item["via"] in start_forms.FORMS and start_forms.FORMS[item["via"]][0] == item["process"]:
-            items.append(dict(item, form=start_forms.FORMS[item["via"]][1]))
+            items.append(dict(item, form=start_forms.FORMS[item["via"]][1](branch_names())))
     return items
 
 
@@ -503,7 +516,7 @@ def _chart(quarters, boards) -> dict:
     """Each branch's composite score over the quarters (an inline SVG, no script)."""
     return charts.line_chart([f"{q[2:4]}年Q{q[-1]}" for q in quarters],
                              [(name, [(boards[q].get(code) or {}).get("composite") for q in quarters])
-                              for code, name in BRANCHES.items()])
+                              for code, name in branch_names().items()])
 
 
 @bp.route("/rounds/<round_id>/handbook")

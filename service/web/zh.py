@@ -5,14 +5,14 @@ from datetime import datetime
 
 from ..domain.calendar import china_minute
 from ..domain.errors import BranchflowError, Conflict, Forbidden, NotFound, TooManyAttempts, Unauthenticated
-from ..domain.roles import BRANCHES, ROLE_LABELS
+from ..domain.roles import ROLE_LABELS
 
 STATUS = {"running": "进行中", "completed": "已完成", "open": "待办", "closed": "已关闭", "pending": "等待中",
           "fired": "已触发", "cancelled": "已取消", "failed": "失败"}
 EVENT = {"start": "发起", "complete": "提交", "timer": "计时触发", "message": "收到消息", "rearm": "重算期限",
          "claim": "认领", "release": "释放认领", "send_back": "退回", "withdraw": "撤回",
          "terminate": "终止", "transfer": "转办", "urge": "催办", "cc": "抄送", "delegate": "委派", "delegate_done": "委派办结",
-         "countersign": "加签", "countersign_decision": "加签意见", "deputy": "代理办理", "escalation": "升级督办", "escalation_handled": "督办已处理", "assign": "指派"}
+         "countersign": "加签", "countersign_decision": "加签意见", "deputy": "代理办理", "escalation": "升级督办", "escalation_handled": "督办已处理", "assign": "指派", "return_to_branch": "退回支委会重新指派"}
 TICKET = {"open": "整改中", "overdue": "已逾期", "closed": "已销号"}
 PLAQUE = {"model": "示范牌", "standard": "达标牌", "striving": "争先牌", "none": "无"}
 
@@ -24,7 +24,11 @@ def role(code: str | None) -> str:
 
 def branch(code: str | None) -> str:
     """A branch's Chinese name (empty for company-wide)."""
-    return BRANCHES.get(code, code) if code else ""
+    if not code:
+        return ""
+    from .session import branch_names  # per request, from the organisation
+
+    return branch_names().get(code, code)
 
 
 def when(value: datetime | str | None) -> str:

@@ -1,0 +1,234 @@
+"""党员标准化责任认领: the sweeps that open a period's work for every branch at once (a quarter's claiming,
+the weekly and monthly checks of the 《党员履职台账》, each party group's monthly meeting, each branch's
+monthly scores) and the 公示栏 that shows the results. Each sweep is one request however many branches
+and members there are, and safe to repeat (an instance per branch and period, by its dedup key)."""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from ..domain.errors import ValidationFailed
+from ..domain.permissions import OPEN_DUTY
+from ..domain.quarters import parse_quarter, require_quarter
+from ..domain.status import InstanceStatus
+from ..store.models import Instance
+from ..store.uow import UnitOfWork
+from . import instances, org
+from .actors import Actor
+from .context import Services
+
+_MONTH = re.compile(r"20[0-9]{2}-(0[1-9]|1[0-2])")
+
+
+def require_month(text: object, field: str = "month") -> str:
+    """``text`` if it is a month as 2026-04, else ValidationFailed naming ``field``."""
+    if not isinstance(text, str) or not _MONTH.fullmatch(text):
+        raise ValidationFailed("a month looks like 2026-04", field=field, message_zh="月份格式如 2026-04")
+    return text
+
+
+def _day(text: object, field: str) -> date:
+    try:
+        day = date.fromisoformat(str(text))
+    except ValueError:
+        day = None
+    if day is None or not 2000 <= day.year <= 2099:
+        raise ValidationFailed("a date as YYYY-MM-DD in 2000–2099", field=field, message_zh="请填写有效日期（年-月-日）")
+    return day
+
+
+def last_workday(svc: Services, first: date, last: date) -> date:
+    """The last working day in ``first``–``last`` on the calendar in force (the next one after ``last`` when
+    the whole period is holidays)."""
+    cal, day = svc.calendars.current, last
+    while day >= first:
+        if cal.is_workday(day)[0]:
+            return day
+        day -= timedelta(days=1)
+    return cal.nth_workday_after(last, 1)[0]
+
+
+def month_bounds(month: str) -> tuple[date, date]:
+    """First and last day of a month given as 2026-04."""
+    first = date.fromisoformat(month + "-01")
+    nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    return first, nxt - timedelta(days=1)
+
+
+def _branches(uow: UnitOfWork, branches: object) -> list[str]:
+    names = org.branch_names(uow)
+    if branches is None:
+        return list(names)
+    if not isinstance(branches, list):
+        raise ValidationFailed("branches: a list of branch codes", field="branches")
+    for i, code in enumerate(branches):
+        org.check_branch(uow, code, f"branches.{i}")
+    return list(dict.fromkeys(branches))
+
+
+def _start_each(svc: Services, uow: UnitOfWork, actor: Actor, process: str, starts: list[tuple[str, dict]]) -> dict:
+    """Start ``process`` once per (dedup key, variables) not started yet; committed. {started, skipped, ids}."""
+    taken = uow.org.dedup_taken([key for key, _ in starts])
+    ids = []
+    for key, variables in starts:
+        if key in taken:
+            continue
+        inst = instances.start(svc, uow, actor, process, variables, via_use_case=True,
+                               dedup_key=key, duplicate=f"{key} is already open")
+        ids.append(inst.id)
+    uow.commit()
+    return {"started": len(ids), "skipped": len(starts) - len(ids), "ids": ids}
+
+
+def _members(uow: UnitOfWork, branches: list[str]) -> dict[str, list[dict]]:
+    groups = {g.id: g.name for g in uow.org.groups()}
+    return {b: [{"member": u, "member_name": n, "group": groups.get(gid, "")} for u, n, gid in rows]
+            for b, rows in uow.org.members_by_branch(branches).items()}
+
+
+def open_quarter(svc: Services, uow: UnitOfWork, actor: Actor, quarter: object, branches: object = None) -> dict:
+    """Open ``quarter``'s duty claiming for every branch (or ``branches``): one ``duty_quarter`` each, listing
+    the branch's members (each gets a personal claim when the post list is published)."""
+    actor.require(OPEN_DUTY, "only the supervisor (党群部) or an admin opens a period's duty work")
+    quarter = require_quarter(quarter)
+    codes = _branches(uow, branches)
+    members = _members(uow, codes)
+    return _start_each(svc, uow, actor, "duty_quarter", [
+        (f"duty_quarter/{quarter}/{b}", {"branch": b, "quarter": quarter, "members": members.get(b, [])}) for b in codes])
+
+
+def quarter_of(day: date) -> str:
+    """The calendar quarter of a day, as 2026Q2."""
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def approved_claims(uow: UnitOfWork, branch: str, quarter: str) -> list[dict]:
+    """The approved claims of a branch's quarter: member, name, group, the posts claimed (code, kind, title)."""
+    parent = uow.org.by_dedup(f"duty_quarter/{quarter}/{branch}")
+    if parent is None:
+        return []
+    out = []
+    for child in uow.instances.children_of(parent.id, "duty_claim"):
+        d = child.data or {}
+        if d.get("outcome") != "approved":
+            continue
+        posts = {p["code"]: p for p in d.get("posts", [])}
+        chosen = list(d.get("basic", [])) + ([d["extra"]] if d.get("extra") else [])
+        out.append({"member": d.get("member"), "member_name": d.get("member_name", ""), "group": d.get("group", ""),
+                    "posts": [{"code": c, "kind": posts[c]["kind"], "title": posts[c]["title"], "duty": posts[c]["duty"]}
+                              for c in chosen if c in posts]})
+    return sorted(out, key=lambda c: c["member"])
+
+
+def areas(uow: UnitOfWork, branch: str, claims: list[dict]) -> dict[str, list[dict]]:
+    """分片: the branch's committee members each take whole party groups (in turn, by group name)."""
+    checkers = uow.org.holders_in_branch("branch_committee", branch)
+    if not checkers:
+        return {}
+    groups = sorted({c["group"] for c in claims})
+    of_group = {g: checkers[i % len(checkers)] for i, g in enumerate(groups)}
+    out: dict[str, list[dict]] = {}
+    for c in claims:
+        out.setdefault(of_group[c["group"]], []).append(c)
+    return out
+
+
+def open_checks(svc: Services, uow: UnitOfWork, actor: Actor, kind: object, day: object) -> dict:
+    """Open the checks of the period containing ``day``: ``weekly`` (each 基础岗, due the week's last working
+    day) or ``monthly`` (each 攻坚岗/服务岗, due the month's last working day); one ``duty_check`` per branch
+    committee member with the approved claims of their area."""
+    actor.require(OPEN_DUTY, "only the supervisor (党群部) or an admin opens a period's duty work")
+    if kind not in ("weekly", "monthly"):
+        raise ValidationFailed("kind is weekly or monthly", field="kind", message_zh="请选择每周或每月")
+    day = _day(day, "day")
+    if kind == "weekly":
+        first = day - timedelta(days=day.weekday())
+        last, period = first + timedelta(days=6), f"{day.isocalendar()[0]}-W{day.isocalendar()[1]:02d}"
+    else:
+        first, last = month_bounds(day.strftime("%Y-%m"))
+        period = day.strftime("%Y-%m")
+    due = last_workday(svc, first, last).isoformat()
+    wanted = ("basic",) if kind == "weekly" else ("tough", "service")
+    starts = []
+    for branch in org.branch_names(uow):
+        claims = approved_claims(uow, branch, quarter_of(day))
+        for checker, mine in sorted(areas(uow, branch, claims).items()):
+            items = [{"member": c["member"], "member_name": c["member_name"], "post": p["code"], "post_title": p["title"]}
+                     for c in mine for p in c["posts"] if p["kind"] in wanted]
+            if items:
+                starts.append((f"duty_check/{kind}/{period}/{branch}/{checker}",
+                               {"branch": branch, "checker": checker, "kind": kind, "period": period, "due": due,
+                                "items": items}))
+    return _start_each(svc, uow, actor, "duty_check", starts)
+
+
+def open_meetings(svc: Services, uow: UnitOfWork, actor: Actor, month: object) -> dict:
+    """Open every party group's 党小组会 of ``month`` (groups with a leader), due its last working day."""
+    actor.require(OPEN_DUTY, "only the supervisor (党群部) or an admin opens a period's duty work")
+    month = require_month(month)
+    due = last_workday(svc, *month_bounds(month)).isoformat()
+    starts = []
+    for g in uow.org.groups():
+        if not g.leader:
+            continue
+        members = [{"member": p.username, "member_name": p.display_name, "group": g.name}
+                   for p in uow.org.people(group_id=g.id, active_only=True)]
+        starts.append((f"group_meeting/{month}/{g.id}", {"branch": g.branch, "group_id": g.id, "group_name": g.name,
+                                                          "leader": g.leader, "month": month, "due": due,
+                                                          "members": members}))
+    return _start_each(svc, uow, actor, "group_meeting", starts)
+
+
+def open_scores(svc: Services, uow: UnitOfWork, actor: Actor, month: object, branches: object = None) -> dict:
+    """Open every branch's monthly duty scoring of ``month``, due its last working day."""
+    actor.require(OPEN_DUTY, "only the supervisor (党群部) or an admin opens a period's duty work")
+    month = require_month(month)
+    due = last_workday(svc, *month_bounds(month)).isoformat()
+    codes = _branches(uow, branches)
+    members = _members(uow, codes)
+    for b in codes:  # what the month's checks found, beside each member, for the committee scoring them
+        found = checks_of(uow, b, month)
+        for m in members.get(b, []):
+            m["checks"], m["checks_met"] = found.get(m["member"], (0, 0))
+    return _start_each(svc, uow, actor, "duty_score", [
+        (f"duty_score/{month}/{b}", {"branch": b, "month": month, "due": due, "members": members.get(b, [])})
+        for b in codes])
+
+
+def checks_of(uow: UnitOfWork, branch: str, month: str) -> dict[str, tuple[int, int]]:
+    """Member → (posts checked, posts found met) over the branch's filed checks due in ``month``."""
+    out: dict[str, tuple[int, int]] = {}
+    for inst in uow.instances.of_process("duty_check", branch):
+        d = inst.data or {}
+        if inst.status != InstanceStatus.COMPLETED or not str(d.get("due", "")).startswith(month):
+            continue
+        for r in d.get("results", []):
+            checked, met = out.get(r["member"], (0, 0))
+            out[r["member"]] = (checked + 1, met + bool(r.get("met")))
+    return out
+
+
+def board(uow: UnitOfWork, actor: Actor, branch: object, month: object) -> dict:
+    """公示栏: a branch's published duty scores of ``month`` (each member's score and band)."""
+    branch = org.check_branch(uow, branch)
+    month = require_month(month)
+    names = org.branch_names(uow)
+    inst: Instance | None = uow.org.by_dedup(f"duty_score/{month}/{branch}")
+    published = inst is not None and inst.status == InstanceStatus.COMPLETED
+    d = (inst.data or {}) if published else {}
+    who = {m["member"]: m for m in d.get("members", [])}
+    items = [{"member": s["member"], "member_name": who.get(s["member"], {}).get("member_name", ""),
+              "group": who.get(s["member"], {}).get("group", ""), "score": s["score"], "band": s["band"],
+              "band_label": s["band_label"]} for s in d.get("scored", [])]
+    return {"branch": branch, "branch_name": names[branch], "month": month, "published": published,
+            "published_on": d.get("published_on"), "instance": inst.id if inst else None,
+            "items": sorted(items, key=lambda i: (-i["score"], i["member"]))}
+
+
+def claims_board(uow: UnitOfWork, actor: Actor, branch: object, quarter: object) -> dict:
+    """公示栏: a branch's approved claims of ``quarter``."""
+    branch = org.check_branch(uow, branch)
+    quarter = require_quarter(quarter)
+    parse_quarter(quarter)
+    return {"branch": branch, "branch_name": org.branch_names(uow)[branch], "quarter": quarter,
+            "items": approved_claims(uow, branch, quarter)}
