@@ -15,27 +15,30 @@ from hypothesis import strategies as st
 from conftest import Api, build_app
 from service.flows import audit
 from service.flows.timers import fire_due
-from scenarios import START, SUP
+from scenarios import CORE_MET, START, SUP
 
 USER_OF_ROLE = {"helper": "supervisor", "secretary": "sec_jg2", "branch_committee": "wei_jg2",
                 "supervisor": "supervisor", "committee": "committee"}
 PLAN = {"actions": [{"action": "补齐台账", "owner": "组织委员", "deadline": "2026-06-30"}]}
 
 
-def form_data(element: str, draw) -> dict:
-    """Valid data for each user task; the fields that route the process are drawn."""
+def form_data(element: str, draw, seen: dict) -> dict:
+    """Valid data for each user task (``seen``: the process data it sees); the fields that route the process
+    are drawn."""
     fixed = {
         "sign_helper": {"signed": True}, "sign_secretary": {"signed": True}, "file_letter": {"archive_no": "A1"},
         "diagnosis": {"methods": ["看资料", "访党员", "问群众"], "shortcomings": [{"title": "台账", "description": "缺失"}],
                       "summary": "台账薄弱"},
         "supply_tools": {"tools": [{"name": "台账模板"}]}, "improvement_plan": PLAN, "urgent_plan": PLAN,
-        "guidance_visits": {"visits": [{"date": "2026-03-05", "content": "指导台账"}, {"date": "2026-03-19", "content": "指导党课"}]},
+        "remake_plan": PLAN, "confirm_plan": {"plan_confirmed": True}, "confirm_urgent": {"plan_confirmed": True},
+        "confirm_remake": {"plan_confirmed": True},
         "monthly_progress": {"progress": "进展顺利", "completion_rate": 50},
         "remedial": {"talked_with_secretary": True, "measures": "本周补录"},
         "knowledge_quiz": {"participants": 12, "average_score": 88},
         "helper_report": {"summary": "本季度下沉指导六次，台账基本补齐"},
         "interview": {"interviewed_on": "2026-06-02", "notes": "指出差距"},
-        "final_interview": {"interviewed_on": "2026-07-06", "rectification_deadline": "2026-08-31", "notes": "限期整改"},
+        "final_interview": {"interviewed_on": "2026-07-06", "rectify_by": "2026-08-31", "notes": "限期整改",
+                            "problems": [{"title": "台账不全"}]},
         "review_reason": {"opinion": "纳入明年预算", "next_step": "纳入下季度计划"},
         "adjust": {"adjustment": "改为班组现场指导", "change_helper": False},
         "acknowledge": {"acknowledged": True, "plan": "下周执行"},
@@ -46,8 +49,10 @@ def form_data(element: str, draw) -> dict:
         return {"indicators": "台账齐全率", "behind_plan": draw(st.booleans())}
     if element == "assessment":
         return {"score": draw(st.sampled_from([55, 59.99, 60, 79.99, 80, 95]))}
+    if element == "guidance_visits":  # two visits inside the task's own month
+        return {"visits": [{"date": seen["month_first"], "content": "指导台账"}, {"date": seen["month_last"], "content": "指导党课"}]}
     if element == "acceptance":
-        return {"target_results": [{"name": "台账齐全率", "met": draw(st.booleans())}]}
+        return dict(CORE_MET, target_results=[{"name": t["name"], "met": draw(st.booleans())} for t in START["targets"]])
     if element == "coordinate":
         resolved = draw(st.booleans())
         return {"departments": ["综合部"], "resolved": resolved, "measures": "已协调",
@@ -147,7 +152,8 @@ def test_replay_reproduces_every_stored_state(data):
                 operate(api, task, user, roots, data.draw)
                 seen.update(stored_states(api))
                 continue
-            body = {"comment": "请尽快办理"} if task["kind"] == "escalation" else form_data(task["element"], data.draw)
+            body = {"comment": "请尽快办理"} if task["kind"] == "escalation" else form_data(
+                task["element"], data.draw, api.get(f"/api/tasks/{task['id']}", user).get_json().get("process_data") or {})
             r = api.post(f"/api/tasks/{task['id']}/complete", user, json={"data": body})
             assert r.status_code in (200, 409), (task["element"], r.get_json())  # 409: a 前加签 still open
             steps += task["kind"] == "user" and r.status_code == 200 and not api.get(

@@ -30,11 +30,11 @@ def test_history_lists_every_event_with_actor_role_and_chinese_names(api, pairin
     r = api.get(f"/api/instances/{pairing}/history", AUDITOR)
     assert r.status_code == 200
     events = r.get_json()
-    assert [e["type"] for e in events] == ["start"] + ["complete"] * 6
+    assert [e["type"] for e in events] == ["start"] + ["complete"] * 7
     sign = events[1]
     assert sign["actor"] == HELPER and sign["role"] == "helper" and sign["role_label"] == "政工负责人（甲方）"
     assert sign["element_name"] == "甲方签署责任书" and sign["data"]["data"] == {"signed": True}
-    assert [e["seq"] for e in events] == list(range(1, 8))
+    assert [e["seq"] for e in events] == list(range(1, 9))
     assert all(b["prev_hash"] == a["hash"] for a, b in zip(events, events[1:]))
     # branch roles read the history of their own branch only
     assert api.get(f"/api/instances/{pairing}/history", SEC).status_code == 200
@@ -55,7 +55,7 @@ def test_state_at_an_event_is_replayed(api, pairing):
 
 def test_untouched_instances_verify(api, pairing):
     body = verify(api, pairing)
-    assert body["ok"] is True and body["events"] == 7 and body["problems"] == []
+    assert body["ok"] is True and body["events"] == 8 and body["problems"] == []
     travel(api, at_china("2026-04-01"))  # the term's first morning: month 1 and quarter 2026Q2 open
     children = [c["id"] for c in api.get(f"/api/instances/{pairing}", SUP).get_json()["children"]]
     assert children and all(verify(api, c)["ok"] for c in children)

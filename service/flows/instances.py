@@ -91,8 +91,10 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
                     status=InstanceStatus.RUNNING, head=events.GENESIS, branch=values.get("branch"), title=_title(bundle, values, names),
                     parent_id=parent.id if parent else None, parent_wait=parent_wait, data={},
                     started_by=actor.name, created_at=now, updated_at=now, dedup_key=dedup_key)
+    # the instance's own fields are what its start gave; a default (``x-defaults``) is a field a step may set
+    protect = sorted(k for k in values if k in variables or k not in start_form.get("x-defaults", {}))
     begun = event_types.Start(process, bundle.sha256, values, parent.id if parent is not None else None,
-                              protect=sorted(values))
+                              protect=protect)
     wf = begun.create(svc.engine, bundle, now, seed_for(inst.id, 1))
     inst.state = svc.engine.dump(wf)
     _keep_warm(svc, uow, inst, wf)
