@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from . import periods as P
 from .calendar import CST
 
 
@@ -39,15 +40,16 @@ KIND_BY_KEY = {k.key: k for k in KINDS}
 
 #: BPMN element id → duty kind key (the one place to edit when diagrams change)
 DUTY_KINDS: dict[str, str] = {
-    # pairing_month (or wherever a diagram puts them)
+    # pairing_monthly (and the older pairing_month: keyed by element, wherever a diagram puts them)
     "guidance_visits": "visits",
     "spot_check": "spot_check",
     "remedial": "remedial",            # 24 h
     "monthly_progress": "monthly_report",
-    # pairing (or its quarterly child)
+    # pairing_quarterly (older pairings: the pairing itself)
     "knowledge_quiz": "quiz",
     "helper_report": "helper_report",
     "improvement_plan": "plan",
+    "remake_plan": "plan",             # pairing_quarterly: the plan remade after a quarter below 60
     "supply_tools": "workdays",        # 3 working days
     "urgent_plan": "workdays",         # 7 working days
     "coordinate": "workdays",          # resource_request, 5 working days
@@ -195,6 +197,28 @@ def term_quarter(term_start: str | None, index: object) -> str | None:
     except ValueError:
         return None
     return quarter_of_day(_add_months(date(start.year, start.month, 1), 3 * index - 1))
+
+
+def term_position(term_start: str | None, opened: object, day: date) -> tuple[int | None, int | None]:
+    """(term month, term week) holding ``day`` in a calendar-driven term from ``term_start`` (weeks numbered
+    across the term as the pairing numbers them), capped at ``opened``, the latest month the pairing opened
+    (its extension month included); (None, None) without a term start."""
+    try:
+        start = date.fromisoformat(str(term_start)[:10])
+    except (TypeError, ValueError):
+        return None, None
+    last = opened if isinstance(opened, int) and not isinstance(opened, bool) and opened > 0 else None
+    if last is None:
+        return None, None
+    month, week, count = 1, 1, 0
+    for k in range(1, last + 1):
+        if day >= date.fromisoformat(P.month_range(start, k)["first"]):
+            month = k
+        for i, span in enumerate(P.weeks_of_month(start, k)):
+            if date.fromisoformat(span["first"]) <= day:
+                week = count + i + 1
+        count = count + len(P.weeks_of_month(start, k))
+    return month, week
 
 
 # -- colours ------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, exists, func, literal_column, or_, select
 
 from ..domain.status import InstanceStatus, TaskKind, TaskStatus
-from .models import Branch, InboxTask, Instance, RoleGrant, User
+from .models import Branch, Event, InboxTask, Instance, RoleGrant, User
 from .repositories import Repository
 
 
@@ -127,6 +127,20 @@ class BoardQueries(Repository):
                 .where(InboxTask.instance_id.in_(instance_ids), InboxTask.element.in_(elements), _DONE,
                        InboxTask.kind == TaskKind.USER).order_by(InboxTask.created_at, InboxTask.id)):
             out.setdefault(iid, []).append(at)
+        return out
+
+    def submitted(self, element: str, instance_ids: list[str]) -> dict[str, list[dict]]:
+        """Instance id → the forms submitted to its tasks of ``element`` (from the audit log), in order."""
+        out: dict[str, list[dict]] = {}
+        if not instance_ids:
+            return out
+        for iid, data in self.session.execute(
+                select(Event.instance_id, Event.data)
+                .where(Event.instance_id.in_(instance_ids), Event.type == "complete", Event.element == element)
+                .order_by(Event.instance_id, Event.seq)):
+            body = (data or {}).get("data")
+            if isinstance(body, dict):
+                out.setdefault(iid, []).append(body)
         return out
 
     def overdue_counts(self, roles: list[str], branches: list[str] | None, now: datetime) -> dict[str, int]:
