@@ -53,9 +53,9 @@ from service.domain.roles import Grant  # noqa: E402
 from service.flows import auth, instances  # noqa: E402
 from service.flows.actors import Actor  # noqa: E402
 from service.flows.demo import load_demo  # noqa: E402
-from service.store.models import NO_DUE_DATE, Branch, InboxTask, Instance, Spec  # noqa: E402
+from service.store.models import NO_DUE_DATE, Branch, Event, InboxTask, Instance, Spec  # noqa: E402
 
-NOW = datetime(2026, 3, 20, 9, 0, tzinfo=CST)
+NOW = datetime(2026, 4, 2, 9, 0, tzinfo=CST)  # 2026Q1 and the term just ended: assessments and acceptances open
 BRANCHES = 50
 MONTHS = [(2025, m) for m in range(4, 13)] + [(2026, m) for m in range(1, 4)]
 WARMUP = 5
@@ -87,7 +87,13 @@ def build(folder: Path):
                         {"branch": "sb", "category": "场地", "need": "活动室", "reason": "开展活动"})
         uow.commit()
     rng = random.Random(22)
-    inst_rows, task_rows = [], []
+    inst_rows, task_rows, event_rows, by_id = [], [], [], {}
+
+    def event(iid, element, data, at):
+        """The complete event of a task (the audit log the board reads submitted visits from)."""
+        event_rows.append({"instance_id": iid, "seq": 1, "type": "complete", "actor": "bench", "role": None, "at": at,
+                           "element": element, "element_name": element, "data": {"task_id": "t", "data": data},
+                           "prev_hash": "0" * 64, "hash": "0" * 64})
 
     def instance(process, code, data, created, status="running", parent=None, closed=None):
         iid = str(uuid.uuid4())
@@ -95,6 +101,7 @@ def build(folder: Path):
                           "status": status, "branch": code, "title": f"{process} · {code}", "summary": data,
                           "parent_id": parent, "head": "0" * 64, "started_by": "bench", "created_at": created,
                           "updated_at": closed or created})
+        by_id[iid] = inst_rows[-1]
         return iid
 
     def task(iid, process, element, role, code, due, opened, late=None):
@@ -113,31 +120,42 @@ def build(folder: Path):
         spec = conn.scalar(select(Spec.sha256).limit(1))
         for code in codes:
             helper = f"help_{code}" if code.startswith("b") else "supervisor"
-            scores = [rng.randint(55, 98) for _ in range(4)]
+            scores = iter([rng.randint(55, 98) for _ in range(4)])
             pairing = instance("pairing", code, {"branch": code, "helper": helper, "term_start": "2025-04-01",
-                                                 "term_end": "2026-03-31", "month": 12, "week": 3,
-                                                 "assessments": [{"quarter": f"{y}Q{q}", "score": s, "band": "meets" if s >= 80 else "fail"}
-                                                                 for (y, q), s in zip([(2025, 2), (2025, 3), (2025, 4), (2026, 1)], scores)]},
-                               _at(2025, 4, 1))
+                                                 "term_last": "2026-03-31", "months": 12, "month": 12,
+                                                 "week_count": 52, "extended": False}, _at(2025, 4, 1))
+            quarter = None
             for n, (y, m) in enumerate(MONTHS, start=1):
-                month = instance("pairing_month", code, {"branch": code, "helper": helper, "month": n, "week": 4,
-                                                         "visits": [{"date": f"{y}-{m:02d}-{d:02d}", "content": "指导"}
-                                                                    for d in (5, 19)][:rng.choice((1, 2, 2, 2))]},
+                first, last_day = f"{y}-{m:02d}-01", _at(y, m, 28, 18)
+                month = instance("pairing_monthly", code, {"helper": helper, "month": n, "month_first": first,
+                                                           "month_last": f"{y}-{m:02d}-28", "week_from": 4 * (n - 1)},
                                  _at(y, m, 1), status="running" if (y, m) == (2026, 3) else "completed",
-                                 parent=pairing, closed=None if (y, m) == (2026, 3) else _at(y, m, 28, 18))
-                last_day = _at(y, m, 28, 18)
-                task(month, "pairing_month", "guidance_visits", "helper", code, last_day, _at(y, m, 1))
-                task(month, "pairing_month", "monthly_progress", "secretary", code, last_day, _at(y, m, 1))
+                                 parent=pairing, closed=None if (y, m) == (2026, 3) else last_day)
+                visits = [{"date": f"{y}-{m:02d}-{d:02d}", "content": "指导"} for d in (5, 19)][:rng.choice((1, 2, 2, 2))]
+                event(month, "guidance_visits", {"visits": visits}, _at(y, m, 20))
+                task(month, "pairing_monthly", "guidance_visits", "helper", code, last_day, _at(y, m, 1))
+                task(month, "pairing_monthly", "monthly_progress", "secretary", code, last_day, _at(y, m, 1))
                 for week in range(4):
                     due = _at(y, m, 7 * week + 7, 18)
-                    task(month, "pairing_month", "spot_check", "helper", code, due, due - timedelta(days=6))
+                    task(month, "pairing_monthly", "spot_check", "helper", code, due, due - timedelta(days=6))
                     if rng.random() < 0.25:
-                        task(month, "pairing_month", "remedial", "helper", code, due + timedelta(hours=24), due, None)
+                        task(month, "pairing_monthly", "remedial", "helper", code, due + timedelta(hours=24), due, None)
+                if m in (1, 4, 7, 10):  # a calendar quarter opens its child
+                    label = f"{y}Q{(m - 1) // 3 + 1}"
+                    quarter = instance("pairing_quarterly", code, {"helper": helper, "quarter": label,
+                                                                   "quarter_first": first}, _at(y, m, 1), parent=pairing)
                 if m in (3, 6, 9, 12):
-                    for element, role in (("knowledge_quiz", "secretary"), ("helper_report", "helper"),
-                                          ("assessment", "supervisor")):
-                        task(pairing, "pairing", element, role, code, last_day, _at(y, m, 15))
-                    instance("plaque_rating", code, {"quarter": f"{y}Q{(m - 1) // 3 + 1}", "composite": rng.randint(600, 980) / 10,
+                    label = f"{y}Q{(m - 1) // 3 + 1}"
+                    for element, role in (("knowledge_quiz", "branch_committee"), ("helper_report", "helper")):
+                        task(quarter, "pairing_quarterly", element, role, code, last_day, _at(y, m - 2, 1))
+                    ends = _at(y + m // 12, m % 12 + 1, 1, 0)  # the assessment opens as the quarter ends
+                    task(quarter, "pairing_quarterly", "assessment", "supervisor", code, ends + timedelta(days=7), ends)
+                    if task_rows[-1]["status"] == "completed":
+                        score = next(scores)
+                        done = {"quarter": label, "score": score, "band": "meets" if score >= 80 else "fail"}
+                        by_id[quarter].update(status="completed", updated_at=ends + timedelta(days=5),
+                                              summary=dict(by_id[quarter]["summary"], assessment_result=done))
+                    instance("plaque_rating", code, {"quarter": label, "composite": rng.randint(600, 980) / 10,
                                                      "final_plaque": rng.choice(("model", "standard", "striving"))},
                              last_day, status="completed", closed=last_day)
                 for _ in range(rng.randint(0, 2)):
@@ -148,10 +166,14 @@ def build(folder: Path):
                                       status="completed" if done else "running", closed=closed if done else None)
                     task(ticket, "rectification", "plan", "secretary", code, opened + timedelta(days=9), opened)
             task(pairing, "pairing", "supply_tools", "helper", code, _at(2025, 4, 4, 18), _at(2025, 4, 1))
+            task(pairing, "pairing", "improvement_plan", "branch_committee", code, None, _at(2025, 4, 3))
+            task(pairing, "pairing", "acceptance", "supervisor", code, _at(2026, 4, 8, 18), _at(2026, 4, 1, 0), False)
         for i in range(0, len(inst_rows), 5000):
             conn.execute(insert(Instance), inst_rows[i:i + 5000])
         for i in range(0, len(task_rows), 5000):
             conn.execute(insert(InboxTask), task_rows[i:i + 5000])
+        for i in range(0, len(event_rows), 5000):
+            conn.execute(insert(Event), event_rows[i:i + 5000])
     settle(svc)
     return Api(create_app(cfg, svc)), len(task_rows), len(inst_rows)
 

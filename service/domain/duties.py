@@ -7,7 +7,9 @@ another child process tomorrow): edit this table when a diagram gains, renames o
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 
 from . import periods as P
@@ -199,26 +201,26 @@ def term_quarter(term_start: str | None, index: object) -> str | None:
     return quarter_of_day(_add_months(date(start.year, start.month, 1), 3 * index - 1))
 
 
+@lru_cache(maxsize=256)
+def _term_calendar(start: date, months: int) -> tuple[tuple[date, ...], tuple[date, ...]]:
+    """First days of a term's months 1..``months`` and of its weeks, in order (weeks numbered as the pairing does)."""
+    firsts = tuple(date.fromisoformat(P.month_range(start, k)["first"]) for k in range(1, months + 1))
+    weeks = tuple(date.fromisoformat(w["first"]) for k in range(1, months + 1) for w in P.weeks_of_month(start, k))
+    return firsts, weeks
+
+
 def term_position(term_start: str | None, opened: object, day: date) -> tuple[int | None, int | None]:
     """(term month, term week) holding ``day`` in a calendar-driven term from ``term_start`` (weeks numbered
     across the term as the pairing numbers them), capped at ``opened``, the latest month the pairing opened
-    (its extension month included); (None, None) without a term start."""
+    (its extension month included); (None, None) without a term start or before its first month opened."""
     try:
         start = date.fromisoformat(str(term_start)[:10])
     except (TypeError, ValueError):
         return None, None
-    last = opened if isinstance(opened, int) and not isinstance(opened, bool) and opened > 0 else None
-    if last is None:
+    if not isinstance(opened, int) or isinstance(opened, bool) or opened < 1:
         return None, None
-    month, week, count = 1, 1, 0
-    for k in range(1, last + 1):
-        if day >= date.fromisoformat(P.month_range(start, k)["first"]):
-            month = k
-        for i, span in enumerate(P.weeks_of_month(start, k)):
-            if date.fromisoformat(span["first"]) <= day:
-                week = count + i + 1
-        count = count + len(P.weeks_of_month(start, k))
-    return month, week
+    firsts, weeks = _term_calendar(start, opened)
+    return max(bisect_right(firsts, day), 1), max(bisect_right(weeks, day), 1)
 
 
 # -- colours ------------------------------------------------------------------------------------------

@@ -19,6 +19,12 @@ from ..store.uow import UnitOfWork
 MONTH_CHILDREN = ["pairing_monthly", "pairing_month", "pairing_week"]
 LEGACY_CHILDREN = ["pairing_month", "pairing_week", "pairing_quarter"]
 VISITS = "guidance_visits"
+#: what the overview reads of a pairing's summary (the rest — letter, diagnosis, plan — it never needs)
+PAIRING_KEYS = {"term_start": "str", "term_last": "str", "term_end": "str", "months": "int", "month": "int", "week": "int",
+                "week_count": "int", "helper": "str", "assessments": "json"}
+#: what it reads of a quarterly child's: its quarter and its assessment's result
+RESULT_KEYS = {"quarter": "str", "assessment_result.quarter": "str", "assessment_result.score": "float",
+               "assessment_result.band": "str"}
 
 
 def iso_date(value) -> date | None:
@@ -55,12 +61,13 @@ def pairings(uow: UnitOfWork, scope, day: date) -> dict[str, dict]:
     and every assessment of the branch's pairings, on the calendar quarter it belongs to, oldest first."""
     found: dict[str, dict] = {}
     assessments: dict[str, list] = defaultdict(list)
-    for s in uow.board.summaries(["pairing_quarterly"], scope):
-        result = s.data.get("assessment_result")
-        if isinstance(result, dict) and isinstance(result.get("score"), (int, float)):
-            assessments[s.branch].append(_assessment(result.get("quarter") or s.data.get("quarter"),
-                                                     result["score"], result.get("band"), s.id))
-    summaries = uow.board.summaries(["pairing"], scope)
+    for s in uow.board.summaries(["pairing_quarterly"], scope, keys=RESULT_KEYS):
+        score = s.data.get("assessment_result.score")
+        if score is not None:
+            score = int(score) if float(score).is_integer() else score
+            assessments[s.branch].append(_assessment(s.data.get("assessment_result.quarter") or s.data.get("quarter"),
+                                                     score, s.data.get("assessment_result.band"), s.id))
+    summaries = uow.board.summaries(["pairing"], scope, keys=PAIRING_KEYS)
     legacy = [s.id for s in summaries if s.data.get("assessments")]
     opened = uow.board.opened_at(["assessment"], legacy) if legacy else {}
     for s in summaries:
@@ -82,7 +89,7 @@ def pairings(uow: UnitOfWork, scope, day: date) -> dict[str, dict]:
             found[s.branch] = {"id": s.id, "status": s.status, "month": month, "week": week,
                                "term_start": start, "term_end": end, "helper": d.get("helper")}
     legacy_running = [p["id"] for p in found.values() if p["week"] is None and p["month"]]
-    children = {s.parent_id: s.data for s in uow.board.summaries(LEGACY_CHILDREN, scope, running_only=True)} \
+    children = {s.parent_id: s.data for s in uow.board.summaries(LEGACY_CHILDREN, scope, running_only=True, keys={"week": "int"})} \
         if legacy_running else {}
     people = uow.board.names([p["helper"] for p in found.values() if isinstance(p.get("helper"), str)])
     for code, p in found.items():
@@ -102,7 +109,9 @@ def score_in(pairing: dict | None, quarter: str):
 def ratings(uow: UnitOfWork, scope, quarters: list[str]) -> dict[str, dict[str, dict]]:
     """Branch → quarter → its plaque rating (composite, plaque, instance)."""
     out: dict[str, dict[str, dict]] = defaultdict(dict)
-    for s in uow.board.summaries(["plaque_rating"], scope, quarters=quarters):
+    for s in uow.board.summaries(["plaque_rating"], scope, quarters=quarters,
+                                  keys={"quarter": "str", "composite": "float",
+                                                                 "final_plaque": "str", "plaque": "str"}):
         d = s.data
         plaque = d.get("final_plaque") or d.get("plaque")
         out[s.branch][d.get("quarter")] = {"quarter": d.get("quarter"), "composite": d.get("composite"),
@@ -114,7 +123,8 @@ def _visit_days(uow: UnitOfWork, scope, period: D.Period, fallback: dict) -> dic
     """(helper, branch) → the days of visits recorded in the period's months: from the ``guidance_visits``
     each month child's helper submitted (older children: the visits in their summary)."""
     visits: dict[tuple, set] = defaultdict(set)
-    kids = uow.board.summaries(MONTH_CHILDREN, scope, active_in=(period.start_at, period.end_at))
+    kids = uow.board.summaries(MONTH_CHILDREN, scope, active_in=(period.start_at, period.end_at),
+                               keys={"helper": "str", "visits": "json"})
     submitted = uow.board.submitted(VISITS, [s.id for s in kids])
     for s in kids:
         helper = s.data.get("helper") or (fallback.get(s.branch) or {}).get("helper")
