@@ -20,8 +20,8 @@ MONTH_CHILDREN = ["pairing_monthly", "pairing_month", "pairing_week"]
 LEGACY_CHILDREN = ["pairing_month", "pairing_week", "pairing_quarter"]
 VISITS = "guidance_visits"
 #: what the overview reads of a pairing's summary (the rest — letter, diagnosis, plan — it never needs)
-PAIRING_KEYS = {"term_start": "str", "term_last": "str", "term_end": "str", "months": "int", "month": "int", "week": "int",
-                "week_count": "int", "helper": "str", "assessments": "json"}
+PAIRING_KEYS = {"term_start": "str", "term_last": "str", "term_end": "str", "months": "int", "month": "int",
+                "week": "int", "week_count": "int", "helper": "str", "assessments": "json"}
 #: what it reads of a quarterly child's: its quarter and its assessment's result
 RESULT_KEYS = {"quarter": "str", "assessment_result.quarter": "str", "assessment_result.score": "float",
                "assessment_result.band": "str"}
@@ -89,8 +89,8 @@ def pairings(uow: UnitOfWork, scope, day: date) -> dict[str, dict]:
             found[s.branch] = {"id": s.id, "status": s.status, "month": month, "week": week,
                                "term_start": start, "term_end": end, "helper": d.get("helper")}
     legacy_running = [p["id"] for p in found.values() if p["week"] is None and p["month"]]
-    children = {s.parent_id: s.data for s in uow.board.summaries(LEGACY_CHILDREN, scope, running_only=True, keys={"week": "int"})} \
-        if legacy_running else {}
+    children = {s.parent_id: s.data for s in uow.board.summaries(LEGACY_CHILDREN, scope, running_only=True,
+                                                                 keys={"week": "int"})} if legacy_running else {}
     people = uow.board.names([p["helper"] for p in found.values() if isinstance(p.get("helper"), str)])
     for code, p in found.items():
         if p["week"] is None and p["id"] in children:

@@ -24,8 +24,6 @@ class Summary:
     status: str
     parent_id: str | None
     data: dict
-    created_at: datetime
-    updated_at: datetime
 
 
 def _anchor():
@@ -132,12 +130,11 @@ class BoardQueries(Repository):
             conds += [Instance.created_at < active_in[1],
                       or_(Instance.status == InstanceStatus.RUNNING, Instance.updated_at >= active_in[0])]
         data = [_extract(k, t) for k, t in keys.items()] if keys is not None else [Instance.data]
-        stmt = (select(Instance.id, Instance.process_id, Instance.branch, Instance.status, Instance.parent_id,
-                       Instance.created_at, Instance.updated_at, *data)
+        stmt = (select(Instance.id, Instance.process_id, Instance.branch, Instance.status, Instance.parent_id, *data)
                 .where(*conds).order_by(Instance.created_at, Instance.id))
         if keys is None:
-            return [Summary(*r[:5], r[7] or {}, r[5], r[6]) for r in self.session.execute(stmt)]
-        return [Summary(*r[:5], {k: v for k, v in zip(keys, r[7:]) if v is not None}, r[5], r[6])
+            return [Summary(*r[:5], r[5] or {}) for r in self.session.execute(stmt)]
+        return [Summary(*r[:5], {k: v for k, v in zip(keys, r[5:]) if v is not None})
                 for r in self.session.execute(stmt)]
 
     def opened_at(self, elements: list[str], instance_ids: list[str]) -> dict[str, list[datetime]]:
