@@ -7,24 +7,33 @@ Prints, from one run on one machine (Flask app, SQLite file): p50/p95 server tim
 each alike, and the ratios board/inbox at p50 and p95 (target p95 ≤ 3×).
 
 The database: the demo organisation plus 45 more branches (each with a secretary and a helper), and for
-each of the 50 a year (2025-04 … 2026-03) of pairing history written in bulk as the flows leave it —
-a pairing and twelve monthly children with their summaries (month, week, visits, quarterly
-assessments), every duty's inbox row (2 visits records, a monthly report, 4 weekly spot checks, a 24 h
-remedial when behind, quarterly quiz, report and assessment, the 3/7-working-day duties), about 12 % of
+each of the 50 a year-long pairing on the calendar (term 2025-04-01 … 2026-03-31) written in bulk as the flows
+leave it — the parent's summary (term_start, term_last, months, month), a ``pairing_monthly`` child per
+term month (visits submitted, as the audit log's complete events hold them) and a ``pairing_quarterly`` child
+per calendar quarter (``assessment_result`` once assessed), every duty's inbox row (visits, a monthly report,
+4 weekly spot checks, a 24 h remedial when behind, the quarter's quiz, report and assessment — 2026Q1's and
+the term's acceptance just opened: the clock is 2 April 2026 — and the 3-working-day tools), about 12 % of
 them late and a few still open past due, quarterly plaque ratings and rectification tickets opened and
 closed over the year. "Server time" is the WSGI app handling the request (routing, auth, queries,
 rendering, the body), as in ``bench_web_inbox``.
 Run: ``python bench/bench_board.py [repetitions]`` (default 100 per endpoint).
 
-One run on this machine (2 shared cores, load average 7–8 from other work, 100 requests each):
-    GET /api/board     p50  133.53 ms  p95  363.08 ms  (155 KB)  vs inbox: p50 5.51×  p95 4.75×
-    GET /board (page)  p50  252.39 ms  p95  727.18 ms  (375 KB)  vs inbox: p50 10.41×  p95 9.51×
-    GET /api/tasks     p50   24.25 ms  p95   76.48 ms  (27 KB)
-The target (p95 ≤ 3×) is not met. The JSON board is one pass over the year's duty rows (12 months × 50
-branches for the heat map, by element and role for the period: about a third of its time), the summaries
-of pairings, ratings and children (a third), tickets, overdue work and names; the page adds ~1,100 cells
-and 100 charts of markup. What would meet it: per-branch-and-month duty counts kept as rows by the step
-that closes or opens a task (a rollup table, a migration), so the board reads 600 rows instead of a year.
+Two runs on this machine (2 shared cores, other sessions' work alongside, 100 requests each):
+    GET /api/board     p50   55.79 ms  p95   68.81 ms  (155 KB)  vs inbox: p50 4.74×  p95 3.77×
+    GET /board (page)  p50   99.96 ms  p95  258.79 ms  (355 KB)  vs inbox: p50 8.49×  p95 14.19×
+    GET /api/tasks     p50   11.77 ms  p95   18.24 ms  (28 KB)
+
+    GET /api/board     p50   30.96 ms  p95   37.41 ms  (155 KB)  vs inbox: p50 4.23×  p95 3.75×
+    GET /board (page)  p50   55.68 ms  p95  173.18 ms  (355 KB)  vs inbox: p50 7.60×  p95 17.35×
+    GET /api/tasks     p50    7.32 ms  p95    9.98 ms  (28 KB)
+The target (p95 ≤ 3×) is not met (it was ~4.75× before). What moved it: the year's duty counts read from a
+covering index (``ix_inbox_board``, migration 0012) with a balanced CASE for the month, instead of the wide
+rows (about half of that query); summaries read key by key in the database instead of whole JSON documents;
+overdue rows as columns, not ORM objects; the term's weeks computed once per term. What is left, per request
+on a quiet machine: the duty counts ~8 ms, the pairing/quarter/plaque/visit summaries ~10 ms, tickets,
+overdue and names ~8 ms, the JSON body ~3 ms. What would meet it: per-branch-and-month duty counts kept as
+rows by the step that opens or closes a task (a rollup table), so the board reads 600 rows instead of a year.
+The page's p95 swings with garbage collection while it renders ~1,100 cells and 100 charts.
 """
 from __future__ import annotations
 
