@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from conftest import Api, build_app
-from scenarios import SUP, seed_company
+from scenarios import SUP, file_ticket, seed_company
 
 Q1 = {"quarter": "2026Q1"}
 MARCH = {"month": "2026-03"}
@@ -206,3 +206,30 @@ def test_a_month_still_running_is_judged_once_it_ends(company):
     assert helpers["jg2"]["visits_ok"] is True
     after = {h["branch"]: h for h in board(api, **MARCH)["helpers"]}
     assert after["sc1"]["visits_ok"] is False
+
+
+def test_a_pairing_begun_before_the_calendar_still_shows(tmp_path):
+    """A pairing of the older shape (its own ``assessments`` list numbered by term quarter, ``week`` in its
+    summary) keeps its row: term quarter 1 of a term from 6 January 2025 is 2025Q1."""
+    import uuid
+
+    from sqlalchemy import insert, select
+
+    from service.store.models import Instance, Spec
+
+    api = Api(build_app(tmp_path))
+    file_ticket(api, "sec_jg1", branch="jg1")  # a real instance, so the old row can pin a real spec
+    with api.svc.db_engine.begin() as conn:
+        spec = conn.scalar(select(Spec.sha256).limit(1))
+        at = datetime.fromisoformat("2025-01-06T09:00:00+08:00")
+        conn.execute(insert(Instance), [{
+            "id": str(uuid.uuid4()), "process_id": "pairing", "spec_sha": spec, "state": "{}", "version": 1,
+            "status": "completed", "branch": "jg2", "title": "结对提升 · jg2", "parent_id": None, "head": "0" * 64,
+            "started_by": "supervisor", "created_at": at, "updated_at": at,
+            "summary": {"branch": "jg2", "helper": "supervisor", "term_start": "2025-01-06", "months": 6, "month": 6,
+                        "week": 4, "assessments": [{"quarter": 1, "score": 70, "band": "improve"}]}}])
+    view = board(api, quarter="2025Q1")
+    [row] = [b for b in view["branches"] if b["branch"] == "jg2"]
+    assert row["assessment"]["quarter"] == "2025Q1" and row["assessment"]["score"] == 70
+    assert (row["pairing"]["month"], row["pairing"]["week"]) == (6, 4)
+    assert {r["branch"]: r["assessment"][-1] for r in view["scores"]["rows"]}["jg2"] == 70
