@@ -376,66 +376,114 @@ def tools_and_plan(api: Api, iid: str, code: str) -> None:
                                                                   "deadline": "2026-04-30"}]}, iid)
 
 
-def month_for(api: Api, iid: str, code: str, behind_week: int | None = None, remedial: bool = True) -> str:
-    """One month's visits, progress and four spot checks of ``code``'s pairing; the child's id. With
-    ``behind_week`` that week's check finds the plan behind (a 24 h remedial duty, done if ``remedial``)."""
+def _open_duties(api: Api, parents: dict[str, str]) -> list[tuple[str, object]]:
+    """(branch, open user-task row) of the pairings ``parents`` (branch → id) and every child they opened."""
+    from service.store.models import InboxTask, Instance
+    branch_of = {iid: code for code, iid in parents.items()}
+    with api.svc.uow() as uow:
+        for kid in uow.session.query(Instance).filter(Instance.parent_id.in_(list(parents.values()))):
+            branch_of[kid.id] = branch_of[kid.parent_id]
+        rows = (uow.session.query(InboxTask).filter(InboxTask.instance_id.in_(list(branch_of)),
+                                                    InboxTask.status == "open", InboxTask.kind == "user")
+                .order_by(InboxTask.created_at, InboxTask.id).all())
+        return [(branch_of[r.instance_id], r) for r in rows]
+
+
+def _month_of(api: Api, row) -> dict:
+    from service.store.models import Instance
+    with api.svc.uow() as uow:
+        return dict(uow.session.get(Instance, row.instance_id).data)
+
+
+#: what each duty of the seeded company is answered with (by whom: the pairing's helper, the branch's people)
+def _answer(api: Api, code: str, row, behind: bool = False) -> None:
     helper = HELPERS[code]
-    child = [c for c in instance(api, iid)["children"] if c["status"] == "running"][-1]["id"]
-    api.complete(helper, "guidance_visits", {"visits": [{"date": "2026-03-05", "content": "指导台账"},
-                                                        {"date": "2026-03-19", "content": "指导组织生活"}]}, child)
-    api.complete(f"sec_{code}", "monthly_progress", {"progress": "台账补齐一半", "completion_rate": 50}, child)
-    for week in range(1, 5):
-        api.complete(helper, "spot_check", {"indicators": "台账齐全率", "behind_plan": week == behind_week}, child)
-        if week == behind_week:
-            if not remedial:
-                return child
-            api.complete(helper, "remedial", {"talked_with_secretary": True, "measures": "本周补录"}, child)
-    return child
+    if row.element == "guidance_visits":
+        month = _month_of(api, row)
+        days = [month["month_first"], add_days_iso(month["month_first"], 14)]
+        who, body = helper, {"visits": [{"date": d, "content": "指导台账"} for d in days]}
+    else:
+        who, body = {
+            "spot_check": (helper, {"indicators": "台账齐全率", "behind_plan": behind}),
+            "remedial": (helper, {"talked_with_secretary": True, "measures": "本周补录"}),
+            "monthly_progress": (f"sec_{code}", {"progress": "台账补齐一半", "completion_rate": 50}),
+            "knowledge_quiz": (f"wei_{code}", {"participants": 12, "average_score": 88}),
+            "helper_report": (helper, {"summary": "本季度下沉指导六次，台账基本补齐"}),
+            "interview": (SUP, {"interviewed_on": "2026-04-02", "notes": "约谈书记，限期补齐台账"}),
+        }[row.element]
+    r = api.post(f"/api/tasks/{row.id}/complete", who, json={"data": body})
+    assert r.status_code == 200, (code, row.element, r.get_json())
+
+
+def add_days_iso(day: str, n: int) -> str:
+    from service.domain.periods import add_days
+    return add_days(day, n)
+
+
+_ROUTINE = ("guidance_visits", "monthly_progress", "spot_check", "knowledge_quiz", "helper_report")
+
+#: the seeded company's clock when it is done: Thursday 2 April 2026, 10:00 (2026Q1 just assessed)
+SEEDED_NOW = at_china("2026-04-02", "10:00")
 
 
 def seed_company(api: Api) -> dict:
-    """A quarter of the demo company's activity (2026-03-02 … 03-20, the clock travelling, timers fired):
+    """A quarter of the demo company on the calendar: four pairings from Monday 5 January 2026 (3-month terms:
+    months from the 5th, 13 weeks, 2026Q1 assessed), the clock travelling through Q1 to Thursday 2 April
+    10:00 and every timer fired on the way. Each Monday morning (and on a few other days) the helpers and
+    branches do the duties open then, except:
 
-    * 机关二支部: plan on time; month 1's week-2 check behind plan, its 24 h remedial done two days late
-      (escalated); months 2 and 3; quiz, report, assessment 75 → 约谈 held;
-    * 生产一支部: tools supplied after their 3-working-day deadline (escalated), the rest on time;
-    * 生产二支部: tools never supplied (overdue now, escalated);
-    * 设备党支部: everything on time, one month;
-    * 机关一支部 (no pairing): one rectification ticket whose 7-working-day plan is overdue;
-    * the 2026Q1 plaques of all five branches.
+    * 机关二支部: the check of the week of 9 Feb finds the plan behind; its 24 h remedial is done on the
+      Wednesday (late, escalated); 2026Q1 assessed 75 → the 约谈 held on 2 April;
+    * 生产一支部: tools supplied on Friday 9 Jan, after their 3-working-day deadline (escalated); the check of
+      the week of 2 Feb done the Monday after (late); no visit recorded in March (its month's visits
+      are due 3 April); the quarter's quiz
+      never held (overdue since 31 March); its assessment still open;
+    * 生产二支部: tools never supplied (overdue since 8 Jan, escalated): its term never began;
+    * 设备党支部: everything on time; 2026Q1 assessed 92;
+    * 机关一支部 (no pairing): a rectification ticket filed 16 March whose 7-working-day plan is overdue;
+    * the 2026Q1 plaques of all five branches, rated on 2 April.
     Returns the pairing ids by branch and the ticket's id."""
-    from datetime import timedelta
-
-    from service.flows.timers import fire_due
-
-    ids = {code: open_pairing(api, branch=code, helper=helper) for code, helper in HELPERS.items()}
+    api.travel(at_china("2026-01-05"))
+    ids = {code: open_pairing(api, branch=code, helper=helper, term_start="2026-01-05", months=3)
+           for code, helper in HELPERS.items()}
     for code, iid in ids.items():
         plan_for(api, iid, code, tools=code in ("jg2", "sb"))
-    r = api.post("/api/instances", "sec_jg1", json={"process": "rectification", "variables": {
-        "branch": "jg1", "source": "problem_list", "title": "党员活动室制度未上墙", "rectify_by": "2026-03-13"}})
-    assert r.status_code == 201, r.get_json()
-    ids["ticket"] = r.get_json()["id"]
-    api.travel(T0 + timedelta(days=2, hours=1))  # Wed 4 March 10:00
-    month_for(api, ids["jg2"], "jg2", behind_week=2, remedial=False)  # the remedial is due Thu 10:00
-    api.travel(T0 + timedelta(days=4, hours=1))  # Fri 6 March 10:00: supply_tools (Thu 18:00) and remedial overdue
-    fire_due(api.svc, api.svc.clock.now())
-    child = [c for c in instance(api, ids["jg2"])["children"] if c["status"] == "running"][-1]["id"]
-    api.complete("supervisor", "remedial", {"talked_with_secretary": True, "measures": "本周补录"}, child)
-    for week in (3, 4):
-        api.complete("supervisor", "spot_check", {"indicators": "台账齐全率", "behind_plan": False}, child)
-    tools_and_plan(api, ids["sc1"], "sc1")
-    month_for(api, ids["sb"], "sb")
-    api.travel(T0 + timedelta(days=18))  # Fri 20 March 09:00: the ticket's plan (Wed 11th) is overdue
-    fire_due(api.svc, api.svc.clock.now())
-    for _ in range(2):
-        month_for(api, ids["jg2"], "jg2")
-    api.complete("wei_jg2", "knowledge_quiz", {"participants": 12, "average_score": 88}, ids["jg2"])
-    api.complete("supervisor", "helper_report", {"summary": "本季度下沉指导六次，台账基本补齐"}, ids["jg2"])
-    api.complete(SUP, "assessment", {"score": 75}, ids["jg2"])
-    api.complete(SUP, "interview", {"interviewed_on": "2026-03-20", "notes": "约谈书记，限期补齐台账"}, ids["jg2"])
+    pairings = {c: ids[c] for c in ("jg2", "sb", "sc1")}
+    steps = ["2026-01-05 09:30", "2026-01-09 10:00"] + [
+        f"{add_days_iso('2026-01-12', 7 * w)} 09:00" for w in range(12)] + ["2026-02-11 09:00", "2026-04-01 09:00"]
+    for step in sorted(steps):
+        day, clock = step.split()
+        travel(api, at_china(day, clock))
+        if day == "2026-01-09":
+            tools_and_plan(api, ids["sc1"], "sc1")  # a day after the tools' deadline
+            travel(api, at_china(day, "10:01"))      # the term catches up: month 1 and 2026Q1 open at once
+        if day == "2026-03-16":
+            ids["ticket"] = file_ticket(api, "sec_jg1", branch="jg1", rectify_by="2026-03-31")["id"]
+        for code, row in _open_duties(api, pairings):
+            created = row.created_at.astimezone(at_china(day).tzinfo).date().isoformat()
+            if row.element not in _ROUTINE or (code, row.element) == ("sc1", "knowledge_quiz"):
+                continue  # answered below, or never
+            if (code, row.element, created) == ("sc1", "spot_check", "2026-02-02") and day == "2026-02-02":
+                continue  # done next Monday, late
+            if row.element in ("knowledge_quiz", "helper_report") and day < "2026-03-16":
+                continue  # the quarter's quiz and report in its last weeks
+            if (code, row.element) == ("sc1", "guidance_visits") and created >= "2026-03-05":
+                continue  # no visit in March yet (due by its term month's last working day, 3 April)
+            _answer(api, code, row, behind=(code, row.element, created) == ("jg2", "spot_check", "2026-02-09"))
+        if day == "2026-02-11":  # the remedial was due Tuesday 09:00
+            [row] = [r for c, r in _open_duties(api, pairings) if r.element == "remedial"]
+            _answer(api, "jg2", row)
+    scores = {"jg2": 75, "sb": 92}
+    for code, row in _open_duties(api, pairings):
+        if row.element == "assessment" and code in scores:
+            r = api.post(f"/api/tasks/{row.id}/complete", SUP, json={"data": {"score": scores[code]}})
+            assert r.status_code == 200, r.get_json()
+    travel(api, SEEDED_NOW)
+    [(_, interview)] = [(c, r) for c, r in _open_duties(api, pairings) if r.element == "interview"]
+    _answer(api, "jg2", interview)
     r = api.post("/api/ratings", SUP, json={"quarter": "2026Q1",
                                             "stars": {"jg1": 95, "jg2": 80, "sc1": 70, "sc2": 50, "sb": 92},
                                             "inspection": {c: 90 for c in ("jg1", "jg2", "sc1", "sc2", "sb")},
-                                            "pairing": {"jg1": 90, "sc1": 80, "sc2": 60, "sb": 95}})
+                                            "pairing": {"jg1": 90, "sc1": 80, "sc2": 60}})
     assert r.status_code == 201, r.get_json()
     return ids

@@ -7,9 +7,12 @@ another child process tomorrow): edit this table when a diagram gains, renames o
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 
+from . import periods as P
 from .calendar import CST
 
 
@@ -39,15 +42,16 @@ KIND_BY_KEY = {k.key: k for k in KINDS}
 
 #: BPMN element id → duty kind key (the one place to edit when diagrams change)
 DUTY_KINDS: dict[str, str] = {
-    # pairing_month (or wherever a diagram puts them)
+    # pairing_monthly (and the older pairing_month: keyed by element, wherever a diagram puts them)
     "guidance_visits": "visits",
     "spot_check": "spot_check",
     "remedial": "remedial",            # 24 h
     "monthly_progress": "monthly_report",
-    # pairing (or its quarterly child)
+    # pairing_quarterly (older pairings: the pairing itself)
     "knowledge_quiz": "quiz",
     "helper_report": "helper_report",
     "improvement_plan": "plan",
+    "remake_plan": "plan",             # pairing_quarterly: the plan remade after a quarter below 60
     "supply_tools": "workdays",        # 3 working days
     "urgent_plan": "workdays",         # 7 working days
     "coordinate": "workdays",          # resource_request, 5 working days
@@ -195,6 +199,28 @@ def term_quarter(term_start: str | None, index: object) -> str | None:
     except ValueError:
         return None
     return quarter_of_day(_add_months(date(start.year, start.month, 1), 3 * index - 1))
+
+
+@lru_cache(maxsize=256)
+def _term_calendar(start: date, months: int) -> tuple[tuple[date, ...], tuple[date, ...]]:
+    """First days of a term's months 1..``months`` and of its weeks, in order (weeks numbered as the pairing does)."""
+    firsts = tuple(date.fromisoformat(P.month_range(start, k)["first"]) for k in range(1, months + 1))
+    weeks = tuple(date.fromisoformat(w["first"]) for k in range(1, months + 1) for w in P.weeks_of_month(start, k))
+    return firsts, weeks
+
+
+def term_position(term_start: str | None, opened: object, day: date) -> tuple[int | None, int | None]:
+    """(term month, term week) holding ``day`` in a calendar-driven term from ``term_start`` (weeks numbered
+    across the term as the pairing numbers them), capped at ``opened``, the latest month the pairing opened
+    (its extension month included); (None, None) without a term start or before its first month opened."""
+    try:
+        start = date.fromisoformat(str(term_start)[:10])
+    except (TypeError, ValueError):
+        return None, None
+    if not isinstance(opened, int) or isinstance(opened, bool) or opened < 1:
+        return None, None
+    firsts, weeks = _term_calendar(start, opened)
+    return max(bisect_right(firsts, day), 1), max(bisect_right(weeks, day), 1)
 
 
 # -- colours ------------------------------------------------------------------------------------------

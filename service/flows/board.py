@@ -8,15 +8,15 @@ its due time; *late* = completed after it; *overdue* = still open past it, at th
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from ..domain import duties as D
-from ..domain.bands import band_label
 from ..domain.calendar import CST
 from ..domain.errors import Forbidden, ValidationFailed
 from ..domain.permissions import VIEW_BOARD
 from ..domain.roles import ROLE_LABELS
 from ..store.uow import UnitOfWork
+from . import board_pairings as BP
 from .actors import Actor
 from .context import Services
 
@@ -24,7 +24,6 @@ HEAT_MONTHS = 12
 SCORE_QUARTERS = 6
 TICKET_WEEKS = 13
 NOW_LIMIT = 200
-PAIRING_CHILDREN = ["pairing_month", "pairing_week", "pairing_quarter"]
 BRANCH_ROLES = ("secretary", "branch_committee")
 STATES = ("on_time", "late", "overdue", "escalated")
 
@@ -74,23 +73,6 @@ def _cell(due=0, on_time=0, late=0, overdue=0, escalated=0) -> dict:
             "pending": due - on_time - late - overdue, "tone": D.cell_tone(due, late, overdue)}
 
 
-def _iso_date(value) -> date | None:
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except (TypeError, ValueError):
-        return None
-
-
-def _term(data: dict) -> tuple[str | None, str | None]:
-    start = data.get("term_start")
-    end = data.get("term_end")
-    first = _iso_date(start)
-    if not end and first and isinstance(data.get("months"), int):
-        index = first.year * 12 + first.month - 1 + data["months"]
-        end = (date(index // 12, index % 12 + 1, min(first.day, 28)) - timedelta(days=1)).isoformat()
-    return (first.isoformat() if first else None), (str(end)[:10] if end else None)
-
-
 def overview(svc: Services, uow: UnitOfWork, actor: Actor, *, quarter: str | None = None, month: str | None = None,
              branch: str | None = None) -> dict:
     """Every section of the overview for the period and branch filter (secretaries: their branch)."""
@@ -130,9 +112,9 @@ def overview(svc: Services, uow: UnitOfWork, actor: Actor, *, quarter: str | Non
     grid = {c: {k: _cell(*v) for k, v in cells.items()} for c, cells in grid.items()}
     heat = {c: [_cell(*v) for v in row] for c, row in heat.items()}
 
-    pairings = _pairings(uow, scope)
+    pairings = BP.pairings(uow, scope, min(now.astimezone(CST).date(), period.end - timedelta(days=1)))
     quarters = D.quarters_back(period, SCORE_QUARTERS)
-    ratings = _ratings(uow, scope, quarters)
+    ratings = BP.ratings(uow, scope, quarters)
     tickets, weeks = _tickets(uow, scope, period, now)
     rows = []
     for code in codes:
@@ -157,11 +139,11 @@ def overview(svc: Services, uow: UnitOfWork, actor: Actor, *, quarter: str | Non
                      rate=_rate(h), tone=D.rate_tone(_rate(h))) for m, h in zip(months, heat[c])]} for c in codes]},
         "scores": {"quarters": quarters, "rows": [
             {"branch": c, "branch_name": names[c],
-             "assessment": [_score_in(pairings.get(c), q) for q in quarters],
+             "assessment": [BP.score_in(pairings.get(c), q) for q in quarters],
              "composite": [(ratings.get(c, {}).get(q) or {}).get("composite") for q in quarters]} for c in codes]},
         "tickets": {"weeks": [w.isoformat() for w in weeks], "rows": [
             {"branch": c, "branch_name": names[c], "open": tickets[c]["weeks"]} for c in codes]},
-        "helpers": _helpers(uow, scope, period, pairings, names, helper_side, now),
+        "helpers": BP.helpers(uow, scope, period, pairings, names, helper_side, now),
         "secretaries": _secretaries(uow, scope, codes, names, branch_side, now),
         "overdue": _overdue(uow, scope, now),
     }
@@ -170,59 +152,6 @@ def overview(svc: Services, uow: UnitOfWork, actor: Actor, *, quarter: str | Non
 def _rate(cell: dict) -> float | None:
     settled = cell["on_time"] + cell["late"] + cell["overdue"]
     return round(cell["on_time"] / settled, 4) if settled else None
-
-
-def _score_in(pairing: dict | None, quarter: str):
-    scores = [a["score"] for a in (pairing or {}).get("assessments", []) if a["quarter"] == quarter]
-    return scores[-1] if scores else None
-
-
-def _pairings(uow: UnitOfWork, scope) -> dict[str, dict]:
-    """Per branch: its running pairing (else its latest), with month, week, term, helper and every assessment
-    of the branch's pairings on the calendar quarter it belongs to."""
-    found: dict[str, dict] = {}
-    assessments: dict[str, list] = defaultdict(list)
-    summaries = uow.board.summaries(["pairing"], scope)
-    opened = uow.board.opened_at(["assessment"], [s.id for s in summaries])
-    for s in summaries:
-        d = s.data
-        held = opened.get(s.id, [])
-        for i, a in enumerate(d.get("assessments") or []):
-            if isinstance(a, dict) and isinstance(a.get("score"), (int, float)):
-                when = held[i] if i < len(held) else None
-                assessments[s.branch].append({"quarter": D.assessment_quarter(a.get("quarter"), when, d.get("term_start")),
-                                              "score": a["score"], "band": a.get("band"),
-                                              "band_label": _label(a.get("band")), "instance": s.id})
-        current = found.get(s.branch)
-        if current is None or s.status == "running" or current["status"] != "running":
-            start, end = _term(d)
-            found[s.branch] = {"id": s.id, "status": s.status, "month": d.get("month"), "week": d.get("week"),
-                               "term_start": start, "term_end": end, "helper": d.get("helper")}
-    children = {s.parent_id: s.data for s in uow.board.summaries(PAIRING_CHILDREN, scope, running_only=True)}
-    people = uow.board.names([p["helper"] for p in found.values() if isinstance(p.get("helper"), str)])
-    for code, p in found.items():
-        if p["week"] is None and p["id"] in children:
-            p["week"] = children[p["id"]].get("week")
-        p["helper_name"] = people.get(p["helper"], p["helper"])
-        p["assessments"] = sorted(assessments[code], key=lambda a: a["quarter"] or "")
-    return found
-
-
-def _label(code) -> str | None:
-    try:
-        return band_label(code) if code else None
-    except KeyError:
-        return None
-
-
-def _ratings(uow: UnitOfWork, scope, quarters: list[str]) -> dict[str, dict[str, dict]]:
-    out: dict[str, dict[str, dict]] = defaultdict(dict)
-    for s in uow.board.summaries(["plaque_rating"], scope, quarters=quarters):
-        d = s.data
-        plaque = d.get("final_plaque") or d.get("plaque")
-        out[s.branch][d.get("quarter")] = {"quarter": d.get("quarter"), "composite": d.get("composite"),
-                                           "plaque": plaque, "plaque_label": _label(plaque), "instance": s.id}
-    return out
 
 
 def _tickets(uow: UnitOfWork, scope, period: D.Period, now: datetime):
@@ -241,39 +170,6 @@ def _tickets(uow: UnitOfWork, scope, period: D.Period, now: datetime):
             if start < end <= stop:
                 counts[i] += 1
     return out, weeks
-
-
-def _helpers(uow: UnitOfWork, scope, period: D.Period, pairings: dict, names: dict, side, now: datetime) -> list[dict]:
-    """Per helper and branch: visits in each month of the period (≥ 2 each?: from the summaries of the
-    pairing's children that ran in the period), spot checks done, duties escalated."""
-    visits: dict[tuple, set] = defaultdict(set)
-    for s in uow.board.summaries(PAIRING_CHILDREN, scope, active_in=(period.start_at, period.end_at)):
-        helper = s.data.get("helper") or (pairings.get(s.branch) or {}).get("helper")
-        for v in s.data.get("visits") or []:
-            day = _iso_date(v.get("date")) if isinstance(v, dict) else None
-            if day and period.first <= day < period.end:
-                visits[(helper, s.branch)].add(day)
-    people = {(p["helper"], code) for code, p in pairings.items() if p.get("helper") and code in names
-              and (p["term_start"] or "") < period.end.isoformat()
-              and (p["status"] == "running" or (p["term_end"] or "9999") >= period.first.isoformat())}
-    people |= {k for k in visits if k[1] in names}
-    display = uow.board.names([h for h, _ in people if h])
-    today = now.astimezone(CST).date()
-    out = []
-    for helper, code in sorted(people, key=lambda k: (k[1], k[0] or "")):
-        per_month = []
-        for m in period.months():
-            if m.first <= today:
-                count = sum(1 for d in visits[(helper, code)] if m.first <= d < m.end)
-                # a month still running is judged only once it has its two visits
-                per_month.append({"month": m.key, "visits": count,
-                                  "ok": True if count >= 2 else (False if m.end <= today else None)})
-        verdicts = [m.pop("ok") for m in per_month]
-        out.append({"helper": helper, "helper_name": display.get(helper, helper), "branch": code,
-                    "branch_name": names[code], "visits": per_month,
-                    "visits_ok": False if False in verdicts else (True if verdicts and all(verdicts) else None),
-                    "spot_checks": side[code]["spot_checks"], "escalated": side[code]["escalated"]})
-    return out
 
 
 def _secretaries(uow: UnitOfWork, scope, codes: list[str], names: dict, side, now: datetime) -> list[dict]:

@@ -229,6 +229,10 @@ class InboxTask(Base):
         Index("ix_inbox_role", "status", "role", "assignee", "due_sort", "created_at", "id"),
         Index("ix_inbox_instance", "instance_id", "status"),
         Index("ix_inbox_assignee", "status", "assignee", "due_sort", "created_at", "id"),
+        # the overview (督导看板) counts a year of duties by branch, element and role: read from this index
+        # alone, never from the wide rows
+        Index("ix_inbox_board", "kind", "element", "status", "branch", "role", "due_at", "created_at", "closed_at",
+              "escalation_level"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id"))

@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, exists, func, literal_column, or_, select
+from sqlalchemy import and_, case, exists, func, literal, literal_column, or_, select
 
 from ..domain.status import InstanceStatus, TaskKind, TaskStatus
-from .models import Branch, InboxTask, Instance, RoleGrant, User
+from .models import Branch, Event, InboxTask, Instance, RoleGrant, User
 from .repositories import Repository
 
 
@@ -24,13 +24,27 @@ class Summary:
     status: str
     parent_id: str | None
     data: dict
-    created_at: datetime
-    updated_at: datetime
 
 
 def _anchor():
     """The instant a duty belongs to: its due time, or when it was opened if it has none."""
     return func.coalesce(InboxTask.due_at, InboxTask.created_at)
+
+
+def _bucket(anchor, edges: list[datetime], lo: int, hi: int):
+    """The index i of the interval edges[i] ≤ anchor < edges[i + 1] among lo..hi, as a balanced CASE tree (a
+    handful of comparisons a row instead of one per month)."""
+    if lo == hi:
+        return literal(lo)
+    mid = (lo + hi + 1) // 2
+    return case((anchor < edges[mid], _bucket(anchor, edges, lo, mid - 1)), else_=_bucket(anchor, edges, mid, hi))
+
+
+def _extract(key: str, kind: str):
+    """A summary value extracted in the database: scalars typed (nothing to decode), ``json`` decoded."""
+    path = tuple(key.split("."))
+    value = Instance.data[path[0] if len(path) == 1 else path]
+    return {"str": value.as_string, "int": value.as_integer, "float": value.as_float}.get(kind, lambda: value)()
 
 
 _DONE = InboxTask.status == TaskStatus.COMPLETED
@@ -54,8 +68,8 @@ class BoardQueries(Repository):
                  InboxTask.status.in_((TaskStatus.OPEN, TaskStatus.COMPLETED)), anchor >= start, anchor < end]
         if branches is not None:
             conds.append(InboxTask.branch.in_(branches))
-        # a range of history is most of the table: SQLite reads it faster straight than through an index on status
-        stmt = select(*columns).where(*conds).group_by(*group).with_hint(InboxTask, "NOT INDEXED", "sqlite")
+        # read from ix_inbox_board alone (kind, element, status, then every column counted): never the wide rows
+        stmt = select(*columns).where(*conds).group_by(*group)
         return [tuple(row) for row in self.session.execute(stmt)]
 
     @staticmethod
@@ -72,7 +86,7 @@ class BoardQueries(Repository):
         due, on time, late, overdue, escalated). On time = completed by its due time (or completed, without
         one); late = completed after it; overdue = open past it."""
         anchor = _anchor()
-        bucket = case(*[(anchor < edge, i) for i, edge in enumerate(edges[1:])], else_=len(edges) - 1).label("bucket")
+        bucket = _bucket(anchor, edges, 0, len(edges) - 2).label("bucket")
         in_period = anchor >= period_start
         element = case((in_period, InboxTask.element), else_=None).label("in_element")
         role = case((in_period, InboxTask.role), else_=None).label("in_role")
@@ -97,9 +111,12 @@ class BoardQueries(Repository):
 
     def summaries(self, processes: list[str], branches: list[str] | None, *, quarters: list[str] | None = None,
                   ids: list[str] | None = None, running_only: bool = False,
-                  active_in: tuple[datetime, datetime] | None = None) -> list[Summary]:
+                  active_in: tuple[datetime, datetime] | None = None,
+                  keys: dict[str, str] | None = None) -> list[Summary]:
         """Listing columns and summaries of instances of ``processes`` (of ``quarters``, by the summary's
-        ``quarter``; of ``ids``; started before and still running or changed after ``active_in``), oldest first."""
+        ``quarter``; of ``ids``; started before and still running or changed after ``active_in``), oldest first.
+        With ``keys`` (key or dotted path → ``str``/``int``/``float``/``json``) only those values of each summary
+        are read, extracted in the database (a dotted path stays one flat key; absent ones are left out)."""
         conds = [Instance.process_id.in_(processes)]
         if branches is not None:
             conds.append(Instance.branch.in_(branches))
@@ -112,10 +129,13 @@ class BoardQueries(Repository):
         if active_in is not None:
             conds += [Instance.created_at < active_in[1],
                       or_(Instance.status == InstanceStatus.RUNNING, Instance.updated_at >= active_in[0])]
-        stmt = (select(Instance.id, Instance.process_id, Instance.branch, Instance.status, Instance.parent_id,
-                       Instance.data, Instance.created_at, Instance.updated_at)
+        data = [_extract(k, t) for k, t in keys.items()] if keys is not None else [Instance.data]
+        stmt = (select(Instance.id, Instance.process_id, Instance.branch, Instance.status, Instance.parent_id, *data)
                 .where(*conds).order_by(Instance.created_at, Instance.id))
-        return [Summary(r[0], r[1], r[2], r[3], r[4], r[5] or {}, r[6], r[7]) for r in self.session.execute(stmt)]
+        if keys is None:
+            return [Summary(*r[:5], r[5] or {}) for r in self.session.execute(stmt)]
+        return [Summary(*r[:5], {k: v for k, v in zip(keys, r[5:]) if v is not None})
+                for r in self.session.execute(stmt)]
 
     def opened_at(self, elements: list[str], instance_ids: list[str]) -> dict[str, list[datetime]]:
         """Instance id → when each of its completed tasks of ``elements`` opened, in order."""
@@ -127,6 +147,20 @@ class BoardQueries(Repository):
                 .where(InboxTask.instance_id.in_(instance_ids), InboxTask.element.in_(elements), _DONE,
                        InboxTask.kind == TaskKind.USER).order_by(InboxTask.created_at, InboxTask.id)):
             out.setdefault(iid, []).append(at)
+        return out
+
+    def submitted(self, element: str, instance_ids: list[str]) -> dict[str, list[dict]]:
+        """Instance id → the forms submitted to its tasks of ``element`` (from the audit log), in order."""
+        out: dict[str, list[dict]] = {}
+        if not instance_ids:
+            return out
+        for iid, data in self.session.execute(
+                select(Event.instance_id, Event.data)
+                .where(Event.instance_id.in_(instance_ids), Event.type == "complete", Event.element == element)
+                .order_by(Event.instance_id, Event.seq)):
+            body = (data or {}).get("data")
+            if isinstance(body, dict):
+                out.setdefault(iid, []).append(body)
         return out
 
     def overdue_counts(self, roles: list[str], branches: list[str] | None, now: datetime) -> dict[str, int]:
@@ -149,15 +183,19 @@ class BoardQueries(Repository):
                                            and_(running, overdue)).where(*conds))
         return [(r[0], r[1], None if r[2] == InstanceStatus.RUNNING else r[3], bool(r[4])) for r in rows]
 
-    def overdue(self, branches: list[str] | None, now: datetime, limit: int) -> tuple[list[tuple[InboxTask, str]], int]:
-        """Open user tasks past their due time, oldest due first, with their instance's title; and how many."""
+    def overdue(self, branches: list[str] | None, now: datetime, limit: int) -> tuple[list[tuple], int]:
+        """Open user tasks past their due time, oldest due first (rows of the columns the overview shows), with
+        their instance's title; and how many."""
         conds = [_OPEN, InboxTask.kind == TaskKind.USER, InboxTask.due_sort < now]
         if branches is not None:
             conds.append(InboxTask.branch.in_(branches))
         total = self.session.scalar(select(func.count()).select_from(InboxTask).where(*conds))
-        rows = self.session.execute(select(InboxTask, Instance.title).join(Instance, Instance.id == InboxTask.instance_id)
+        # the columns it shows, not whole rows: up to ``limit`` ORM objects would cost more than the query
+        columns = [getattr(InboxTask, c) for c in ("id", "name", "instance_id", "element", "branch", "role", "due_at",
+                                                   "escalation_level", "assignee", "claimed_by")]
+        rows = self.session.execute(select(*columns, Instance.title).join(Instance, Instance.id == InboxTask.instance_id)
                                     .where(*conds).order_by(InboxTask.due_sort, InboxTask.id).limit(limit))
-        return [(r[0], r[1]) for r in rows], total
+        return [(r, r.title) for r in rows], total
 
     def holders(self, roles: list[str], branches: list[str] | None) -> list[tuple[str, str | None, str, str]]:
         """(role, branch, username, display name) of active people holding ``roles`` on ``branches`` or

@@ -1,13 +1,8 @@
 """The overview's tables as plain rows (headers + values), for the ``.xlsx`` exports: one sheet per table,
-the same figures the page shows."""
+the same figures the page shows (written by ``documents.table_xlsx``)."""
 from __future__ import annotations
 
-from io import BytesIO
-
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
-
+from ..documents.table_xlsx import table_xlsx
 from .zh import when
 
 TITLES = {"grid": "各支部职责完成情况", "heatmap": "职责按时完成率（按月）", "scores": "季度考核与亮牌综合得分",
@@ -84,22 +79,5 @@ TABLES = {"grid": _grid, "heatmap": _heatmap, "scores": _scores, "tickets": _tic
 def workbook(view: dict, name: str) -> bytes:
     """The table ``name`` of an overview as an ``.xlsx`` file: a title line, the headers, the rows."""
     head, rows, tones = TABLES[name](view)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = TITLES[name][:31]
-    sheet.append([f"{TITLES[name]}（{view['period']['label']}，截至 {when(view['now'])}）"])
-    sheet["A1"].font = Font(bold=True)
-    sheet.append(head)
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
-    for i, row in enumerate(rows):
-        sheet.append(row)
-        for j, tone in enumerate((tones or [[]] * len(rows))[i]):
-            if tone in FILLS:
-                sheet.cell(row=i + 3, column=j + 1).fill = PatternFill("solid", fgColor=FILLS[tone])
-    for j, title in enumerate(head, start=1):
-        sheet.column_dimensions[get_column_letter(j)].width = max(8, min(30, 2 * len(str(title)) + 2))
-    sheet.freeze_panes = "B3"
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
+    title = f"{TITLES[name]}（{view['period']['label']}，截至 {when(view['now'])}）"
+    return table_xlsx(TITLES[name], title, head, rows, tones, FILLS)
