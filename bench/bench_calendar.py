@@ -104,7 +104,7 @@ def many_pairings(branches: int) -> tuple[float, int]:
                   for name in ("supervisor", "helper_all", "branch_all")}
     who = {"helper": "helper_all", "supervisor": "supervisor", "secretary": "branch_all", "branch_committee": "branch_all"}
     answers = {"sign_helper": {"signed": True}, "sign_secretary": {"signed": True}, "file_letter": {"archive_no": "A"},
-               "diagnosis": {"methods": ["看资料"], "shortcomings": [{"title": "台账", "description": "缺失"}],
+               "diagnosis": {"methods": ["看资料", "访党员", "问群众"], "shortcomings": [{"title": "台账", "description": "缺失"}],
                              "summary": "薄弱"},
                "supply_tools": {"tools": [{"name": "模板"}]},
                "improvement_plan": {"actions": [{"action": "补齐", "owner": "书记", "deadline": "2026-05-30"}]},

@@ -49,7 +49,7 @@ class ClaimsQuery(Schema):
     quarter = fields.String(required=True, validate=QUARTER)
 
 
-class BoardOut(Schema):
+class DutyBoardOut(Schema):
     branch = fields.String()
     branch_name = fields.String()
     month = fields.String()
@@ -106,7 +106,7 @@ class Scores(MethodView):
 @blp.route("/board")
 class Board(MethodView):
     @blp.arguments(BoardQuery, location="query")
-    @blp.response(200, BoardOut)
+    @blp.response(200, DutyBoardOut)
     def get(self, args):
         """公示栏: a branch's published duty scores of a month, with each member's band."""
         return claiming.board(request_uow(), actor(), args["branch"], args["month"])

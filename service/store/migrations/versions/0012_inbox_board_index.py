@@ -1,7 +1,7 @@
 """The overview (督导看板, issue 22): a covering index for its duty counts by branch, element, role and month.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-11-23 00:00:00
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = '0012'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
