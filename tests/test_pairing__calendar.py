@@ -290,3 +290,20 @@ def test_timers_fire_brings_each_period_in_order(api, pairing, tmp_path):
         spot = uow.session.query(InboxTask).filter(InboxTask.instance_id == first_weeks.id,
                                                    InboxTask.element == "spot_check").count()
     assert spot == 1  # month 3 (1 June) holds its first week only: the rest open on their Mondays
+
+
+def test_a_month_in_a_year_without_a_schedule_is_provisional_until_the_year_loads(tmp_path):
+    """A term month ending 3 Feb 2027 (no official 2027 schedule yet): the visits are due that Wednesday,
+    provisionally; an admin loads 2027 with 2–3 Feb as holidays and the duty moves to Monday 1 Feb, firm."""
+    api = Api(build_app(tmp_path, now=datetime(2027, 1, 4, 9, tzinfo=CST)))
+    iid = open_pairing(api, term_start="2027-01-04")
+    through_plan(api, iid)
+    month1 = next(c for c in children(api, iid, "pairing_monthly") if c["data"]["month"] == 1)["id"]
+    visits = api.task(HELPER, "guidance_visits", month1)
+    assert (visits["due_at"], visits["due_provisional"]) == ("2027-02-03T10:00:00+00:00", True)
+    r = api.post("/api/calendar/years", "admin", json={"year": 2027, "source": "测试用日程（非官方）",
+                                                       "holidays": ["2027-02-02", "2027-02-03"], "workdays": []})
+    assert r.status_code == 200, r.get_json()
+    visits = api.task(HELPER, "guidance_visits", month1)
+    assert (visits["due_at"], visits["due_provisional"]) == ("2027-02-01T10:00:00+00:00", False)
+    assert api.get(f"/api/instances/{month1}/verify", "auditor").get_json()["ok"] is True
