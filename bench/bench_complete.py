@@ -1,10 +1,9 @@
-"""Benchmark (issue 2): POST /api/tasks/{id}/complete vs the bare SpiffWorkflow cycle, month 12 vs month 1.
+"""Benchmark: POST /api/tasks/{id}/complete vs the bare SpiffWorkflow cycle on the same state.
 
-Prints, from one run on one machine:
-* p50/p95 of the HTTP completion (Flask app, SQLite file, commit included) of the weekly spot check
-  in a month child instance, and p50/p95 of the bare engine cycle on the very same instance state
-  (deserialize -> complete -> engine steps -> serialize);
-* the cost of completing the same kind of task in month 12 of a 12-month term versus month 1.
+Prints, from one run on one machine, p50/p95 of the HTTP completion (Flask app, SQLite file, commit
+included) of the weekly spot check in a month child instance, and p50/p95 of the bare engine cycle on the
+very same instance state (deserialize -> complete -> engine steps -> serialize). Month 12 against month 1
+of a term is ``bench/bench_calendar.py``'s.
 
 The service keeps the workflow a worker stepped last in memory (``engine.cache``), so a completion
 following another on the same instance in the same worker skips deserializing; the ratio is printed
@@ -29,7 +28,7 @@ from werkzeug.test import EnvironBuilder
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from conftest import Api, build_app  # noqa: E402
-from test_pairing__lifecycle import SUP, open_pairing, quarter_end, run_month, through_plan  # noqa: E402
+from scenarios import SUP, at_china, load_branches, open_pairing, through_plan, travel  # noqa: E402
 
 from service.engine.determinism import seed_for  # noqa: E402
 from service.flows import instances as flows_instances  # noqa: E402
@@ -56,7 +55,7 @@ def wsgi_post(api, path, user, payload):
 
 
 def measure_month(api, child, reps):
-    """Time HTTP completions of guidance/progress-free spot checks, and the bare cycle on the same states."""
+    """Time HTTP completions of the month's open spot checks, and the bare cycle on the same states."""
     svc = api.svc
     http, bare = [], []
     for _ in range(reps):
@@ -78,13 +77,16 @@ def measure_month(api, child, reps):
     return http, bare
 
 
-def more_samples(api, reps):
-    """HTTP and bare timings of the month-1 spot checks of ``reps`` fresh pairings."""
+def samples(api, starts):
+    """HTTP and bare timings of the month-1 spot checks of one fresh pairing per start (a branch each):
+    the term began on 2 March, and on 30 March its five weekly checks are open."""
     http, bare = [], []
-    for _ in range(reps):
-        iid = open_pairing(api, months=3)
+    for variables in starts:
+        api.travel(at_china("2026-03-02"))
+        iid = open_pairing(api, **dict(variables, term_start="2026-03-02"))
         through_plan(api, iid)
-        h, b = measure_month(api, child_of(api, iid), 4)
+        travel(api, at_china("2026-03-30"))
+        h, b = measure_month(api, child_of(api, iid), 5)
         http += h
         bare += b
     return http, bare
@@ -92,22 +94,7 @@ def more_samples(api, reps):
 
 def main(reps: int = 8):
     api = Api(build_app(Path(tempfile.mkdtemp())))
-    iid = open_pairing(api, months=12)
-    through_plan(api, iid)
-    samples = {}
-    for month in range(1, 13):
-        child = child_of(api, iid)
-        # measure the weekly spot checks (4 per month) in months 1 and 12; others run normally
-        if month in (1, 12):
-            api.complete("supervisor", "guidance_visits", {"visits": [{"date": "2026-03-05", "content": "指导台账"}, {"date": "2026-03-06", "content": "指导党课"}]}, child)
-            api.complete("sec_jg2", "monthly_progress", {"progress": "进展顺利", "completion_rate": 50}, child)
-            samples[month] = measure_month(api, child, 4)
-        else:
-            run_month(api, iid)
-        if month % 3 == 0:
-            quarter_end(api, iid, 85)
-    http1, bare1 = samples[1]
-    http12, bare12 = samples[12]
+    starts = load_branches(api.svc, 2 * reps)  # one running pairing per branch
     ms = lambda v: f"{v * 1000:.2f} ms"  # noqa: E731
 
     def report(label, http, bare):
@@ -121,15 +108,10 @@ def main(reps: int = 8):
     # the HTTP/bare ratio: the same workload twice (fresh pairings, month 1 spot checks), warm then cold
     cache = api.svc.workflows
     hits, misses = cache.hits, cache.misses
-    report("warm (default: the worker kept the workflow it stepped last)", *more_samples(api, reps))
+    report("warm (default: the worker kept the workflow it stepped last)", *samples(api, starts[:reps]))
     print(f"  warm-cache hits {cache.hits - hits} of {cache.hits - hits + cache.misses - misses} steps")
     cache.size = 0  # BRANCHFLOW_WORKFLOW_CACHE=0: every step deserializes the stored state
-    report("cold (cache off: every completion deserializes the state)", *more_samples(api, reps))
-    m1, m12 = statistics.median(http1), statistics.median(http12)
-    print(f"month 1 completion median {ms(m1)}; month 12 {ms(m12)}; ratio {m12 / m1:.2f}x (target <= 1.5x)")
-    with api.svc.uow() as uow:
-        parent = uow.instances.get(iid)
-        print(f"parent state after 12 months: {len(parent.state)} bytes; month child states are independent")
+    report("cold (cache off: every completion deserializes the state)", *samples(api, starts[reps:]))
 
 
 if __name__ == "__main__":

@@ -374,6 +374,7 @@ def tools_and_plan(api: Api, iid: str, code: str) -> None:
     api.complete(HELPERS[code], "supply_tools", {"tools": [{"name": "台账模板"}]}, iid)
     api.complete(f"wei_{code}", "improvement_plan", {"actions": [{"action": "补齐台账", "owner": "组织委员",
                                                                   "deadline": "2026-04-30"}]}, iid)
+    api.complete(HELPERS[code], "confirm_plan", {"plan_confirmed": True}, iid)  # the helper confirms the joint plan
 
 
 def _open_duties(api: Api, parents: dict[str, str]) -> list[tuple[str, object]]:
@@ -409,7 +410,9 @@ def _answer(api: Api, code: str, row, behind: bool = False) -> None:
             "monthly_progress": (f"sec_{code}", {"progress": "台账补齐一半", "completion_rate": 50}),
             "knowledge_quiz": (f"wei_{code}", {"participants": 12, "average_score": 88}),
             "helper_report": (helper, {"summary": "本季度下沉指导六次，台账基本补齐"}),
-            "interview": (SUP, {"interviewed_on": "2026-04-02", "notes": "约谈书记，限期补齐台账"}),
+            # 党群部部长 is 机关二支部's helper: 党委 assesses and interviews for that pairing
+            "interview": ("committee" if helper == SUP else SUP,
+                          {"interviewed_on": "2026-04-02", "notes": "约谈书记，限期补齐台账"}),
         }[row.element]
     r = api.post(f"/api/tasks/{row.id}/complete", who, json={"data": body})
     assert r.status_code == 200, (code, row.element, r.get_json())
@@ -476,7 +479,8 @@ def seed_company(api: Api) -> dict:
     scores = {"jg2": 75, "sb": 92}
     for code, row in _open_duties(api, pairings):
         if row.element == "assessment" and code in scores:
-            r = api.post(f"/api/tasks/{row.id}/complete", SUP, json={"data": {"score": scores[code]}})
+            who = "committee" if HELPERS[code] == SUP else SUP
+            r = api.post(f"/api/tasks/{row.id}/complete", who, json={"data": {"score": scores[code]}})
             assert r.status_code == 200, r.get_json()
     travel(api, SEEDED_NOW)
     [(_, interview)] = [(c, r) for c, r in _open_duties(api, pairings) if r.element == "interview"]
