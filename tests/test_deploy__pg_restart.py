@@ -14,7 +14,7 @@ from collections import Counter
 import pytest
 
 from conftest import PG_ADMIN_URL
-from scenarios import START
+from scenarios import load_branches
 
 DATA = os.path.join(os.environ.get("PGBF_DIR", "/tmp/branchflow-pg"), "data")
 pytestmark = pytest.mark.skipif(not PG_ADMIN_URL or not os.path.exists(os.path.join(DATA, "PG_VERSION")),
@@ -34,14 +34,19 @@ def restart_postgres() -> None:
 
 def test_a_restart_answers_503_with_retry_after_and_recovers(server):
     server.token("supervisor")
+    starts = load_branches(server.svc, 300)  # one running pairing per branch: each start names a branch of its own
     stop, lock = threading.Event(), threading.Lock()
     statuses: Counter = Counter()
     no_retry_after: list = []
 
     def client():
         while not stop.is_set():
+            with lock:
+                if len(starts) < 2:  # keep one for the check after recovery
+                    return
+                variables = starts.pop()
             for method, path, body in (("GET", "/api/tasks", None),
-                                       ("POST", "/api/instances", {"process": "pairing", "variables": START})):
+                                       ("POST", "/api/instances", {"process": "pairing", "variables": variables})):
                 req = urllib.request.Request(
                     f"http://127.0.0.1:{server.port}{path}", method=method,
                     data=None if body is None else __import__("json").dumps(body).encode(),
@@ -72,4 +77,4 @@ def test_a_restart_answers_503_with_retry_after_and_recovers(server):
     assert no_retry_after == []
     # recovered without anyone doing anything
     assert server.call("GET", "/api/tasks", user="supervisor")[0] == 200
-    assert server.call("POST", "/api/instances", {"process": "pairing", "variables": START}, "supervisor")[0] == 201
+    assert server.call("POST", "/api/instances", {"process": "pairing", "variables": starts.pop()}, "supervisor")[0] == 201
