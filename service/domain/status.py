@@ -66,3 +66,8 @@ class OutboxStatus(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+
+
+#: ``dedup_key`` prefix of an instance that must be the only one running for its scope (``x-one-running``: one
+#: pairing per branch); the key is cleared when the instance ends, so the next one may start
+ONE_RUNNING = "running/"

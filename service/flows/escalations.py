@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 
 from ..domain.calendar import china_minute
-from ..domain.roles import ROLE_LABELS, may_act
+from ..domain.roles import ROLE_LABELS
 from ..domain.status import TaskKind, TaskStatus
 from ..store.models import InboxTask, Instance, Timer
 from ..store.uow import UnitOfWork
@@ -43,13 +43,6 @@ def reachable(uow: UnitOfWork, target: str) -> str:
     return target
 
 
-def conflicted(uow: UnitOfWork, person: object, role: str, branch: str | None) -> bool:
-    """Does ``person`` (the helper of a pairing, the holder of a duty) hold ``role`` for ``branch``? Then work
-    of that role on their own pairing must not reach them (separation of duties)."""
-    user = uow.identity.active_user(person) if isinstance(person, str) else None
-    return user is not None and may_act(uow.identity.grants_of(user), role, branch)
-
-
 def escalate(svc: Services, uow: UnitOfWork, inst: Instance, task: InboxTask, timer: Timer, now: datetime) -> None:
     """Raise the escalation a fired deadline timer means: flag the task, open the escalation row, tell the
     holders, and record it in the history."""
@@ -60,7 +53,7 @@ def escalate(svc: Services, uow: UnitOfWork, inst: Instance, task: InboxTask, ti
     else:
         target, scope = reachable(uow, wanted), None
     # nobody receives the escalation of their own duty, nor of a pairing they are the helper of: 党委 does
-    if any(conflicted(uow, person, target, scope) for person in {task.assignee, (inst.data or {}).get("helper")} if person):
+    if any(uow.identity.holds(person, target, scope) for person in {task.assignee, (inst.data or {}).get("helper")} if person):
         target, scope = reachable(uow, OVERSIGHT[min(OVERSIGHT.index(target) + 1, len(OVERSIGHT) - 1)]
                                   if target in OVERSIGHT else "committee"), None
     task.escalation_level = max(task.escalation_level, timer.level)

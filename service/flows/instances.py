@@ -8,7 +8,7 @@ from datetime import datetime
 
 from ..domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..domain.roles import ROLE_LABELS, may_act, role_in_scope
-from ..domain.status import InstanceStatus
+from ..domain.status import ONE_RUNNING, InstanceStatus
 from ..engine.determinism import seed_for
 from ..engine.runner import Snapshot
 from ..engine.specs import SpecBundle
@@ -81,7 +81,7 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
     _check_people(uow, start_form.get("x-person-fields", {}), values)
     if start_form.get("x-one-running") and parent is None and dedup_key is None:
         scope = values.get(start_form["x-one-running"])
-        dedup_key = f"{RUNNING}{process}/{scope}"
+        dedup_key = f"{ONE_RUNNING}{process}/{scope}"
         duplicate = f"a {process} is already running for {scope}: one at a time"
     if uow.instances.spec(bundle.sha256) is None:  # two first starts at once both store it: the second insert is a no-op
         uow.instances.keep_spec(Spec(sha256=bundle.sha256, process_id=process, bpmn_xml=bundle.bpmn_xml, forms=bundle.stored_forms(),
@@ -115,19 +115,13 @@ def start(svc: Services, uow: UnitOfWork, actor: Actor, process: str, variables:
     return inst
 
 
-#: ``dedup_key`` prefix of a start form's ``x-one-running`` (one running pairing per branch): cleared at the end
-RUNNING = "running/"
-
-
 def _check_people(uow: UnitOfWork, fields: dict, values: dict) -> None:
     """Fields that name a person (``x-person-fields``: field → role) must name an active account holding that
     role for the instance's branch (the pairing's helper: the account its helper tasks go to)."""
     for name, role in fields.items():
         if name not in values:
             continue
-        user = uow.identity.active_user(values[name]) if isinstance(values[name], str) else None
-        grants = uow.identity.grants_of(user) if user is not None else ()
-        if not may_act(grants, role, values.get("branch")):
+        if not uow.identity.holds(values[name], role, values.get("branch")):
             raise ValidationFailed(f"{values[name]!r} is no active account holding the role {role} for this branch",
                                    field=f"variables.{name}",
                                    message_zh=f"须为本支部的{ROLE_LABELS.get(role, role)}账号")

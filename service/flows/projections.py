@@ -6,7 +6,7 @@ Reads and writes are Core statements on the rows as stored (the hot path of ever
 flush any mapped timer or inbox row they changed before.
 """
 from __future__ import annotations
-from ..domain.status import InstanceStatus, TaskKind, TaskStatus, TimerKind, TimerStatus
+from ..domain.status import ONE_RUNNING, InstanceStatus, TaskKind, TaskStatus, TimerKind, TimerStatus
 
 from datetime import datetime
 
@@ -100,7 +100,7 @@ def completion(svc: Services, uow: UnitOfWork, inst: Instance, snap: Snapshot, a
         inst.status = InstanceStatus.COMPLETED
         inst.outcome = snap.data.get("outcome")
         uow.identity.drop_grants_of(inst.id)  # roles granted for this instance (an inspection team's) end with it
-        if (inst.dedup_key or "").startswith("running/"):  # one running at a time: the next may start
+        if (inst.dedup_key or "").startswith(ONE_RUNNING):  # one running at a time: the next may start
             inst.dedup_key = None
         children.end_periods(svc, uow, inst, at)
         if inst.parent_wait and inst.parent_wait != children.PERIOD:  # a child some wait of the parent joins on
@@ -114,7 +114,7 @@ def acting_role(uow: UnitOfWork, bundle: SpecBundle, task, branch: str | None) -
     fallback = bundle.element(task.element).fallback_role
     if fallback and not uow.identity.has_active_holder(task.role, branch):
         return fallback
-    if task.excluded and escalations.conflicted(uow, task.excluded, task.role, branch):
+    if task.excluded and uow.identity.holds(task.excluded, task.role, branch):
         return "committee"  # 党群部部长 is also a helper: his own pairing is assessed and accepted by 党委
     return task.role
 

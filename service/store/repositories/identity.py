@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import String, and_, case, delete, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ...domain.roles import Grant
+from ...domain.roles import Grant, may_act
 from ..models import (
     Branch,
     Deputy,
@@ -112,6 +112,11 @@ class Identity(Repository):
     def grants_of(self, user: User) -> tuple[Grant, ...]:
         """The user's roles as domain grants."""
         return tuple(Grant(g.role, g.branch, g.source) for g in user.grants)
+
+    def holds(self, username: object, role: str, branch: str | None) -> bool:
+        """Is ``username`` an active account whose grants cover ``role`` on ``branch``?"""
+        user = self.active_user(username) if isinstance(username, str) else None
+        return user is not None and may_act(self.grants_of(user), role, branch)
 
     def users_with(self, role: str, branch: str | None) -> list[User]:
         """Users whose grants cover ``role`` on ``branch``."""
