@@ -877,6 +877,18 @@ def _install_org(main: click.Group) -> None:
         result = _run(action)
         click.echo(f"started {result['started']}, already open {result['skipped']}")
 
+    @duty.command("open-due")
+    @click.option("--now", "now", default=None, help="the instant to open for (ISO with timezone; default: the clock)")
+    def duty_open_due(now: str | None) -> None:
+        """Open what the calendar has current: the quarter's claiming, the week's and month's checks, the
+        party groups' meetings, the month's scoring in its window (what the scheduler does every few minutes)."""
+        from .flows import claiming
+        at = _aware(now) if now else None
+        result = _run(lambda svc, uow, actor: claiming.open_due(svc, at))
+        for kind, outcome in result.items():
+            click.echo(f"{kind}: " + (f"not opened: {outcome['error']}" if "error" in outcome else
+                                      f"started {outcome['started']}, already open {outcome['skipped']}"))
+
     @duty.command("open-quarter")
     @click.argument("quarter")
     @click.option("--branch", "branches", multiple=True, help="only these branches (default: all)")

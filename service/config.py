@@ -28,6 +28,7 @@ _SETTINGS = (
     ("BRANCHFLOW_CHECKPOINT_LOG", "checkpoint_log", Path),
     ("BRANCHFLOW_CHECKPOINT_MINUTES", "checkpoint_minutes", float),
     ("BRANCHFLOW_BASE_URL", "base_url", str),
+    ("BRANCHFLOW_DUTY_CALENDAR_MINUTES", "duty_calendar_minutes", float),
 )
 
 #: every delivery channel, and the variable that configures it

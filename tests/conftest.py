@@ -112,6 +112,7 @@ def make_config(tmp_path, now=T0, database_url: str | None = None) -> Config:
     cfg.settings.password_profile = "fast"
     cfg.settings.calendar_dir = tmp_path / "no-calendar-files"
     cfg.settings.attachments_dir = tmp_path / "attachments"
+    cfg.settings.duty_calendar_minutes = 0  # tests open duty periods themselves (claiming.open_due)
     return cfg
 
 

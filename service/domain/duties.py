@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 
 from . import periods as P
 from .calendar import CST
+from .quarters import quarter_of
 
 
 @dataclass(frozen=True)
@@ -146,11 +147,6 @@ def month_of(at: datetime) -> Period:
     return month_period(f"{local.year}-{local.month:02d}")
 
 
-def quarter_of_day(day: date) -> str:
-    """``2026Q1`` for a day of January–March 2026."""
-    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
-
-
 def months_back(last: Period, count: int) -> list[Period]:
     """``count`` months ending with the month holding ``last``'s last day, oldest first."""
     final = _add_months(last.end, -1)
@@ -183,7 +179,7 @@ def assessment_quarter(index: object, opened: datetime | None, term_start: str |
     if isinstance(index, str) and _QUARTER.fullmatch(index):
         return index
     if opened is not None:
-        return quarter_of_day((opened.astimezone(CST) - timedelta(days=1)).date())
+        return quarter_of((opened.astimezone(CST) - timedelta(days=1)).date())
     return term_quarter(term_start, index)
 
 
@@ -198,7 +194,7 @@ def term_quarter(term_start: str | None, index: object) -> str | None:
         start = date.fromisoformat(str(term_start)[:10])
     except ValueError:
         return None
-    return quarter_of_day(_add_months(date(start.year, start.month, 1), 3 * index - 1))
+    return quarter_of(_add_months(date(start.year, start.month, 1), 3 * index - 1))
 
 
 @lru_cache(maxsize=256)

@@ -19,6 +19,8 @@ from __future__ import annotations
 import calendar as _calendar
 from datetime import date, datetime, time, timedelta, timezone
 
+from .quarters import quarter_of
+
 CST = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
@@ -85,8 +87,7 @@ def quarter_range(day: str | date) -> dict:
 
 def quarter_label(day: str | date) -> str:
     """The quarter holding ``day`` as the program names it: ``2026Q2``."""
-    d = _day(day)
-    return f"{d.year}Q{(d.month - 1) // 3 + 1}"
+    return quarter_of(_day(day))
 
 
 def assessed_quarters(start: str | date, months: int) -> list[dict]:
@@ -118,3 +119,29 @@ def later(a: str, b: str) -> str:
 def opens_at(day: str | date) -> str:
     """The instant a period's work opens: 00:00 China time of ``day``, as an ISO instant in UTC."""
     return datetime.combine(_day(day), time(0, 0), CST).astimezone(timezone.utc).isoformat()
+
+
+#: working days the committee has to score a month's duties: scoring opens this many working days before
+#: the month's last working day, on which it is due (the checks of all but the last week are filed by then)
+SCORING_WORKDAYS = 5
+
+
+def duty_schedule(day: date, calendar) -> dict:
+    """The 党员责任认领 periods current on ``day`` (a China date), on ``calendar`` (a ``WorkCalendar``); the
+    week's and month's checks are those of ``day`` itself, with the claims of its quarter:
+
+    * ``quarter``: the calendar quarter whose claiming is open (from its first day);
+    * ``month``: the month whose 党小组会 are open (from its first day);
+    * ``score_month``: the month whose scoring is open — from ``SCORING_WORKDAYS`` working days before the
+      month's last working day (February 2026: from the 24th, due the 调休 Saturday the 28th) — or None.
+
+    A period is opened while it is current; one missed entirely (the service down throughout) is opened by
+    hand (``branchflow duty open-…``)."""
+    month = day.strftime("%Y-%m")
+    first = day.replace(day=1)
+    last_day, _ = calendar.last_workday(first, first.replace(day=_calendar.monthrange(day.year, day.month)[1]))
+    opens, found = last_day, 1
+    while found < SCORING_WORKDAYS and opens > first:
+        opens -= timedelta(days=1)
+        found += calendar.is_workday(opens)[0]
+    return {"quarter": quarter_label(day), "month": month, "score_month": month if day >= opens else None}

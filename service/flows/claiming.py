@@ -4,12 +4,15 @@ monthly scores) and the 公示栏 that shows the results. Each sweep is one requ
 and members there are, and safe to repeat (an instance per branch and period, by its dedup key)."""
 from __future__ import annotations
 
+import logging
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from ..domain.errors import ValidationFailed
+from ..domain import periods
+from ..domain.calendar import local_date
+from ..domain.errors import BranchflowError, ValidationFailed
 from ..domain.permissions import OPEN_DUTY
-from ..domain.quarters import parse_quarter, require_quarter
+from ..domain.quarters import parse_quarter, quarter_of, require_quarter
 from ..domain.status import InstanceStatus
 from ..store.models import Instance
 from ..store.uow import UnitOfWork
@@ -17,6 +20,7 @@ from . import instances, org
 from .actors import Actor
 from .context import Services
 
+log = logging.getLogger(__name__)
 _MONTH = re.compile(r"20[0-9]{2}-(0[1-9]|1[0-2])")
 
 
@@ -38,14 +42,8 @@ def _day(text: object, field: str) -> date:
 
 
 def last_workday(svc: Services, first: date, last: date) -> date:
-    """The last working day in ``first``–``last`` on the calendar in force (the next one after ``last`` when
-    the whole period is holidays)."""
-    cal, day = svc.calendars.current, last
-    while day >= first:
-        if cal.is_workday(day)[0]:
-            return day
-        day -= timedelta(days=1)
-    return cal.nth_workday_after(last, 1)[0]
+    """The last working day in ``first``–``last`` on the calendar in force (see ``WorkCalendar.last_workday``)."""
+    return svc.calendars.current.last_workday(first, last)[0]
 
 
 def month_bounds(month: str) -> tuple[date, date]:
@@ -66,15 +64,17 @@ def _branches(uow: UnitOfWork, branches: object) -> list[str]:
     return list(dict.fromkeys(branches))
 
 
-def _start_each(svc: Services, uow: UnitOfWork, actor: Actor, process: str, starts: list[tuple[str, dict]]) -> dict:
-    """Start ``process`` once per (dedup key, variables) not started yet; committed. {started, skipped, ids}."""
+def _start_each(svc: Services, uow: UnitOfWork, actor: Actor, process: str, starts: list[tuple[str, dict]],
+                at: datetime | None = None) -> dict:
+    """Start ``process`` once per (dedup key, variables) not started yet, at ``at`` (default: the clock);
+    committed. {started, skipped, ids}."""
     taken = uow.org.dedup_taken([key for key, _ in starts])
     ids = []
     for key, variables in starts:
         if key in taken:
             continue
         inst = instances.start(svc, uow, actor, process, variables, via_use_case=True,
-                               dedup_key=key, duplicate=f"{key} is already open")
+                               dedup_key=key, duplicate=f"{key} is already open", at=at)
         ids.append(inst.id)
     uow.commit()
     return {"started": len(ids), "skipped": len(starts) - len(ids), "ids": ids}
@@ -86,7 +86,7 @@ def _members(uow: UnitOfWork, branches: list[str]) -> dict[str, list[dict]]:
             for b, rows in uow.org.members_by_branch(branches).items()}
 
 
-def open_quarter(svc: Services, uow: UnitOfWork, actor: Actor, quarter: object, branches: object = None) -> dict:
+def open_quarter(svc: Services, uow: UnitOfWork, actor: Actor, quarter: object, branches: object = None, at: datetime | None = None) -> dict:
     """Open ``quarter``'s duty claiming for every branch (or ``branches``): one ``duty_quarter`` each, listing
     the branch's members (each gets a personal claim when the post list is published)."""
     actor.require(OPEN_DUTY, "only the supervisor (党群部) or an admin opens a period's duty work")
@@ -94,12 +94,40 @@ def open_quarter(svc: Services, uow: UnitOfWork, actor: Actor, quarter: object, 
     codes = _branches(uow, branches)
     members = _members(uow, codes)
     return _start_each(svc, uow, actor, "duty_quarter", [
-        (f"duty_quarter/{quarter}/{b}", {"branch": b, "quarter": quarter, "members": members.get(b, [])}) for b in codes])
+        (f"duty_quarter/{quarter}/{b}", {"branch": b, "quarter": quarter, "members": members.get(b, [])}) for b in codes], at)
 
 
-def quarter_of(day: date) -> str:
-    """The calendar quarter of a day, as 2026Q2."""
-    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+def open_due(svc: Services, now: datetime | None = None) -> dict:
+    """Open what the program's calendar has current at ``now`` (default: the clock) for every branch, as the
+    service itself: the quarter's claiming, this week's 基础岗 checks and this month's 攻坚岗/服务岗 checks
+    (of the areas with approved claims), every party group's 党小组会, and the month's scoring once its
+    window is open (``periods.duty_schedule``). Safe to repeat: what is open is skipped, so the scheduler
+    runs it every few minutes (``BRANCHFLOW_DUTY_CALENDAR_MINUTES``) and claims approved mid-week get their
+    checks the same day. Each kind is one transaction; one that fails (a concurrent sweep took a key first)
+    is logged and left to the next run. Returns {kind: {started, skipped, ids} or {error}}."""
+    now = now or svc.clock.now()
+    today = local_date(now)
+    plan = periods.duty_schedule(today, svc.calendars.current)
+    if "duty_quarter" not in svc.bundles.processes():
+        return {}
+    actor = Actor.system()
+    steps = {"quarter": lambda uow: open_quarter(svc, uow, actor, plan["quarter"], at=now),
+             "weekly_checks": lambda uow: open_checks(svc, uow, actor, "weekly", today.isoformat(), at=now),
+             "monthly_checks": lambda uow: open_checks(svc, uow, actor, "monthly", today.isoformat(), at=now),
+             "meetings": lambda uow: open_meetings(svc, uow, actor, plan["month"], at=now)}
+    if plan["score_month"]:
+        steps["scores"] = lambda uow: open_scores(svc, uow, actor, plan["score_month"], at=now)
+    out: dict[str, dict] = {}
+    for kind, step in steps.items():
+        try:
+            with svc.uow() as uow:
+                out[kind] = step(uow)
+        except BranchflowError as exc:
+            log.warning("duty calendar: %s not opened: %s", kind, exc)
+            out[kind] = {"error": str(exc)}
+        if out[kind].get("started"):
+            log.info("duty calendar opened %d %s for %s", out[kind]["started"], kind, today)
+    return out
 
 
 def approved_claims(uow: UnitOfWork, branch: str, quarter: str) -> list[dict]:
@@ -133,7 +161,7 @@ def areas(uow: UnitOfWork, branch: str, claims: list[dict]) -> dict[str, list[di
     return out
 
 
-def open_checks(svc: Services, uow: UnitOfWork, actor: Actor, kind: object, day: object) -> dict:
+def open_checks(svc: Services, uow: UnitOfWork, actor: Actor, kind: object, day: object, at: datetime | None = None) -> dict:
     """Open the checks of the period containing ``day``: ``weekly`` (each 基础岗, due the week's last working
     day) or ``monthly`` (each 攻坚岗/服务岗, due the month's last working day); one ``duty_check`` per branch
     committee member with the approved claims of their area."""
@@ -159,10 +187,10 @@ def open_checks(svc: Services, uow: UnitOfWork, actor: Actor, kind: object, day:
                 starts.append((f"duty_check/{kind}/{period}/{branch}/{checker}",
                                {"branch": branch, "checker": checker, "kind": kind, "period": period, "due": due,
                                 "items": items}))
-    return _start_each(svc, uow, actor, "duty_check", starts)
+    return _start_each(svc, uow, actor, "duty_check", starts, at)
 
 
-def open_meetings(svc: Services, uow: UnitOfWork, actor: Actor, month: object) -> dict:
+def open_meetings(svc: Services, uow: UnitOfWork, actor: Actor, month: object, at: datetime | None = None) -> dict:
     """Open every party group's 党小组会 of ``month`` (groups with a leader), due its last working day."""
     actor.require(OPEN_DUTY, "only the supervisor (党群部) or an admin opens a period's duty work")
     month = require_month(month)
@@ -176,10 +204,10 @@ def open_meetings(svc: Services, uow: UnitOfWork, actor: Actor, month: object) -
         starts.append((f"group_meeting/{month}/{g.id}", {"branch": g.branch, "group_id": g.id, "group_name": g.name,
                                                           "leader": g.leader, "month": month, "due": due,
                                                           "members": members}))
-    return _start_each(svc, uow, actor, "group_meeting", starts)
+    return _start_each(svc, uow, actor, "group_meeting", starts, at)
 
 
-def open_scores(svc: Services, uow: UnitOfWork, actor: Actor, month: object, branches: object = None) -> dict:
+def open_scores(svc: Services, uow: UnitOfWork, actor: Actor, month: object, branches: object = None, at: datetime | None = None) -> dict:
     """Open every branch's monthly duty scoring of ``month``, due its last working day."""
     actor.require(OPEN_DUTY, "only the supervisor (党群部) or an admin opens a period's duty work")
     month = require_month(month)
@@ -192,7 +220,7 @@ def open_scores(svc: Services, uow: UnitOfWork, actor: Actor, month: object, bra
             m["checks"], m["checks_met"] = found.get(m["member"], (0, 0))
     return _start_each(svc, uow, actor, "duty_score", [
         (f"duty_score/{month}/{b}", {"branch": b, "month": month, "due": due, "members": members.get(b, [])})
-        for b in codes])
+        for b in codes], at)
 
 
 def checks_of(uow: UnitOfWork, branch: str, month: str) -> dict[str, tuple[int, int]]:

@@ -60,6 +60,9 @@ class Settings:
     checkpoint_minutes: float = 60.0
     #: channels a notice of each new 待办 goes to for people who chose nothing (BRANCHFLOW_NEW_TASK_CHANNELS)
     new_task_channels: tuple[str, ...] = ()
+    #: how often the scheduler opens the 党员责任认领 periods the calendar has current (``claiming.open_due``;
+    #: BRANCHFLOW_DUTY_CALENDAR_MINUTES; 0: never, periods are then opened by hand)
+    duty_calendar_minutes: float = 5.0
     #: the web app's address as people reach it (BRANCHFLOW_BASE_URL): messages link to the task
     base_url: str | None = None
 

@@ -5,8 +5,9 @@ job store, holds what is due), or until a queued message may be tried, or at mos
 commit that arms a timer or queues a message wakes it at once (in this process through
 ``store.observed.Wakeups``, from other processes through PostgreSQL ``NOTIFY``). Each wake it fires what
 is due (``flows.timers.fire_due``), delivers what the outbox holds, and says it is alive (a heartbeat
-``/readyz`` reads). APScheduler runs the periodic jobs: signing audit checkpoints and forgetting expired
-idempotency keys.
+``/readyz`` reads). APScheduler runs the periodic jobs: signing audit checkpoints, forgetting expired
+idempotency keys, and opening the 党员责任认领 periods the calendar has current (at start, then every few
+minutes: a quarter's claiming from its first day, a week's checks from its Monday).
 """
 from __future__ import annotations
 
@@ -15,11 +16,11 @@ import os
 import socket
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from ..flows import checkpoints, idempotency, notify, ops, timers
+from ..flows import checkpoints, claiming, idempotency, notify, ops, timers
 from ..flows.context import Services
 from ..store.observed import listen
 from .metrics import Metrics
@@ -160,6 +161,14 @@ class Scheduler:
 
             self.jobs.add_job(checkpoint, "interval", minutes=svc.settings.checkpoint_minutes,
                               id="branchflow-checkpoints", max_instances=1, coalesce=True)
+
+        if svc.settings.duty_calendar_minutes > 0:
+            def duty_calendar():
+                claiming.open_due(svc)
+
+            self.jobs.add_job(duty_calendar, "interval", minutes=svc.settings.duty_calendar_minutes,
+                              next_run_time=datetime.now(timezone.utc), id="branchflow-duty-calendar",
+                              max_instances=1, coalesce=True)
 
     def start(self) -> "Scheduler":
         """Start both."""

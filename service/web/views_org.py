@@ -9,6 +9,7 @@ from datetime import date
 from flask import flash, g, redirect, render_template, request, url_for
 
 from ..domain.errors import BranchflowError
+from ..domain.quarters import quarter_of
 from ..flows import claiming, org
 from . import zh
 from .session import branch_names, page, services, uow
@@ -69,7 +70,7 @@ def duty_board():
     scores = claims = None
     try:
         scores = claiming.board(uow(), g.actor, branch, month)
-        claims = claiming.claims_board(uow(), g.actor, branch, claiming.quarter_of(date.fromisoformat(month + "-01")))
+        claims = claiming.claims_board(uow(), g.actor, branch, quarter_of(date.fromisoformat(month + "-01")))
     except (BranchflowError, ValueError) as exc:
         if isinstance(exc, BranchflowError):
             _flash_error(exc)
