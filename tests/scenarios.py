@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -314,6 +315,18 @@ def cli(url: str, *args: str, now=SCHEDULER_NOW, **popen) -> subprocess.Popen:
                             stdout=out, stderr=subprocess.STDOUT, **popen)
 
 # -- from test_audit__verify --------------------------------------------------------------
+
+
+def redeploy_with(api, tmp_path, folder: str, filename: str, old: str, new: str) -> None:
+    """Deploy the service's ``folder`` (``bpmn`` or ``dmn``) with ``old`` replaced by ``new`` in ``filename``:
+    a new version of every bundle that file is part of; running instances keep theirs."""
+    copy = tmp_path / folder
+    shutil.copytree(getattr(api.svc.settings, f"{folder}_dir"), copy)
+    path = copy / filename
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    setattr(api.svc.settings, f"{folder}_dir", copy)
+    api.svc.bundles.redeploy()
+
 
 AUDITOR = "auditor"
 

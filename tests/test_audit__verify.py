@@ -11,7 +11,7 @@ from sqlalchemy.exc import DatabaseError
 
 from service.cli import main as cli
 from service.flows import audit
-from scenarios import AUDITOR, HELPER, SEC, SUP, at_china, open_pairing, sql, travel
+from scenarios import AUDITOR, HELPER, SEC, SUP, at_china, open_pairing, redeploy_with, sql, travel
 
 
 def verify(api, iid) -> dict:
@@ -30,11 +30,16 @@ def test_history_lists_every_event_with_actor_role_and_chinese_names(api, pairin
     r = api.get(f"/api/instances/{pairing}/history", AUDITOR)
     assert r.status_code == 200
     events = r.get_json()
-    assert [e["type"] for e in events] == ["start"] + ["complete"] * 7
-    sign = events[1]
+    # each helper task is the helper's own by the diagram's rule: the history says so before the helper acts
+    assert [e["type"] for e in events] == ["start", "assigned", "complete", "complete", "complete", "assigned", "complete",
+                                           "assigned", "complete", "complete", "assigned", "complete"]
+    given = events[1]
+    assert (given["actor"], given["element_name"]) == ("system", "甲方签署责任书")
+    assert (given["data"]["assignee"], given["data"]["rule"], given["data"]["role"]) == (HELPER, "assignee_field:helper", "helper")
+    sign = events[2]
     assert sign["actor"] == HELPER and sign["role"] == "helper" and sign["role_label"] == "政工负责人（甲方）"
     assert sign["element_name"] == "甲方签署责任书" and sign["data"]["data"] == {"signed": True}
-    assert [e["seq"] for e in events] == list(range(1, 9))
+    assert [e["seq"] for e in events] == list(range(1, 13))
     assert all(b["prev_hash"] == a["hash"] for a, b in zip(events, events[1:]))
     # branch roles read the history of their own branch only
     assert api.get(f"/api/instances/{pairing}/history", SEC).status_code == 200
@@ -45,7 +50,7 @@ def test_state_at_an_event_is_replayed(api, pairing):
     after_start = api.get(f"/api/instances/{pairing}/history/1", AUDITOR).get_json()
     assert sorted(t["element"] for t in after_start["open_tasks"]) == ["sign_helper", "sign_secretary"]
     assert {t["role_label"] for t in after_start["open_tasks"]} == {"政工负责人（甲方）", "支部书记（乙方）"}
-    after_diagnosis = api.get(f"/api/instances/{pairing}/history/5", AUDITOR).get_json()
+    after_diagnosis = api.get(f"/api/instances/{pairing}/history/7", AUDITOR).get_json()
     tools, = after_diagnosis["open_tasks"]
     assert tools["element"] == "supply_tools" and tools["due_at"] == "2026-03-05T10:00:00+00:00"
     assert {t["kind"] for t in after_diagnosis["timers"]} == {"remind", "escalate"}
@@ -55,7 +60,7 @@ def test_state_at_an_event_is_replayed(api, pairing):
 
 def test_untouched_instances_verify(api, pairing):
     body = verify(api, pairing)
-    assert body["ok"] is True and body["events"] == 8 and body["problems"] == []
+    assert body["ok"] is True and body["events"] == 12 and body["problems"] == []
     travel(api, at_china("2026-04-01"))  # the term's first morning: month 1 and quarter 2026Q2 open
     children = [c["id"] for c in api.get(f"/api/instances/{pairing}", SUP).get_json()["children"]]
     assert children and all(verify(api, c)["ok"] for c in children)
@@ -167,12 +172,7 @@ def test_export_verifies_offline_and_detects_edits(api, pairing, tmp_path):
 
 
 def test_a_new_bpmn_version_does_not_change_old_replays(api, pairing, tmp_path):
-    bpmn = tmp_path / "bpmn"
-    shutil.copytree(api.svc.settings.bpmn_dir, bpmn)
-    path = bpmn / "pairing.bpmn"
-    path.write_text(path.read_text(encoding="utf-8").replace("期末验收", "期末验收（新版）"), encoding="utf-8")
-    api.svc.settings.bpmn_dir = bpmn
-    api.svc.bundles.redeploy()
+    redeploy_with(api, tmp_path, "bpmn", "pairing.bpmn", "期末验收", "期末验收（新版）")
     newer = open_pairing(api, branch="sb", helper="zonghe")
     assert api.get(f"/api/instances/{newer}", SUP).get_json()["spec_sha256"] != \
         api.get(f"/api/instances/{pairing}", SUP).get_json()["spec_sha256"]

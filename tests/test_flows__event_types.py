@@ -28,6 +28,7 @@ SAMPLES = [
     event_types.CountersignDecision("t-1", "s-1", False, "照片不全"),
     event_types.Deputized("t-1", "sec_sb"),
     event_types.ReturnToBranch("t-1", "jg1_m01", "member", "account disabled"),
+    event_types.AssignedByRule("t-1", "zonghe", "helper", "assignee_field:helper"),
 ]
 
 

@@ -63,9 +63,13 @@ def test_the_plan_is_made_together_the_helper_confirms_or_sends_it_back(api):
     api.complete("zonghe", "confirm_plan", {"plan_confirmed": False, "comment": "缺少完成时限的分解"}, iid)
     api.complete("wei_sb", "improvement_plan", plan, iid)
     api.complete("zonghe", "confirm_plan", {"plan_confirmed": True}, iid)
-    steps = [e["element"] for e in api.get(f"/api/instances/{iid}/history", "auditor").get_json()
-             if e["element"] in ("improvement_plan", "confirm_plan")]
+    history = api.get(f"/api/instances/{iid}/history", "auditor").get_json()
+    steps = [e["element"] for e in history if e["type"] == "complete" and e["element"] in ("improvement_plan", "confirm_plan")]
     assert steps == ["improvement_plan", "confirm_plan"] * 2
+    # who the rule gave each confirmation to, and by which rule, is in the history
+    given = [(e["data"]["assignee"], e["data"]["rule"], e["actor"]) for e in history
+             if e["type"] == "assigned" and e["element"] == "confirm_plan"]
+    assert given == [("zonghe", "assignee_field:helper", "system")] * 2
     assert instance(api, iid)["data"]["term_last"] == "2026-06-30"  # the term is scheduled once confirmed
 
 

@@ -351,6 +351,20 @@ class Assign(EventType):
 
 @register
 @dataclass(frozen=True)
+class AssignedByRule(EventType):
+    """A new task went to someone other than its lane's role in the branch, by a rule of the diagram:
+    ``assignee_field:<field>`` (personal to the person that field names), ``exclude_field:<field>`` (that
+    person holds the lane's role, so 党委 takes it) or ``fallback_role`` (nobody active holds the lane's role)."""
+
+    type: ClassVar[str] = "assigned"
+    task_id: str
+    assignee: str | None
+    role: str
+    rule: str
+
+
+@register
+@dataclass(frozen=True)
 class ReturnToBranch(EventType):
     """A personal task went back to the branch committee (支委会) to reassign: its person left or moved."""
 

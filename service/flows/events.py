@@ -51,3 +51,14 @@ def append(uow: UnitOfWork, inst: Instance, seq: int, *, type: str, actor: str,
     uow.insert_row(Event, dict(row, prev_hash=prev_hash, hash=digest))
     inst.head = digest
     return digest
+
+
+def note(uow: UnitOfWork, inst: Instance, *, type: str, actor: str, at: datetime, role: str | None = None,
+         element: str | None = None, element_name: str | None = None, data: dict | None = None) -> None:
+    """Append the next event of ``inst``, one that changes no workflow state (a claim, an escalation, an
+    assignment), and bump the instance's version like any event."""
+    seq = inst.version + 1
+    append(uow, inst, seq, type=type, actor=actor, role=role, at=at, element=element, element_name=element_name,
+           data=data)
+    inst.version = seq
+    inst.updated_at = at

@@ -192,12 +192,8 @@ def _keep_warm(svc: Services, uow: UnitOfWork, inst: Instance, wf) -> None:
 def note_event(uow: UnitOfWork, inst: Instance, step: "Entry", at: datetime) -> None:
     """Append an event that changes no workflow state (claim, escalation, assignment); bumps the version
     like any event."""
-    seq = inst.version + 1
-    events.append(uow, inst, seq, type=step.event.type,
-                  actor=step.actor.name, role=step.role or step.actor.acting_role, at=at,
-                  element=step.element, element_name=step.element_name, data=step.event.data())
-    inst.version = seq
-    inst.updated_at = at
+    events.note(uow, inst, type=step.event.type, actor=step.actor.name, role=step.role or step.actor.acting_role,
+                at=at, element=step.element, element_name=step.element_name, data=step.event.data())
 
 
 def _check_reachable(uow: UnitOfWork, inst: Instance) -> None:

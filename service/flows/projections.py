@@ -14,7 +14,7 @@ from ..engine.runner import Snapshot
 from ..engine.specs import SpecBundle
 from ..store.models import InboxTask, Instance, Timer
 from ..store.uow import UnitOfWork
-from . import children, escalations
+from . import children, escalations, event_types, events
 from .context import Services
 
 
@@ -43,8 +43,14 @@ def project(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, 
             new_rows = [t for t in new_rows if t.id not in known]
             uow.inbox.reopen(reopened, keep_history)
             open_list = [r for r in open_list if r.id != reopened] + [r for r in [uow.inbox.get(reopened)] if r]
-    new_rows += inbox_rows(uow, inst, bundle, snap, {r.id: r for r in open_list}, at, closed_by, completed)
-    uow.insert(*new_rows)
+    tasks = inbox_rows(uow, inst, bundle, snap, {r.id: r for r in open_list}, at, closed_by, completed)
+    uow.insert(*new_rows, *tasks)
+    for row in tasks:  # who a rule of the diagram gave the task to joins the history
+        rule = getattr(row, "rule", None)
+        if rule is not None:
+            fact = event_types.AssignedByRule(row.id, row.assignee, row.role, rule)
+            events.note(uow, inst, type=fact.type, actor="system", role="system", at=at, element=row.element,
+                        element_name=row.name, data=fact.data())
     children.start_waited(svc, uow, inst, bundle, wf, snap, at)
     children.open_requested(svc, uow, inst, wf, at)
     completion(svc, uow, inst, snap, at)
@@ -86,10 +92,13 @@ def inbox_rows(uow: UnitOfWork, inst: Instance, bundle: SpecBundle, snap: Snapsh
             if tid in due_of and (open_rows[tid].due_at, open_rows[tid].provisional) != (due, provisional):
                 uow.update_rows(InboxTask, [tid], due_at=due, provisional=provisional)
             continue
-        new_rows.append(InboxTask(id=tid, instance_id=inst.id, process_id=inst.process_id, kind=TaskKind.USER,
-                                  element=t.element, name=t.name, role=acting_role(uow, bundle, t, inst.branch),
-                                  branch=inst.branch, form=t.form if t.form in bundle.forms else None, assignee=t.assignee,
-                                  status=TaskStatus.OPEN, due_at=due, provisional=provisional, created_at=at))
+        role, rule = assignment(uow, bundle, t, inst.branch)
+        row = InboxTask(id=tid, instance_id=inst.id, process_id=inst.process_id, kind=TaskKind.USER,
+                        element=t.element, name=t.name, role=role, branch=inst.branch,
+                        form=t.form if t.form in bundle.forms else None, assignee=t.assignee,
+                        status=TaskStatus.OPEN, due_at=due, provisional=provisional, created_at=at)
+        row.rule = rule  # not a column: what ``project`` records in the history
+        new_rows.append(row)
     return new_rows
 
 
@@ -107,16 +116,18 @@ def completion(svc: Services, uow: UnitOfWork, inst: Instance, snap: Snapshot, a
             children.notify_parent(svc, uow, inst, at)
 
 
-def acting_role(uow: UnitOfWork, bundle: SpecBundle, task, branch: str | None) -> str:
-    """The role a new task is offered to: its lane's, or the element's ``fallback_role`` when nobody active
-    holds the lane's role in the branch (a branch without a helper: 党群部 coordinates its requests), or 党委
-    when the person the task must not reach (``exclude_field``: the pairing's helper) holds the lane's role."""
-    fallback = bundle.element(task.element).fallback_role
-    if fallback and not uow.identity.has_active_holder(task.role, branch):
-        return fallback
+def assignment(uow: UnitOfWork, bundle: SpecBundle, task, branch: str | None) -> tuple[str, str | None]:
+    """The role a new task is offered to, and the diagram's rule that decided it when that is not simply its
+    lane's role: the element's ``fallback_role`` when nobody active holds the lane's role in the branch (a
+    branch without a helper: 党群部 coordinates its requests); 党委 when the person the task must not reach
+    (``exclude_field``: the pairing's helper) holds the lane's role; and for a task personal to someone
+    (``assignee_field``), that field."""
+    props = bundle.element(task.element)
+    if props.fallback_role and not uow.identity.has_active_holder(task.role, branch):
+        return props.fallback_role, "fallback_role"
     if task.excluded and uow.identity.holds(task.excluded, task.role, branch):
-        return "committee"  # 党群部部长 is also a helper: his own pairing is assessed and accepted by 党委
-    return task.role
+        return "committee", f"exclude_field:{props.exclude_field}"  # 党群部部长 is also a helper: 党委 assesses his pairing
+    return task.role, f"assignee_field:{props.assignee_field}" if task.assignee else None
 
 
 def level(bundle: SpecBundle, timer) -> int:

@@ -450,8 +450,9 @@ def instance(instance_id):
     view = overview.overview(svc, uow(), g.actor, instance_id)
     history = audit.history(uow(), g.actor, instance_id)
     may_terminate = view["running"] and not view["parent_id"] and bool({gr.role for gr in g.actor.grants} & TERMINATE)
+    people = [e["actor"] for e in history] + [e["data"]["assignee"] for e in history if e["data"].get("assignee")]
     return render_template("instance.html", inst=view, history=history, may_terminate=may_terminate,
-                           names=overview.people(uow(), [e["actor"] for e in history]))
+                           names=overview.people(uow(), people))
 
 
 @bp.route("/instances/<instance_id>/audit")

@@ -12,9 +12,25 @@ STATUS = {"running": "进行中", "completed": "已完成", "open": "待办", "c
 EVENT = {"start": "发起", "complete": "提交", "timer": "计时触发", "message": "收到消息", "rearm": "重算期限",
          "claim": "认领", "release": "释放认领", "send_back": "退回", "withdraw": "撤回",
          "terminate": "终止", "transfer": "转办", "urge": "催办", "cc": "抄送", "delegate": "委派", "delegate_done": "委派办结",
-         "countersign": "加签", "countersign_decision": "加签意见", "deputy": "代理办理", "escalation": "升级督办", "escalation_handled": "督办已处理", "assign": "指派", "return_to_branch": "退回支委会重新指派"}
+         "countersign": "加签", "countersign_decision": "加签意见", "deputy": "代理办理", "escalation": "升级督办", "escalation_handled": "督办已处理", "assign": "指派", "assigned": "按规则指派", "return_to_branch": "退回支委会重新指派"}
 TICKET = {"open": "整改中", "overdue": "已逾期", "closed": "已销号"}
 PLAQUE = {"model": "示范牌", "standard": "达标牌", "striving": "争先牌", "none": "无"}
+
+
+#: the diagram fields that name the person a task is personal to (``assignee_field``/``exclude_field``)
+PERSON_FIELD = {"helper": "结对帮扶人", "member": "党员本人", "checker": "分片负责的支委委员", "leader": "党小组组长"}
+
+
+def assigned(data: dict, names: dict[str, str]) -> str:
+    """What an ``assigned`` history entry says: to whom the rule gave the task, and which rule."""
+    rule, _, field = str(data.get("rule", "")).partition(":")
+    who = PERSON_FIELD.get(field, "流程指定的人员")
+    if rule == "assignee_field":
+        person = data.get("assignee") or ""
+        return f"个人待办：{names.get(person, person)}（{who}）"
+    if rule == "exclude_field":
+        return f"转由{role(data.get('role'))}办理（{who}本人不得办理）"
+    return f"转由{role(data.get('role'))}办理（本支部暂无在岗的办理人）"
 
 
 def role(code: str | None) -> str:
