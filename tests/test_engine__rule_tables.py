@@ -3,7 +3,6 @@ tables valid DMN 1.3, and a changed table deployed as a new bundle that leaves o
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -19,7 +18,7 @@ from service.domain.calendar import WorkCalendar
 from service.engine.runner import Engine
 from service.engine.scripts import DeadlinePolicy
 from service.engine.specs import DMN_KEY, SpecError, called_decisions, parse_bundle, read_bundle_files
-from scenarios import SUP
+from scenarios import SUP, redeploy_with
 
 ROOT = Path(__file__).resolve().parents[1]
 DMN = ROOT / "dmn"
@@ -76,7 +75,7 @@ def test_the_weights_table_and_the_exact_composite(decide):
     assert bands.plaque_composite(90, 89.99, 90) == 90.0  # the rounded rule of ratings pinned before the tables
 
 
-@pytest.mark.parametrize("score,band", [(85, "excellent"), (84.99, "qualified"), (60, "qualified"), (59.99, "fail")])
+@pytest.mark.parametrize("score,band", [(85, "excellent"), (84.99, "qualified"), (60, "qualified"), (59.99, "failing")])
 def test_member_score_band_edges_through_the_table(decide, score, band):
     assert decide("member_score_band", member_score=score)["duty_band"] == band
 
@@ -122,13 +121,7 @@ def _rate(api, quarter: str, score: float) -> dict:
 def test_a_changed_rule_table_is_a_new_version_and_old_instances_replay_with_theirs(api, tmp_path):
     old = _rate(api, "2026Q1", 86)
     assert old["rated_plaque"] == "standard"
-    # next year's thresholds: 示范 from 85
-    dmn = tmp_path / "dmn"
-    shutil.copytree(api.svc.settings.dmn_dir, dmn)
-    table = dmn / "plaque_band.dmn"
-    table.write_text(table.read_text(encoding="utf-8").replace("&gt;= 90", "&gt;= 85"), encoding="utf-8")
-    api.svc.settings.dmn_dir = dmn
-    api.svc.bundles.redeploy()
+    redeploy_with(api, tmp_path, "dmn", "plaque_band.dmn", "&gt;= 90", "&gt;= 85")  # next year's thresholds: 示范 from 85
     new = _rate(api, "2026Q2", 86)
     assert new["rated_plaque"] == "model"
     shas = {r["instance"]: api.get(f"/api/instances/{r['instance']}", SUP).get_json()["spec_sha256"] for r in (old, new)}
@@ -163,3 +156,31 @@ def test_the_instance_page_shows_the_rule_tables_the_instance_pinned(api):
     page = login(api, SUP).get(f"/instances/{row['instance']}").text
     section = page[page.index('data-test="rule-tables"'):]
     assert "亮牌牌级" in section and "亮牌综合得分权重" in section and "&gt;= 90" in section and "示范牌" in section
+
+
+def _score_month(api, month: str, scores: list[float]) -> dict:
+    """jg1's duty scoring of ``month`` with ``scores`` for its members in order: the instance as scored."""
+    r = api.post("/api/duty/scores", SUP, json={"month": month, "branches": ["jg1"]})
+    assert r.status_code == 201, r.get_json()
+    iid = r.get_json()["ids"][0]
+    members = [m["member"] for m in api.get(f"/api/instances/{iid}", SUP).get_json()["data"]["members"]]
+    api.complete("wei_jg1", "score_members", {"scores": [{"member": m, "score": s, "basis": "台账"}
+                                                         for m, s in zip(members, scores)]}, iid)
+    return api.get(f"/api/instances/{iid}", SUP).get_json()
+
+
+def test_member_scores_are_banded_by_the_table_one_member_at_a_time(api, tmp_path):
+    scores = [85, 84.99, 60, 59.99, 100, 0, 70, 90, 61, 84]
+    march = _score_month(api, "2026-03", scores)
+    assert [s["band_label"] for s in march["data"]["scored"]] == [
+        "履职优秀", "履职合格", "履职合格", "履职不达标", "履职优秀", "履职不达标", "履职合格", "履职优秀", "履职合格", "履职合格"]
+    assert march["data"]["member_bands"][:4] == ["excellent", "qualified", "qualified", "failing"]  # the table's outputs
+    # the committee lowers 履职优秀 to 80 from April: a changed table, not a code change
+    redeploy_with(api, tmp_path, "dmn", "member_score_band.dmn", "&gt;= 85", "&gt;= 80")
+    april = _score_month(api, "2026-04", scores)
+    assert [s["band_label"] for s in april["data"]["scored"]][:2] == ["履职优秀", "履职优秀"]
+    assert april["data"]["scored"][-1]["band_label"] == "履职优秀"  # 84
+    assert march["spec_sha256"] != april["spec_sha256"]
+    api.svc.bundles.clear()
+    for inst in (march, april):  # each replays with the table it pinned
+        assert api.get(f"/api/instances/{inst['id']}/verify", "auditor").get_json()["ok"] is True

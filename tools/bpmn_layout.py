@@ -42,6 +42,8 @@ class El:
     default: str | None = None
     row_shift: float = 0.0
     decision: str | None = None  # a businessRuleTask: the id of the decision table (dmn/<id>.dmn) it calls
+    #: a sequential multi-instance task: (input list, its item, output list, the item each instance leaves)
+    each: tuple[str, str, str, str] | None = None
 
 
 @dataclass
@@ -264,6 +266,17 @@ def render(process_id: str, name: str, lanes: list[tuple[str, str]], els: list[E
             attrs += f' default="{e.default}"'
         doc = f"<bpmn:documentation>{escape(docs[e.id])}</bpmn:documentation>" if e.id in docs else ""
         inner = doc + _ext(e.props, e.decision) + io(e.id)
+        if e.each:
+            src, item, out, result = e.each
+            # the lists as the activity's properties: item-aware elements the loop's references resolve to in
+            # BPMN tools; SpiffWorkflow reads them from the task data by name
+            inner += (f'<bpmn:property id="{src}" name="{src}"/><bpmn:property id="{out}" name="{out}"/>'
+                      f'<bpmn:multiInstanceLoopCharacteristics id="{e.id}_each" isSequential="true">'
+                      f"<bpmn:loopDataInputRef>{src}</bpmn:loopDataInputRef>"
+                      f"<bpmn:loopDataOutputRef>{out}</bpmn:loopDataOutputRef>"
+                      f'<bpmn:inputDataItem id="{item}" name="{item}"/>'  # SpiffWorkflow names the variable by id
+                      f'<bpmn:outputDataItem id="{result}" name="{result}"/>'
+                      "</bpmn:multiInstanceLoopCharacteristics>")
         if e.kind == "scriptTask":
             inner += f"<bpmn:script>{escape(e.script)}</bpmn:script>"
         if e.message:

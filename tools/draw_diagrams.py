@@ -612,20 +612,26 @@ def group_meeting():
 
 def duty_score():
     """A branch's monthly duty scores: the committee scores every member out of 100 from the ledger, the
-    masses' feedback and the checks; the bands follow; the secretary publishes them (公示栏) and they enter
+    masses' feedback and the checks; the decision table (dmn/member_score_band.dmn) bands each score, one
+    member at a time (a sequential multi-instance business rule task); the secretary publishes them (公示栏) and they enter
     the members' points (积分制)."""
     L = lanes("branch_committee", "secretary")
     e = [
         El("start", "startEvent", "月度履职评分", "branch_committee", 0),
         El("score_members", "userTask", "对照台账、群众反馈和核查打分", "branch_committee", 1),
-        El("band", "scriptTask", "评定履职等次", "branch_committee", 2, script="scored = duty_scored(scores)"),
-        El("publish_scores", "userTask", "在公示栏公开考评结果", "secretary", 3, props={"points_from": "scored"}),
-        El("done", "scriptTask", "记录已公示并计入积分", "secretary", 4,
+        El("collect", "scriptTask", "汇总每名党员得分", "branch_committee", 2,
+           script="member_scores = [item['score'] for item in scores]"),
+        El("band", "businessRuleTask", "逐人评定履职等次", "branch_committee", 3, decision="member_score_band",
+           each=("member_scores", "member_score", "member_bands", "duty_band")),
+        El("scored", "scriptTask", "形成考评结果", "branch_committee", 4, script="scored = duty_scored(scores, member_bands)"),
+        El("publish_scores", "userTask", "在公示栏公开考评结果", "secretary", 5, props={"points_from": "scored"}),
+        El("done", "scriptTask", "记录已公示并计入积分", "secretary", 6,
            script="outcome = 'published'\noutcome_label = '考评结果已公示'"),
-        El("end", "endEvent", "评分已公示", "secretary", 5),
+        El("end", "endEvent", "评分已公示", "secretary", 7),
     ]
-    f = [Flow("f_start", "start", "score_members"), Flow("f_scored", "score_members", "band"),
-         Flow("f_banded", "band", "publish_scores"), Flow("f_published", "publish_scores", "done"),
+    f = [Flow("f_start", "start", "score_members"), Flow("f_scored", "score_members", "collect"),
+         Flow("f_collected", "collect", "band"), Flow("f_banded", "band", "scored"),
+         Flow("f_results", "scored", "publish_scores"), Flow("f_published", "publish_scores", "done"),
          Flow("f_end", "done", "end")]
     b = duty_timers("score_members", "月末", "月度打分", first="secretary", rule_expr='"by:" + due')
     return render("duty_score", "党员月度履职评分", L, e, f, b)

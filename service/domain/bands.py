@@ -65,18 +65,16 @@ def plaque_band(composite: float) -> str:
     return _band(PLAQUE_BANDS, composite).code
 
 
-def duty_band(score: float) -> str:
-    """Band code of a member's monthly duty score: excellent / qualified / failing."""
-    return _band(DUTY_BANDS, score).code
-
-
-def duty_scored(scores: list) -> list:
-    """Each ``{member, score, …}`` of a month's scoring with its ``band`` and Chinese ``band_label``."""
-    out = []
-    for item in scores:
-        band = _band(DUTY_BANDS, item["score"])
-        out.append(dict(item, band=band.code, band_label=band.label))
-    return out
+def duty_scored(scores: list, codes: list | None = None) -> list:
+    """Each ``{member, score, …}`` of a month's scoring with its ``band`` and Chinese ``band_label``: ``codes``
+    are the bands the decision table (dmn/member_score_band.dmn) gave each score, in order; without them
+    (scorings pinned before the table) the bands are computed here."""
+    if codes is None:
+        codes = [_band(DUTY_BANDS, item["score"]).code for item in scores]
+    if len(codes) != len(scores):
+        raise ValueError(f"{len(codes)} bands for {len(scores)} scores")
+    labels = {band.code: band.label for band in DUTY_BANDS}
+    return [dict(item, band=code, band_label=labels[code]) for item, code in zip(scores, codes)]
 
 
 def band_label(code: str) -> str:
