@@ -64,10 +64,18 @@ def _branches(uow: UnitOfWork, branches: object) -> list[str]:
     return list(dict.fromkeys(branches))
 
 
+def _not_open(uow: UnitOfWork, keyed: dict[str, object]) -> dict[str, object]:
+    """The entries of ``keyed`` (dedup key → anything) whose key no instance holds yet (one query): what a
+    sweep still has to build and start."""
+    taken = uow.org.dedup_taken(list(keyed))
+    return {key: value for key, value in keyed.items() if key not in taken}
+
+
 def _start_each(svc: Services, uow: UnitOfWork, actor: Actor, process: str, starts: list[tuple[str, dict]],
-                at: datetime | None = None) -> dict:
+                at: datetime | None = None, wanted: int | None = None) -> dict:
     """Start ``process`` once per (dedup key, variables) not started yet, at ``at`` (default: the clock);
-    committed. {started, skipped, ids}."""
+    committed. ``wanted``: how many the sweep covers, when it left out those open already (``_not_open``).
+    {started, skipped, ids}."""
     taken = uow.org.dedup_taken([key for key, _ in starts])
     ids = []
     for key, variables in starts:
@@ -77,7 +85,7 @@ def _start_each(svc: Services, uow: UnitOfWork, actor: Actor, process: str, star
                                dedup_key=key, duplicate=f"{key} is already open", at=at)
         ids.append(inst.id)
     uow.commit()
-    return {"started": len(ids), "skipped": len(starts) - len(ids), "ids": ids}
+    return {"started": len(ids), "skipped": (len(starts) if wanted is None else wanted) - len(ids), "ids": ids}
 
 
 def _members(uow: UnitOfWork, branches: list[str]) -> dict[str, list[dict]]:
@@ -92,9 +100,10 @@ def open_quarter(svc: Services, uow: UnitOfWork, actor: Actor, quarter: object, 
     actor.require(OPEN_DUTY, "only the supervisor (党群部) or an admin opens a period's duty work")
     quarter = require_quarter(quarter)
     codes = _branches(uow, branches)
-    members = _members(uow, codes)
+    todo = _not_open(uow, {f"duty_quarter/{quarter}/{b}": b for b in codes})
+    members = _members(uow, list(todo.values())) if todo else {}
     return _start_each(svc, uow, actor, "duty_quarter", [
-        (f"duty_quarter/{quarter}/{b}", {"branch": b, "quarter": quarter, "members": members.get(b, [])}) for b in codes], at)
+        (key, {"branch": b, "quarter": quarter, "members": members.get(b, [])}) for key, b in todo.items()], at, len(codes))
 
 
 def open_due(svc: Services, now: datetime | None = None) -> dict:
@@ -132,25 +141,29 @@ def open_due(svc: Services, now: datetime | None = None) -> dict:
 
 def approved_claims(uow: UnitOfWork, branch: str, quarter: str) -> list[dict]:
     """The approved claims of a branch's quarter: member, name, group, the posts claimed (code, kind, title)."""
-    parent = uow.org.by_dedup(f"duty_quarter/{quarter}/{branch}")
-    if parent is None:
-        return []
-    out = []
-    for child in uow.instances.children_of(parent.id, "duty_claim"):
-        d = child.data or {}
+    return approved_claims_of(uow, [branch], quarter).get(branch, [])
+
+
+def approved_claims_of(uow: UnitOfWork, branches: list[str], quarter: str) -> dict[str, list[dict]]:
+    """Branch → its approved claims of ``quarter``, by member (two queries however many branches)."""
+    parents = uow.org.dedup_ids([f"duty_quarter/{quarter}/{b}" for b in branches])
+    out: dict[str, list[dict]] = {}
+    if not parents:
+        return out
+    for _, branch, d in uow.instances.summaries("duty_claim", parent_ids=parents):
         if d.get("outcome") != "approved":
             continue
         posts = {p["code"]: p for p in d.get("posts", [])}
         chosen = list(d.get("basic", [])) + ([d["extra"]] if d.get("extra") else [])
-        out.append({"member": d.get("member"), "member_name": d.get("member_name", ""), "group": d.get("group", ""),
-                    "posts": [{"code": c, "kind": posts[c]["kind"], "title": posts[c]["title"], "duty": posts[c]["duty"]}
-                              for c in chosen if c in posts]})
-    return sorted(out, key=lambda c: c["member"])
+        out.setdefault(branch, []).append({
+            "member": d.get("member"), "member_name": d.get("member_name", ""), "group": d.get("group", ""),
+            "posts": [{"code": c, "kind": posts[c]["kind"], "title": posts[c]["title"], "duty": posts[c]["duty"]}
+                      for c in chosen if c in posts]})
+    return {b: sorted(claims, key=lambda c: c["member"]) for b, claims in out.items()}
 
 
-def areas(uow: UnitOfWork, branch: str, claims: list[dict]) -> dict[str, list[dict]]:
-    """分片: the branch's committee members each take whole party groups (in turn, by group name)."""
-    checkers = uow.org.holders_in_branch("branch_committee", branch)
+def areas(checkers: list[str], claims: list[dict]) -> dict[str, list[dict]]:
+    """分片: the branch's committee members (``checkers``) each take whole party groups (in turn, by group name)."""
     if not checkers:
         return {}
     groups = sorted({c["group"] for c in claims})
@@ -177,17 +190,23 @@ def open_checks(svc: Services, uow: UnitOfWork, actor: Actor, kind: object, day:
         period = day.strftime("%Y-%m")
     due = last_workday(svc, first, last).isoformat()
     wanted = ("basic",) if kind == "weekly" else ("tough", "service")
+    names = list(org.branch_names(uow))
+    checkers_of = uow.org.holders_by_branch("branch_committee")
+    keys = {f"duty_check/{kind}/{period}/{b}/{c}": b for b in names for c in checkers_of.get(b, [])}
+    todo = set(_not_open(uow, keys).values())  # branches with an area whose check is not open yet
+    covered = len(keys) - sum(1 for b in keys.values() if b in todo)
+    claims_of = approved_claims_of(uow, sorted(todo), quarter_of(day))
     starts = []
-    for branch in org.branch_names(uow):
-        claims = approved_claims(uow, branch, quarter_of(day))
-        for checker, mine in sorted(areas(uow, branch, claims).items()):
+    for branch in (b for b in names if b in todo):
+        for checker, mine in sorted(areas(checkers_of[branch], claims_of.get(branch, [])).items()):
             items = [{"member": c["member"], "member_name": c["member_name"], "post": p["code"], "post_title": p["title"]}
                      for c in mine for p in c["posts"] if p["kind"] in wanted]
             if items:
+                covered += 1
                 starts.append((f"duty_check/{kind}/{period}/{branch}/{checker}",
                                {"branch": branch, "checker": checker, "kind": kind, "period": period, "due": due,
                                 "items": items}))
-    return _start_each(svc, uow, actor, "duty_check", starts, at)
+    return _start_each(svc, uow, actor, "duty_check", starts, at, covered)
 
 
 def open_meetings(svc: Services, uow: UnitOfWork, actor: Actor, month: object, at: datetime | None = None) -> dict:
@@ -195,16 +214,16 @@ def open_meetings(svc: Services, uow: UnitOfWork, actor: Actor, month: object, a
     actor.require(OPEN_DUTY, "only the supervisor (党群部) or an admin opens a period's duty work")
     month = require_month(month)
     due = last_workday(svc, *month_bounds(month)).isoformat()
+    led = [g for g in uow.org.groups() if g.leader]
+    todo = _not_open(uow, {f"group_meeting/{month}/{g.id}": g for g in led})
     starts = []
-    for g in uow.org.groups():
-        if not g.leader:
-            continue
+    for g in todo.values():
         members = [{"member": p.username, "member_name": p.display_name, "group": g.name}
                    for p in uow.org.people(group_id=g.id, active_only=True)]
         starts.append((f"group_meeting/{month}/{g.id}", {"branch": g.branch, "group_id": g.id, "group_name": g.name,
                                                           "leader": g.leader, "month": month, "due": due,
                                                           "members": members}))
-    return _start_each(svc, uow, actor, "group_meeting", starts, at)
+    return _start_each(svc, uow, actor, "group_meeting", starts, at, len(led))
 
 
 def open_scores(svc: Services, uow: UnitOfWork, actor: Actor, month: object, branches: object = None, at: datetime | None = None) -> dict:
@@ -213,22 +232,22 @@ def open_scores(svc: Services, uow: UnitOfWork, actor: Actor, month: object, bra
     month = require_month(month)
     due = last_workday(svc, *month_bounds(month)).isoformat()
     codes = _branches(uow, branches)
-    members = _members(uow, codes)
-    for b in codes:  # what the month's checks found, beside each member, for the committee scoring them
+    todo = _not_open(uow, {f"duty_score/{month}/{b}": b for b in codes})
+    members = _members(uow, list(todo.values())) if todo else {}
+    for b in todo.values():  # what the month's checks found, beside each member, for the committee scoring them
         found = checks_of(uow, b, month)
         for m in members.get(b, []):
             m["checks"], m["checks_met"] = found.get(m["member"], (0, 0))
     return _start_each(svc, uow, actor, "duty_score", [
-        (f"duty_score/{month}/{b}", {"branch": b, "month": month, "due": due, "members": members.get(b, [])})
-        for b in codes], at)
+        (key, {"branch": b, "month": month, "due": due, "members": members.get(b, [])}) for key, b in todo.items()],
+        at, len(codes))
 
 
 def checks_of(uow: UnitOfWork, branch: str, month: str) -> dict[str, tuple[int, int]]:
     """Member → (posts checked, posts found met) over the branch's filed checks due in ``month``."""
     out: dict[str, tuple[int, int]] = {}
-    for inst in uow.instances.of_process("duty_check", branch):
-        d = inst.data or {}
-        if inst.status != InstanceStatus.COMPLETED or not str(d.get("due", "")).startswith(month):
+    for status, _, d in uow.instances.summaries("duty_check", branch=branch):
+        if status != InstanceStatus.COMPLETED or not str(d.get("due", "")).startswith(month):
             continue
         for r in d.get("results", []):
             checked, met = out.get(r["member"], (0, 0))

@@ -101,9 +101,25 @@ class Organisation(Repository):
             return set()
         return set(self.session.scalars(select(Instance.dedup_key).where(Instance.dedup_key.in_(keys))))
 
+    def dedup_ids(self, keys: list[str]) -> list[str]:
+        """Ids of the instances holding any of ``keys`` (one query)."""
+        if not keys:
+            return []
+        return list(self.session.scalars(select(Instance.id).where(Instance.dedup_key.in_(keys))))
+
     def by_dedup(self, key: str) -> Instance | None:
         """The instance holding dedup key ``key``."""
         return self.session.scalar(select(Instance).where(Instance.dedup_key == key))
+
+    def holders_by_branch(self, role: str) -> dict[str, list[str]]:
+        """Branch → active usernames holding ``role`` on it (own grants), by username (one query)."""
+        out: dict[str, list[str]] = {}
+        for branch, username in self.session.execute(
+                select(RoleGrant.branch, User.username).join(User, RoleGrant.user_id == User.id)
+                .where(User.active.is_(True), RoleGrant.role == role, RoleGrant.branch.is_not(None),
+                       RoleGrant.source.is_(None)).order_by(RoleGrant.branch, User.username).distinct()):
+            out.setdefault(branch, []).append(username)
+        return out
 
     def holders_in_branch(self, role: str, branch: str) -> list[str]:
         """Active usernames holding ``role`` on ``branch`` itself (own grants), by username."""

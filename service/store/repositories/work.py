@@ -55,6 +55,19 @@ class Instances(Repository):
             conds.append(Instance.branch == branch)
         return self._oldest_first(conds)
 
+    def summaries(self, process: str, *, branch: str | None = None,
+                  parent_ids: list[str] | None = None) -> list[tuple[str, str | None, dict]]:
+        """(status, branch, data summary) of every instance of ``process`` (of ``branch``, children of one of
+        ``parent_ids``), oldest first, without their workflow state: what sweeps over many small instances read."""
+        conds = [Instance.process_id == process]
+        if branch:
+            conds.append(Instance.branch == branch)
+        if parent_ids is not None:
+            conds.append(Instance.parent_id.in_(parent_ids))
+        return [(r[0], r[1], r[2] or {}) for r in self.session.execute(
+            select(Instance.status, Instance.branch, Instance.data).where(*conds)
+            .order_by(Instance.created_at, Instance.id))]
+
     def _oldest_first(self, conds: list) -> list[Instance]:
         return list(self.session.scalars(select(Instance).where(*conds).order_by(Instance.created_at, Instance.id)))
 
