@@ -120,10 +120,3 @@ class Organisation(Repository):
                        RoleGrant.source.is_(None)).order_by(RoleGrant.branch, User.username).distinct()):
             out.setdefault(branch, []).append(username)
         return out
-
-    def holders_in_branch(self, role: str, branch: str) -> list[str]:
-        """Active usernames holding ``role`` on ``branch`` itself (own grants), by username."""
-        return list(self.session.scalars(
-            select(User.username).join(RoleGrant, RoleGrant.user_id == User.id)
-            .where(User.active.is_(True), RoleGrant.role == role, RoleGrant.branch == branch,
-                   RoleGrant.source.is_(None)).order_by(User.username).distinct()))
