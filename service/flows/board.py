@@ -89,13 +89,12 @@ def overview(svc: Services, uow: UnitOfWork, actor: Actor, *, quarter: str | Non
     heat = {c: [[0, 0, 0, 0, 0] for _ in months] for c in codes}
     helper_side = {c: {"spot_checks": 0, "escalated": 0} for c in codes}
     branch_side = {c: {"late": 0, "interviews": 0} for c in codes}
-    for code, bucket, element, role, *figures in uow.board.duty_counts(elements, edges, period.start_at, now, scope):
+    counts = uow.board.duty_counts(elements, edges, period.start_at, now, scope)
+    for (code, bucket), figures in counts.by_month.items():
+        if code in heat:
+            heat[code][bucket] = figures
+    for (code, element, role), figures in counts.in_period.items():
         if code not in grid:
-            continue
-        h = heat[code][bucket]
-        for i in range(5):
-            h[i] += figures[i]
-        if element is None:
             continue
         kind = kind_of[element]
         g = grid[code][kind]
@@ -235,3 +234,14 @@ def duties(svc: Services, uow: UnitOfWork, actor: Actor, *, branch: str | None, 
 def branch_choices(uow: UnitOfWork, actor: Actor) -> list[tuple[str, str]]:
     """(code, name) of the branches the actor may pick in the overview's filter."""
     return uow.board.branches(visible_branches(actor))
+
+
+def check_counts(uow: UnitOfWork, repair: bool = False) -> list[dict]:
+    """Where the overview's rollup of duty counts differs from a recount of the inbox rows (none when it is
+    exact); with ``repair`` the rollup is rebuilt from the rows and committed."""
+    drift = [{"month": k[0], "branch": k[1], "element": k[2], "role": k[3], "stored": stored, "counted": counted}
+             for k, stored, counted in uow.board.rollup_drift()]
+    if repair and drift:
+        uow.board.rebuild_rollup()
+        uow.commit()
+    return drift
