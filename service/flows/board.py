@@ -7,6 +7,7 @@ its due time; *late* = completed after it; *overdue* = still open past it, at th
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from datetime import datetime, timedelta
 
@@ -109,7 +110,6 @@ def overview(svc: Services, uow: UnitOfWork, actor: Actor, *, quarter: str | Non
         if kind in D.INTERVIEW_KINDS:
             branch_side[code]["interviews"] += figures[0]
     grid = {c: {k: _cell(*v) for k, v in cells.items()} for c, cells in grid.items()}
-    heat = {c: [_cell(*v) for v in row] for c, row in heat.items()}
 
     pairings = BP.pairings(uow, scope, min(now.astimezone(CST).date(), period.end - timedelta(days=1)))
     quarters = D.quarters_back(period, SCORE_QUARTERS)
@@ -133,9 +133,8 @@ def overview(svc: Services, uow: UnitOfWork, actor: Actor, *, quarter: str | Non
         "kinds": [{"key": k.key, "label": k.label, "owner": k.owner} for k in D.KINDS],
         "branches": rows,
         "heatmap": {"months": [m.key for m in months], "rows": [
-            {"branch": c, "branch_name": names[c], "cells": [
-                dict(month=m.key, due=h["due"], on_time=h["on_time"], closed_or_overdue=h["on_time"] + h["late"] + h["overdue"],
-                     rate=_rate(h), tone=D.rate_tone(_rate(h))) for m, h in zip(months, heat[c])]} for c in codes]},
+            {"branch": c, "branch_name": names[c], "cells": [_heat_cell(m.key, *h) for m, h in zip(months, heat[c])]}
+            for c in codes]},
         "scores": {"quarters": quarters, "rows": [
             {"branch": c, "branch_name": names[c],
              "assessment": [BP.score_in(pairings.get(c), q) for q in quarters],
@@ -148,9 +147,12 @@ def overview(svc: Services, uow: UnitOfWork, actor: Actor, *, quarter: str | Non
     }
 
 
-def _rate(cell: dict) -> float | None:
-    settled = cell["on_time"] + cell["late"] + cell["overdue"]
-    return round(cell["on_time"] / settled, 4) if settled else None
+def _heat_cell(month: str, due: int, on_time: int, late: int, overdue: int, _escalated: int) -> dict:
+    """A month of the heat map: due, on time, settled (done or overdue) and the on-time share of the settled."""
+    settled = on_time + late + overdue
+    rate = round(on_time / settled, 4) if settled else None
+    return {"month": month, "due": due, "on_time": on_time, "closed_or_overdue": settled, "rate": rate,
+            "tone": D.rate_tone(rate)}
 
 
 def _tickets(uow: UnitOfWork, scope, period: D.Period, now: datetime):
@@ -164,10 +166,10 @@ def _tickets(uow: UnitOfWork, scope, period: D.Period, now: datetime):
         if closed is None:
             entry["now"]["open"] += 1
             entry["now"]["overdue"] += overdue
-        start, stop = opened.timestamp(), closed.timestamp() if closed else float("inf")
-        for i, end in enumerate(ends):
-            if start < end <= stop:
-                counts[i] += 1
+        # open at the end of each week with opened < end <= closed (``ends`` ascend)
+        for i in range(bisect_right(ends, opened.timestamp()),
+                       bisect_right(ends, closed.timestamp()) if closed else len(ends)):
+            counts[i] += 1
     return out, weeks
 
 

@@ -181,15 +181,14 @@ class BoardQueries(Repository):
             out.setdefault(iid, []).append(at)
         return out
 
-    def submitted(self, element: str, instance_ids: list[str]) -> dict[str, list[dict]]:
-        """Instance id → the forms submitted to its tasks of ``element`` (from the audit log), in order."""
-        out: dict[str, list[dict]] = {}
+    def submitted(self, element: str, key: str, instance_ids: list[str]) -> dict[str, list]:
+        """Instance id → the value of ``key`` in each form submitted to its tasks of ``element`` (from the
+        audit log, extracted in the database), in order; None where a form has no such key."""
+        out: dict[str, list] = {}
         if not instance_ids:
             return out
-        for iid, data in self._rows(S.SUBMITTED, {"ids": instance_ids, "element": element}):
-            body = (data or {}).get("data")
-            if isinstance(body, dict):
-                out.setdefault(iid, []).append(body)
+        for iid, value in self._rows(S.submitted(key), {"ids": instance_ids, "element": element}):
+            out.setdefault(iid, []).append(value)
         return out
 
     def overdue_counts(self, roles: list[str], branches: list[str] | None, now: datetime) -> dict[str, int]:

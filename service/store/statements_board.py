@@ -93,10 +93,15 @@ def summaries(keys: tuple[tuple[str, str], ...] | None, by_branch: bool, by_quar
             .where(*conds).order_by(Instance.created_at, Instance.id))
 
 
-#: (instance id, form data) of the ``complete`` events of ``:element`` of instances ``:ids``, in order
-SUBMITTED = (select(Event.instance_id, Event.data)
-             .where(_in(Event.instance_id, "ids"), Event.type == "complete", Event.element == bindparam("element"))
-             .order_by(Event.instance_id, Event.seq))
+@cache
+def submitted(key: str):
+    """(instance id, value of ``key`` in the form) of the ``complete`` events of ``:element`` of instances
+    ``:ids``, in order (the event's ``data`` holds the form under ``data``)."""
+    return (select(Event.instance_id, Event.data[("data", key)])
+            .where(_in(Event.instance_id, "ids"), Event.type == "complete", Event.element == bindparam("element"))
+            .order_by(Event.instance_id, Event.seq))
+
+
 #: open user tasks past their due time (``:now``): the set ``ix_inbox_overdue`` reads
 _PAST_DUE = [_OPEN, _USER, InboxTask.due_sort < bindparam("now")]
 #: instances with an open user task past its due time
