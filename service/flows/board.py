@@ -7,7 +7,6 @@ its due time; *late* = completed after it; *overdue* = still open past it, at th
 """
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import defaultdict
 from datetime import datetime, timedelta
 
@@ -87,7 +86,7 @@ def overview(svc: Services, uow: UnitOfWork, actor: Actor, *, quarter: str | Non
     names = dict(known)
     kind_of = D.DUTY_KINDS
     grid = {c: {k.key: [0, 0, 0, 0, 0] for k in D.KINDS} for c in codes}
-    heat = {c: [[0, 0, 0, 0, 0] for _ in months] for c in codes}
+    heat = {c: [[0, 0, 0, 0] for _ in months] for c in codes}
     helper_side = {c: {"spot_checks": 0, "escalated": 0} for c in codes}
     branch_side = {c: {"late": 0, "interviews": 0} for c in codes}
     counts = uow.board.duty_counts(elements, edges, period.start_at, now, scope)
@@ -115,6 +114,9 @@ def overview(svc: Services, uow: UnitOfWork, actor: Actor, *, quarter: str | Non
     quarters = D.quarters_back(period, SCORE_QUARTERS)
     ratings = BP.ratings(uow, scope, quarters)
     tickets, weeks = _tickets(uow, scope, period, now)
+    late, total_late = uow.board.overdue(scope, now, NOW_LIMIT)
+    # the branches' secretaries and whoever holds an overdue task's role, in one query
+    holders = uow.board.holders(sorted({"secretary"} | {t.role for t, _ in late}), scope)
     rows = []
     for code in codes:
         p = pairings.get(code)
@@ -142,12 +144,12 @@ def overview(svc: Services, uow: UnitOfWork, actor: Actor, *, quarter: str | Non
         "tickets": {"weeks": [w.isoformat() for w in weeks], "rows": [
             {"branch": c, "branch_name": names[c], "open": tickets[c]["weeks"]} for c in codes]},
         "helpers": BP.helpers(uow, scope, period, pairings, names, helper_side, now),
-        "secretaries": _secretaries(uow, scope, codes, names, branch_side, now),
-        "overdue": _overdue(uow, scope, now),
+        "secretaries": _secretaries(uow, scope, codes, names, branch_side, holders, now),
+        "overdue": _overdue(uow, late, total_late, holders, names, now),
     }
 
 
-def _heat_cell(month: str, due: int, on_time: int, late: int, overdue: int, _escalated: int) -> dict:
+def _heat_cell(month: str, due: int, on_time: int, late: int, overdue: int) -> dict:
     """A month of the heat map: due, on time, settled (done or overdue) and the on-time share of the settled."""
     settled = on_time + late + overdue
     rate = round(on_time / settled, 4) if settled else None
@@ -158,38 +160,29 @@ def _heat_cell(month: str, due: int, on_time: int, late: int, overdue: int, _esc
 def _tickets(uow: UnitOfWork, scope, period: D.Period, now: datetime):
     """Per branch: tickets open and overdue now, and open at the end of each of the last weeks."""
     weeks = D.weeks_back(period, TICKET_WEEKS, now)
-    ends = [(datetime(w.year, w.month, w.day, tzinfo=CST) + timedelta(days=1)).timestamp() for w in weeks]
+    ends = [datetime(w.year, w.month, w.day, tzinfo=CST) + timedelta(days=1) for w in weeks]
     out = defaultdict(lambda: {"now": {"open": 0, "overdue": 0}, "weeks": [0] * len(weeks)})
-    since = datetime.fromtimestamp(ends[0], CST) - timedelta(days=7)
-    for branch, opened, closed, overdue in uow.board.tickets("rectification", scope, since, now):
-        entry, counts = out[branch], out[branch]["weeks"]
-        if closed is None:
-            entry["now"]["open"] += 1
-            entry["now"]["overdue"] += overdue
-        # open at the end of each week with opened < end <= closed (``ends`` ascend)
-        for i in range(bisect_right(ends, opened.timestamp()),
-                       bisect_right(ends, closed.timestamp()) if closed else len(ends)):
-            counts[i] += 1
+    for branch, (running, overdue, open_at) in uow.board.tickets("rectification", scope, ends[0] - timedelta(days=7),
+                                                                  ends, now).items():
+        out[branch] = {"now": {"open": running, "overdue": overdue}, "weeks": open_at}
     return out, weeks
 
 
-def _secretaries(uow: UnitOfWork, scope, codes: list[str], names: dict, side, now: datetime) -> list[dict]:
+def _secretaries(uow: UnitOfWork, scope, codes: list[str], names: dict, side, holders: list, now: datetime) -> list[dict]:
     """Per branch: its secretaries, the branch's tasks overdue now (any kind), its duties of the period done
     late, and the 约谈 its secretary received in the period."""
     overdue = uow.board.overdue_counts(list(BRANCH_ROLES), scope, now)
     held = defaultdict(list)
-    for _role, branch, _user, display in uow.board.holders(["secretary"], scope):
-        if branch:
+    for role, branch, _user, display in holders:
+        if role == "secretary" and branch:
             held[branch].append(display)
     return [{"branch": c, "branch_name": names[c], "secretaries": held[c], "overdue": overdue.get(c, 0),
              "late": side[c]["late"], "interviews": side[c]["interviews"]} for c in codes]
 
 
-def _overdue(uow: UnitOfWork, scope, now: datetime) -> dict:
-    rows, total = uow.board.overdue(scope, now, NOW_LIMIT)
-    holders = uow.board.holders(sorted({t.role for t, _ in rows}), scope)
+def _overdue(uow: UnitOfWork, rows: list, total: int, holders: list, branch_names: dict, now: datetime) -> dict:
+    """The open tasks past their due time (``rows``: the first of ``total``), each with who holds it."""
     personal = uow.board.names([t.assignee or t.claimed_by for t, _ in rows if t.assignee or t.claimed_by])
-    branch_names = dict(uow.board.branches(None))
     items = []
     for task, title in rows:
         who = task.assignee or task.claimed_by

@@ -143,7 +143,8 @@ def helpers(uow: UnitOfWork, scope, period: D.Period, found: dict, names: dict, 
               and (p["term_start"] or "") < period.end.isoformat()
               and (p["status"] == "running" or (p["term_end"] or "9999") >= period.first.isoformat())}
     people |= {k for k in visits if k[1] in names}
-    display = uow.board.names([h for h, _ in people if h])
+    display = {p["helper"]: p["helper_name"] for p in found.values() if isinstance(p.get("helper"), str)}
+    display |= uow.board.names([h for h, _ in people if h and h not in display])  # helpers of no pairing here
     today = now.astimezone(CST).date()
     out = []
     for helper, code in sorted(people, key=lambda k: (k[1], k[0] or "")):

@@ -47,8 +47,8 @@ _OPEN = InboxTask.status == TaskStatus.OPEN
 
 
 class DutyCounts(NamedTuple):
-    """Duty figures [due, on time, late, overdue, escalated]: by (branch, month bucket), and by (branch, element,
-    role) over the period."""
+    """Duty figures: [due, on time, late, overdue] by (branch, month bucket); [due, on time, late, overdue,
+    escalated] by (branch, element, role) over the period."""
 
     by_month: dict[tuple[str, int], list[int]]
     in_period: dict[tuple[str, str, str], list[int]]
@@ -69,7 +69,8 @@ class BoardQueries(Repository):
                     branches: list[str] | None) -> DutyCounts:
         """Duties (user tasks of ``elements``, open or completed) whose anchor (due time, else opening) falls
         between ``edges``[0] and ``edges``[-1] (China month starts), counted by branch and month bucket (the
-        index of the left edge), and from ``period_start`` on by branch, element and role. On time = completed
+        index of the left edge; escalations not counted), and from ``period_start`` on by branch, element and
+        role. On time = completed
         by its due time (or completed, without one); late = completed after it; overdue = open past it.
 
         Read from the rollup (``board_duty_months``: months of counts, not a year of rows), but for overdue,
@@ -79,14 +80,14 @@ class BoardQueries(Repository):
         params = {"elements": elements, "first": min(months), "last": max(months), "in_period": first_in_period}
         if branches is not None:
             params["branches"] = branches
-        by_month = {(code, months[month]): [due, on_time, late, 0, escalated] for month, code, due, on_time, late, escalated
+        by_month = {(code, months[month]): [due, on_time, late, 0] for month, code, due, on_time, late
                     in self._rows(S.rollup_by_month(branches is not None), params)}
         in_period = {(code, element, role): [due, on_time, late, 0, escalated] for code, element, role, due, on_time, late,
                      escalated in self._rows(S.rollup_in_period(branches is not None), params)}
         for code, due_at, element, role in self._rows(
                 S.overdue_duties(branches is not None), dict(params, start=edges[0], end=edges[-1], now=now)):
             month = duty_month(due_at, due_at)
-            by_month.setdefault((code, months[month]), [0, 0, 0, 0, 0])[3] += 1
+            by_month.setdefault((code, months[month]), [0, 0, 0, 0])[3] += 1
             if month >= first_in_period:
                 in_period.setdefault((code, element, role), [0, 0, 0, 0, 0])[3] += 1
         return DutyCounts(by_month, in_period)
@@ -110,11 +111,11 @@ class BoardQueries(Repository):
             conds.append(InboxTask.branch.in_(branches))
         out = DutyCounts({}, {})
         for code, bucket, element, role, *figures in self.session.execute(select(*columns).where(*conds).group_by(*group)):
-            keys = [(out.by_month, (code, bucket))] + ([(out.in_period, (code, element, role))] if element else [])
-            for counts, key in keys:
-                total = counts.setdefault(key, [0, 0, 0, 0, 0])
-                for i, n in enumerate(figures):
-                    total[i] += n
+            keys = [(out.by_month, (code, bucket), 4)] + ([(out.in_period, (code, element, role), 5)] if element else [])
+            for counts, key, width in keys:
+                total = counts.setdefault(key, [0] * width)
+                for i in range(width):
+                    total[i] += figures[i]
         return out
 
     def rollup_drift(self) -> list[tuple[tuple, tuple | None, tuple | None]]:
@@ -196,15 +197,15 @@ class BoardQueries(Repository):
         params = {"roles": roles, "now": now} | ({"branches": branches} if branches is not None else {})
         return {r[0]: r[1] for r in self._rows(S.overdue_counts(branches is not None), params)}
 
-    def tickets(self, process: str, branches: list[str] | None, since: datetime, now: datetime) -> list[tuple]:
-        """(branch, opened, closed or None, overdue now) of every ticket still open or closed after ``since``."""
+    def tickets(self, process: str, branches: list[str] | None, since: datetime, ends: list[datetime],
+                now: datetime) -> dict[str, tuple[int, int, list[int]]]:
+        """Branch → (its tickets open now, those with a task past its due time, how many were open at each of
+        ``ends``), over the tickets still open or closed after ``since``; counted in the database."""
         params = {"process": process, "since": since, "now": now, "running": InstanceStatus.RUNNING}
+        params |= {f"end{i}": end for i, end in enumerate(ends)}
         if branches is not None:
             params["branches"] = branches
-        late = {r[0] for r in self._rows(S.LATE_INSTANCES, params)}
-        return [(r[0], r[1], None if r[2] == InstanceStatus.RUNNING else r[3],
-                 r[2] == InstanceStatus.RUNNING and r[4] in late)
-                for r in self._rows(S.tickets(branches is not None), params)]
+        return {r[0]: (r[1], r[2], list(r[3:])) for r in self._rows(S.tickets(len(ends), branches is not None), params)}
 
     def overdue(self, branches: list[str] | None, now: datetime, limit: int) -> tuple[list[tuple], int]:
         """Open user tasks past their due time, oldest due first (rows of the columns the overview shows), with

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 
 from ..domain.status import TaskKind, TaskStatus
 from .models import Branch, DutyMonth, Event, InboxTask, Instance, RoleGrant, User
@@ -31,14 +31,13 @@ def _rollup(by_branch: bool, first: str):
     return conds + [_in(m.branch, "branches")] if by_branch else conds
 
 
-_SUMS = (func.sum(DutyMonth.open_rows + DutyMonth.done), func.sum(DutyMonth.on_time), func.sum(DutyMonth.late),
-         func.sum(DutyMonth.escalated))
+_SUMS = (func.sum(DutyMonth.open_rows + DutyMonth.done), func.sum(DutyMonth.on_time), func.sum(DutyMonth.late))
 
 
 @cache
 def rollup_by_month(by_branch: bool):
-    """(month, branch, due, on time, late, escalated) of the duties of ``:elements`` in months ``:first`` …
-    ``:last``, from the rollup (in its key order: no sort)."""
+    """(month, branch, due, on time, late) of the duties of ``:elements`` in months ``:first`` … ``:last``, from
+    the rollup (in its key order: no sort)."""
     return select(DutyMonth.month, DutyMonth.branch, *_SUMS).where(*_rollup(by_branch, "first")).group_by(
         DutyMonth.month, DutyMonth.branch)
 
@@ -47,7 +46,7 @@ def rollup_by_month(by_branch: bool):
 def rollup_in_period(by_branch: bool):
     """(branch, element, role, due, on time, late, escalated) of the duties of ``:elements`` in months
     ``:in_period`` … ``:last``, from the rollup."""
-    return select(DutyMonth.branch, DutyMonth.element, DutyMonth.role, *_SUMS).where(
+    return select(DutyMonth.branch, DutyMonth.element, DutyMonth.role, *_SUMS, func.sum(DutyMonth.escalated)).where(
         *_rollup(by_branch, "in_period")).group_by(DutyMonth.branch, DutyMonth.element, DutyMonth.role)
 
 
@@ -118,13 +117,21 @@ def overdue_counts(by_branch: bool):
 
 
 @cache
-def tickets(by_branch: bool):
-    """(branch, opened, status, changed, id) of the instances of ``:process`` running or changed since ``:since``."""
-    conds = [Instance.process_id == bindparam("process"),
-             or_(Instance.status == bindparam("running"), Instance.updated_at >= bindparam("since"))]
+def tickets(weeks: int, by_branch: bool):
+    """Per branch, of the instances of ``:process`` running or changed since ``:since``: how many run, how many
+    of those have a task past its due time (``:now``), and how many were open at each instant ``:end0`` …
+    (opened before it, and running or ended at or after it)."""
+    running = Instance.status == bindparam("running")
+    open_at = [func.count().filter(and_(Instance.created_at < bindparam(f"end{i}"),
+                                        or_(running, Instance.updated_at >= bindparam(f"end{i}"))))
+               for i in range(weeks)]
+    conds = [Instance.process_id == bindparam("process"), or_(running, Instance.updated_at >= bindparam("since"))]
     if by_branch:
         conds.append(_in(Instance.branch, "branches"))
-    return select(Instance.branch, Instance.created_at, Instance.status, Instance.updated_at, Instance.id).where(*conds)
+    late = LATE_INSTANCES.subquery("late")
+    return (select(Instance.branch, func.count().filter(running),
+                   func.count().filter(and_(running, late.c.instance_id.is_not(None))), *open_at)
+            .outerjoin(late, late.c.instance_id == Instance.id).where(*conds).group_by(Instance.branch))
 
 
 @cache
