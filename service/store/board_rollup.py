@@ -31,8 +31,10 @@ _PENDING = "board_rollup"
 _DEFAULTS = {c.key: c.default.arg for c in InboxTask.__table__.columns
              if c.key in ROLLED and c.default is not None and c.default.is_scalar}
 _TABLE = InboxTask.__table__
-_OLD_ROWS = (select(_TABLE.c.id, *(_TABLE.c[k] for k in ROLLED))
-             .where(_TABLE.c.id.in_(bindparam("ids", expanding=True))).with_for_update())
+_ROLLED_COLUMNS = select(*(_TABLE.c[k] for k in ROLLED))
+#: the stored ``ROLLED`` columns of one row / of rows ``:ids``, locked (PostgreSQL) until the transaction ends
+_OLD_ROW = _ROLLED_COLUMNS.where(_TABLE.c.id == bindparam("id")).with_for_update()
+_OLD_ROWS = _ROLLED_COLUMNS.where(_TABLE.c.id.in_(bindparam("ids", expanding=True))).with_for_update()
 _UPSERTS: dict = {}
 
 
@@ -80,8 +82,14 @@ def updating(session: Session, ids: Iterable[str], values: Mapping) -> None:
     _changes_of(session, session.connection(), list(ids), values)
 
 
+def _stored(connection, ids: list[str]) -> list[dict]:
+    """The stored ``ROLLED`` columns of rows ``ids`` (one id: a statement compiled once, not an expanding IN)."""
+    rows = connection.execute(_OLD_ROW, {"id": ids[0]}) if len(ids) == 1 else connection.execute(_OLD_ROWS, {"ids": ids})
+    return [dict(zip(ROLLED, row)) for row in rows]
+
+
 def _changes_of(session: Session, connection, ids: list[str], values: Mapping) -> None:
-    for row in connection.execute(_OLD_ROWS, {"ids": ids}).mappings():
+    for row in _stored(connection, ids):
         _note(session, row, {k: values.get(k, row[k]) for k in ROLLED})
 
 
@@ -100,7 +108,7 @@ def _orm_updating(_mapper, connection, target: InboxTask) -> None:
 
 @event.listens_for(InboxTask, "before_delete")
 def _orm_deleting(_mapper, connection, target: InboxTask) -> None:
-    for row in connection.execute(_OLD_ROWS, {"ids": [target.id]}).mappings():
+    for row in _stored(connection, [target.id]):
         _note(object_session(target), row, None)
 
 
