@@ -70,8 +70,8 @@ class BoardQueries(Repository):
         """Duties (user tasks of ``elements``, open or completed) whose anchor (due time, else opening) falls
         between ``edges``[0] and ``edges``[-1] (China month starts), counted by branch and month bucket (the
         index of the left edge; escalations not counted), and from ``period_start`` on by branch, element and
-        role. On time = completed
-        by its due time (or completed, without one); late = completed after it; overdue = open past it.
+        role. On time = completed by its due time (or completed, without one); late = completed after it;
+        overdue = open past it.
 
         Read from the rollup (``board_duty_months``: months of counts, not a year of rows), but for overdue,
         which moves with ``now``: that is counted over the open rows."""
