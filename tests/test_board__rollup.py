@@ -3,7 +3,8 @@
 terminated with its duty overdue, a member's account disabled so her duty returns to the branch, new duties
 escalated and done late; and a provisional deadline re-armed into another month when its year loads. After
 each, the rollup equals a recount of the rows, the duty counts read from it equal those counted over the rows
-themselves, and so does every figure of the overview."""
+themselves, and so does every figure of the overview. Also: rows written through the ORM, the admin check
+and its repair, and migration 0013 filling the rollup from existing rows."""
 from __future__ import annotations
 
 import io
@@ -215,3 +216,23 @@ def test_the_admin_check_finds_counts_written_around_the_store_and_repairs_them(
     repair = CliRunner().invoke(main, ["board", "check", "--repair"], env=env)
     assert repair.exit_code == 0 and "rebuilt" in repair.output, repair.output
     assert CliRunner().invoke(main, ["board", "check"], env=env).exit_code == 0
+
+
+def test_migration_0013_fills_the_rollup_from_the_rows_and_downgrades(api):
+    from sqlalchemy import inspect
+
+    from service.store import migrate
+
+    iid = open_pairing(api)
+    for user, element in ((HELPER, "sign_helper"), (SEC, "sign_secretary")):
+        api.complete(user, element, {"signed": True}, iid)
+    engine = api.svc.db_engine
+    with engine.begin() as conn:
+        kept = board_rollup.stored(conn)
+    assert kept
+    assert migrate.downgrade(engine, "0012") == "0012"
+    assert "board_duty_months" not in inspect(engine).get_table_names()
+    assert "ix_inbox_overdue" not in {i["name"] for i in inspect(engine).get_indexes("inbox_tasks")}
+    assert migrate.upgrade(engine) == migrate.head() and migrate.differences(engine) == []
+    with engine.begin() as conn:
+        assert board_rollup.stored(conn) == kept == board_rollup.recount(conn)
