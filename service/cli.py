@@ -595,6 +595,30 @@ def restore(path: str, force: bool) -> None:
 
 
 @main.group()
+def board() -> None:
+    """The supervisor's overview (督导看板)."""
+
+
+@board.command("check")
+@click.option("--repair", is_flag=True, help="rebuild the counts from the inbox rows when they differ")
+def board_check(repair: bool) -> None:
+    """Check the overview's duty counts (kept per branch, month, element and role) against a recount of the
+    inbox rows: one JSON line per difference; non-zero exit on any (after --repair: rebuilt, exit 0)."""
+    from .flows import board as flows_board
+
+    svc = _services()
+    with svc.uow() as uow:
+        drift = flows_board.check_counts(uow, repair)
+    for entry in drift:
+        click.echo(json.dumps(entry, ensure_ascii=False))
+    if drift and not repair:
+        click.echo(f"{len(drift)} count(s) differ from the inbox rows: run `branchflow board check --repair`", err=True)
+        sys.exit(1)
+    click.echo("repaired: the counts were rebuilt from the inbox rows" if drift else "the counts match the inbox rows",
+               err=True)
+
+
+@main.group()
 def audit() -> None:
     """Audit: verify hash chains and replays, export an instance's record."""
 

@@ -18,7 +18,7 @@ from service.flows.timers import fire_due
 from scenarios import CORE_MET, START, SUP
 
 USER_OF_ROLE = {"helper": "supervisor", "secretary": "sec_jg2", "branch_committee": "wei_jg2",
-                "supervisor": "supervisor", "committee": "committee"}
+                "supervisor": "supervisor", "committee": "committee", "admin": "admin"}
 PLAN = {"actions": [{"action": "补齐台账", "owner": "组织委员", "deadline": "2026-06-30"}]}
 
 

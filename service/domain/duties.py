@@ -141,6 +141,12 @@ def quarter_period(text: str) -> Period:
     return Period(text, first, _add_months(first, 3))
 
 
+def duty_month(due_at: datetime | None, created_at: datetime) -> str:
+    """The China month (``2026-03``) a duty belongs to: that of its due time, or of its opening without one."""
+    local = (due_at or created_at).astimezone(CST)
+    return f"{local.year}-{local.month:02d}"
+
+
 def month_of(at: datetime) -> Period:
     """The China month holding instant ``at``."""
     local = at.astimezone(CST)

@@ -86,16 +86,15 @@ def overview(svc: Services, uow: UnitOfWork, actor: Actor, *, quarter: str | Non
     names = dict(known)
     kind_of = D.DUTY_KINDS
     grid = {c: {k.key: [0, 0, 0, 0, 0] for k in D.KINDS} for c in codes}
-    heat = {c: [[0, 0, 0, 0, 0] for _ in months] for c in codes}
+    heat = {c: [[0, 0, 0, 0] for _ in months] for c in codes}
     helper_side = {c: {"spot_checks": 0, "escalated": 0} for c in codes}
     branch_side = {c: {"late": 0, "interviews": 0} for c in codes}
-    for code, bucket, element, role, *figures in uow.board.duty_counts(elements, edges, period.start_at, now, scope):
+    counts = uow.board.duty_counts(elements, edges, period.start_at, now, scope)
+    for (code, bucket), figures in counts.by_month.items():
+        if code in heat:
+            heat[code][bucket] = figures
+    for (code, element, role), figures in counts.in_period.items():
         if code not in grid:
-            continue
-        h = heat[code][bucket]
-        for i in range(5):
-            h[i] += figures[i]
-        if element is None:
             continue
         kind = kind_of[element]
         g = grid[code][kind]
@@ -110,12 +109,14 @@ def overview(svc: Services, uow: UnitOfWork, actor: Actor, *, quarter: str | Non
         if kind in D.INTERVIEW_KINDS:
             branch_side[code]["interviews"] += figures[0]
     grid = {c: {k: _cell(*v) for k, v in cells.items()} for c, cells in grid.items()}
-    heat = {c: [_cell(*v) for v in row] for c, row in heat.items()}
 
     pairings = BP.pairings(uow, scope, min(now.astimezone(CST).date(), period.end - timedelta(days=1)))
     quarters = D.quarters_back(period, SCORE_QUARTERS)
     ratings = BP.ratings(uow, scope, quarters)
     tickets, weeks = _tickets(uow, scope, period, now)
+    late, total_late = uow.board.overdue(scope, now, NOW_LIMIT)
+    # the branches' secretaries and whoever holds an overdue task's role, in one query
+    holders = uow.board.holders(sorted({"secretary"} | {t.role for t, _ in late}), scope)
     rows = []
     for code in codes:
         p = pairings.get(code)
@@ -134,9 +135,8 @@ def overview(svc: Services, uow: UnitOfWork, actor: Actor, *, quarter: str | Non
         "kinds": [{"key": k.key, "label": k.label, "owner": k.owner} for k in D.KINDS],
         "branches": rows,
         "heatmap": {"months": [m.key for m in months], "rows": [
-            {"branch": c, "branch_name": names[c], "cells": [
-                dict(month=m.key, due=h["due"], on_time=h["on_time"], closed_or_overdue=h["on_time"] + h["late"] + h["overdue"],
-                     rate=_rate(h), tone=D.rate_tone(_rate(h))) for m, h in zip(months, heat[c])]} for c in codes]},
+            {"branch": c, "branch_name": names[c], "cells": [_heat_cell(m.key, *h) for m, h in zip(months, heat[c])]}
+            for c in codes]},
         "scores": {"quarters": quarters, "rows": [
             {"branch": c, "branch_name": names[c],
              "assessment": [BP.score_in(pairings.get(c), q) for q in quarters],
@@ -144,51 +144,45 @@ def overview(svc: Services, uow: UnitOfWork, actor: Actor, *, quarter: str | Non
         "tickets": {"weeks": [w.isoformat() for w in weeks], "rows": [
             {"branch": c, "branch_name": names[c], "open": tickets[c]["weeks"]} for c in codes]},
         "helpers": BP.helpers(uow, scope, period, pairings, names, helper_side, now),
-        "secretaries": _secretaries(uow, scope, codes, names, branch_side, now),
-        "overdue": _overdue(uow, scope, now),
+        "secretaries": _secretaries(uow, scope, codes, names, branch_side, holders, now),
+        "overdue": _overdue(uow, late, total_late, holders, names, now),
     }
 
 
-def _rate(cell: dict) -> float | None:
-    settled = cell["on_time"] + cell["late"] + cell["overdue"]
-    return round(cell["on_time"] / settled, 4) if settled else None
+def _heat_cell(month: str, due: int, on_time: int, late: int, overdue: int) -> dict:
+    """A month of the heat map: due, on time, settled (done or overdue) and the on-time share of the settled."""
+    settled = on_time + late + overdue
+    rate = round(on_time / settled, 4) if settled else None
+    return {"month": month, "due": due, "on_time": on_time, "closed_or_overdue": settled, "rate": rate,
+            "tone": D.rate_tone(rate)}
 
 
 def _tickets(uow: UnitOfWork, scope, period: D.Period, now: datetime):
     """Per branch: tickets open and overdue now, and open at the end of each of the last weeks."""
     weeks = D.weeks_back(period, TICKET_WEEKS, now)
-    ends = [(datetime(w.year, w.month, w.day, tzinfo=CST) + timedelta(days=1)).timestamp() for w in weeks]
+    ends = [datetime(w.year, w.month, w.day, tzinfo=CST) + timedelta(days=1) for w in weeks]
     out = defaultdict(lambda: {"now": {"open": 0, "overdue": 0}, "weeks": [0] * len(weeks)})
-    since = datetime.fromtimestamp(ends[0], CST) - timedelta(days=7)
-    for branch, opened, closed, overdue in uow.board.tickets("rectification", scope, since, now):
-        entry, counts = out[branch], out[branch]["weeks"]
-        if closed is None:
-            entry["now"]["open"] += 1
-            entry["now"]["overdue"] += overdue
-        start, stop = opened.timestamp(), closed.timestamp() if closed else float("inf")
-        for i, end in enumerate(ends):
-            if start < end <= stop:
-                counts[i] += 1
+    for branch, (running, overdue, open_at) in uow.board.tickets("rectification", scope, ends[0] - timedelta(days=7),
+                                                                  ends, now).items():
+        out[branch] = {"now": {"open": running, "overdue": overdue}, "weeks": open_at}
     return out, weeks
 
 
-def _secretaries(uow: UnitOfWork, scope, codes: list[str], names: dict, side, now: datetime) -> list[dict]:
+def _secretaries(uow: UnitOfWork, scope, codes: list[str], names: dict, side, holders: list, now: datetime) -> list[dict]:
     """Per branch: its secretaries, the branch's tasks overdue now (any kind), its duties of the period done
     late, and the 约谈 its secretary received in the period."""
     overdue = uow.board.overdue_counts(list(BRANCH_ROLES), scope, now)
     held = defaultdict(list)
-    for _role, branch, _user, display in uow.board.holders(["secretary"], scope):
-        if branch:
+    for role, branch, _user, display in holders:
+        if role == "secretary" and branch:
             held[branch].append(display)
     return [{"branch": c, "branch_name": names[c], "secretaries": held[c], "overdue": overdue.get(c, 0),
              "late": side[c]["late"], "interviews": side[c]["interviews"]} for c in codes]
 
 
-def _overdue(uow: UnitOfWork, scope, now: datetime) -> dict:
-    rows, total = uow.board.overdue(scope, now, NOW_LIMIT)
-    holders = uow.board.holders(sorted({t.role for t, _ in rows}), scope)
+def _overdue(uow: UnitOfWork, rows: list, total: int, holders: list, branch_names: dict, now: datetime) -> dict:
+    """The open tasks past their due time (``rows``: the first of ``total``), each with who holds it."""
     personal = uow.board.names([t.assignee or t.claimed_by for t, _ in rows if t.assignee or t.claimed_by])
-    branch_names = dict(uow.board.branches(None))
     items = []
     for task, title in rows:
         who = task.assignee or task.claimed_by
@@ -235,3 +229,14 @@ def duties(svc: Services, uow: UnitOfWork, actor: Actor, *, branch: str | None, 
 def branch_choices(uow: UnitOfWork, actor: Actor) -> list[tuple[str, str]]:
     """(code, name) of the branches the actor may pick in the overview's filter."""
     return uow.board.branches(visible_branches(actor))
+
+
+def check_counts(uow: UnitOfWork, repair: bool = False) -> list[dict]:
+    """Where the overview's rollup of duty counts differs from a recount of the inbox rows (none when it is
+    exact); with ``repair`` the rollup is rebuilt from the rows and committed."""
+    drift = [{"month": k[0], "branch": k[1], "element": k[2], "role": k[3], "stored": stored, "counted": counted}
+             for k, stored, counted in uow.board.rollup_drift()]
+    if repair and drift:
+        uow.board.rebuild_rollup()
+        uow.commit()
+    return drift

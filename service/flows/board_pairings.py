@@ -125,10 +125,10 @@ def _visit_days(uow: UnitOfWork, scope, period: D.Period, fallback: dict) -> dic
     visits: dict[tuple, set] = defaultdict(set)
     kids = uow.board.summaries(MONTH_CHILDREN, scope, active_in=(period.start_at, period.end_at),
                                keys={"helper": "str", "visits": "json"})
-    submitted = uow.board.submitted(VISITS, [s.id for s in kids])
+    submitted = uow.board.submitted(VISITS, "visits", [s.id for s in kids])
     for s in kids:
         helper = s.data.get("helper") or (fallback.get(s.branch) or {}).get("helper")
-        records = [v for data in submitted.get(s.id, []) for v in (data.get("visits") or [])]
+        records = [v for value in submitted.get(s.id, []) for v in (value or [])]
         for v in records or s.data.get("visits") or []:
             day = iso_date(v.get("date")) if isinstance(v, dict) else None
             if day and period.first <= day < period.end:
@@ -143,7 +143,8 @@ def helpers(uow: UnitOfWork, scope, period: D.Period, found: dict, names: dict, 
               and (p["term_start"] or "") < period.end.isoformat()
               and (p["status"] == "running" or (p["term_end"] or "9999") >= period.first.isoformat())}
     people |= {k for k in visits if k[1] in names}
-    display = uow.board.names([h for h, _ in people if h])
+    display = {p["helper"]: p["helper_name"] for p in found.values() if isinstance(p.get("helper"), str)}
+    display |= uow.board.names([h for h, _ in people if h and h not in display])  # helpers of no pairing here
     today = now.astimezone(CST).date()
     out = []
     for helper, code in sorted(people, key=lambda k: (k[1], k[0] or "")):

@@ -56,6 +56,13 @@ def upgrade(engine: Engine, revision: str = "head") -> str:
     return current(engine)
 
 
+def downgrade(engine: Engine, revision: str) -> str | None:
+    """Undo the migrations after ``revision``; return the revision reached."""
+    with engine.begin() as conn:
+        command.downgrade(_config(conn), revision)
+    return current(engine)
+
+
 def differences(engine: Engine) -> list:
     """What the models declare that the migrated database lacks (or has otherwise): empty when they agree."""
     with engine.connect() as conn:

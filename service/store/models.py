@@ -233,6 +233,8 @@ class InboxTask(Base):
         # alone, never from the wide rows
         Index("ix_inbox_board", "kind", "element", "status", "branch", "role", "due_at", "created_at", "closed_at",
               "escalation_level"),
+        # open user tasks past their due time (the overview's overdue work, its tickets and secretaries)
+        Index("ix_inbox_overdue", "status", "kind", "due_sort"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id"))
@@ -268,6 +270,26 @@ class InboxTask(Base):
     def _keep_due_sort(self, _key, value):
         self.due_sort = value if value is not None else NO_DUE_DATE
         return value
+
+
+class DutyMonth(Base):
+    """Counts of the user-task inbox rows of a branch, China month (of the due time, else of the opening),
+    element and role: open, done, done on time, done late, ever escalated. Kept by the store with every
+    write to an inbox row (``board_rollup``), so the overview reads months of counts, not years of rows."""
+
+    __tablename__ = "board_duty_months"
+    # read by month range: the key leads with it, and on SQLite the rows live in the key's b-tree
+    __table_args__ = {"sqlite_with_rowid": False}
+    #: ``2026-03``
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    branch: Mapped[str] = mapped_column(String(32), primary_key=True)
+    element: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    open_rows: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    on_time: Mapped[int] = mapped_column(Integer, default=0)
+    late: Mapped[int] = mapped_column(Integer, default=0)
+    escalated: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Timer(Base):

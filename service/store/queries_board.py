@@ -4,18 +4,20 @@ tickets, the summaries (``Instance.data``) of pairings and ratings, overdue work
 Nothing here loads workflow state: instance rows are read column by column, never ``Instance.state``."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import and_, case, exists, func, literal, literal_column, or_, select
+from sqlalchemy import and_, case, func, literal, literal_column, select
 
+from ..domain.duties import duty_month
 from ..domain.status import InstanceStatus, TaskKind, TaskStatus
-from .models import Branch, Event, InboxTask, Instance, RoleGrant, User
+from . import board_rollup
+from . import statements_board as S
+from .models import InboxTask, Instance
 from .repositories import Repository
 
 
-@dataclass(frozen=True)
-class Summary:
+class Summary(NamedTuple):
     """An instance's listing columns and its process-data summary (no workflow state)."""
 
     id: str
@@ -40,51 +42,60 @@ def _bucket(anchor, edges: list[datetime], lo: int, hi: int):
     return case((anchor < edges[mid], _bucket(anchor, edges, lo, mid - 1)), else_=_bucket(anchor, edges, mid, hi))
 
 
-def _extract(key: str, kind: str):
-    """A summary value extracted in the database: scalars typed (nothing to decode), ``json`` decoded."""
-    path = tuple(key.split("."))
-    value = Instance.data[path[0] if len(path) == 1 else path]
-    return {"str": value.as_string, "int": value.as_integer, "float": value.as_float}.get(kind, lambda: value)()
-
-
 _DONE = InboxTask.status == TaskStatus.COMPLETED
 _OPEN = InboxTask.status == TaskStatus.OPEN
+
+
+class DutyCounts(NamedTuple):
+    """Duty figures: [due, on time, late, overdue] by (branch, month bucket); [due, on time, late, overdue,
+    escalated] by (branch, element, role) over the period."""
+
+    by_month: dict[tuple[str, int], list[int]]
+    in_period: dict[tuple[str, str, str], list[int]]
 
 
 class BoardQueries(Repository):
     """The overview's statements; each answers for many branches at once."""
 
+    def _rows(self, stmt, params: dict):
+        """Run a prepared statement on the transaction's connection (plain rows: no ORM entities to load)."""
+        return self.session.connection().execute(stmt, params)
+
     def branches(self, codes: list[str] | None) -> list[tuple[str, str]]:
         """(code, name) of the organisation's branches (of ``codes`` when given), in code order."""
-        stmt = select(Branch.code, Branch.name).order_by(Branch.code)
-        if codes is not None:
-            stmt = stmt.where(Branch.code.in_(codes))
-        return [(r[0], r[1]) for r in self.session.execute(stmt)]
-
-    def _duties(self, columns: list, group: list, elements: list[str], start: datetime, end: datetime,
-                branches: list[str] | None) -> list[tuple]:
-        anchor = _anchor()
-        conds = [InboxTask.kind == TaskKind.USER, InboxTask.element.in_(elements),
-                 InboxTask.status.in_((TaskStatus.OPEN, TaskStatus.COMPLETED)), anchor >= start, anchor < end]
-        if branches is not None:
-            conds.append(InboxTask.branch.in_(branches))
-        # read from ix_inbox_board alone (kind, element, status, then every column counted): never the wide rows
-        stmt = select(*columns).where(*conds).group_by(*group)
-        return [tuple(row) for row in self.session.execute(stmt)]
-
-    @staticmethod
-    def _figures(now: datetime) -> list:
-        late = and_(_DONE, InboxTask.due_at.is_not(None), InboxTask.closed_at > InboxTask.due_at)
-        return [func.count(), func.count().filter(and_(_DONE, ~late)), func.count().filter(late),
-                func.count().filter(and_(_OPEN, InboxTask.due_at.is_not(None), InboxTask.due_at < now))]
+        return [(r[0], r[1]) for r in self._rows(S.branches(codes is not None), {"codes": codes} if codes is not None else {})]
 
     def duty_counts(self, elements: list[str], edges: list[datetime], period_start: datetime, now: datetime,
-                    branches: list[str] | None) -> list[tuple]:
-        """Duty rows (user tasks of ``elements``, open or completed) whose anchor falls between ``edges``[0] and
-        ``edges``[-1], counted in one pass: by branch and month bucket (the index of the left edge), and from
-        ``period_start`` on also by element and role — rows (branch, bucket, element or None, role or None,
-        due, on time, late, overdue, escalated). On time = completed by its due time (or completed, without
-        one); late = completed after it; overdue = open past it."""
+                    branches: list[str] | None) -> DutyCounts:
+        """Duties (user tasks of ``elements``, open or completed) whose anchor (due time, else opening) falls
+        between ``edges``[0] and ``edges``[-1] (China month starts), counted by branch and month bucket (the
+        index of the left edge; escalations not counted), and from ``period_start`` on by branch, element and
+        role. On time = completed by its due time (or completed, without one); late = completed after it;
+        overdue = open past it.
+
+        Read from the rollup (``board_duty_months``: months of counts, not a year of rows), but for overdue,
+        which moves with ``now``: that is counted over the open rows."""
+        months = {duty_month(e, e): i for i, e in enumerate(edges[:-1])}
+        first_in_period = duty_month(period_start, period_start)
+        params = {"elements": elements, "first": min(months), "last": max(months), "in_period": first_in_period}
+        if branches is not None:
+            params["branches"] = branches
+        by_month = {(code, months[month]): [due, on_time, late, 0] for month, code, due, on_time, late
+                    in self._rows(S.rollup_by_month(branches is not None), params)}
+        in_period = {(code, element, role): [due, on_time, late, 0, escalated] for code, element, role, due, on_time, late,
+                     escalated in self._rows(S.rollup_in_period(branches is not None), params)}
+        for code, due_at, element, role in self._rows(
+                S.overdue_duties(branches is not None), dict(params, start=edges[0], end=edges[-1], now=now)):
+            month = duty_month(due_at, due_at)
+            by_month.setdefault((code, months[month]), [0, 0, 0, 0])[3] += 1
+            if month >= first_in_period:
+                in_period.setdefault((code, element, role), [0, 0, 0, 0, 0])[3] += 1
+        return DutyCounts(by_month, in_period)
+
+    def recount_duty_counts(self, elements: list[str], edges: list[datetime], period_start: datetime, now: datetime,
+                            branches: list[str] | None) -> DutyCounts:
+        """What ``duty_counts`` answers, counted over the inbox rows themselves (one grouped pass over the
+        covering index ``ix_inbox_board``): for checking the rollup against the rows."""
         anchor = _anchor()
         bucket = _bucket(anchor, edges, 0, len(edges) - 2).label("bucket")
         in_period = anchor >= period_start
@@ -94,7 +105,36 @@ class BoardQueries(Repository):
             func.count().filter(InboxTask.escalation_level > 0)]
         # grouped by the output names: PostgreSQL would not match a repeated CASE with its own parameters
         group = [InboxTask.branch] + [literal_column(n) for n in ("bucket", "in_element", "in_role")]
-        return self._duties(columns, group, elements, edges[0], edges[-1], branches)
+        conds = [InboxTask.kind == TaskKind.USER, InboxTask.element.in_(elements),
+                 InboxTask.status.in_((TaskStatus.OPEN, TaskStatus.COMPLETED)), anchor >= edges[0], anchor < edges[-1]]
+        if branches is not None:
+            conds.append(InboxTask.branch.in_(branches))
+        out = DutyCounts({}, {})
+        for code, bucket, element, role, *figures in self.session.execute(select(*columns).where(*conds).group_by(*group)):
+            keys = [(out.by_month, (code, bucket), 4)] + ([(out.in_period, (code, element, role), 5)] if element else [])
+            for counts, key, width in keys:
+                total = counts.setdefault(key, [0] * width)
+                for i in range(width):
+                    total[i] += figures[i]
+        return out
+
+    def rollup_drift(self) -> list[tuple[tuple, tuple | None, tuple | None]]:
+        """(key, stored counts, counted counts) wherever the rollup differs from a recount of the inbox rows
+        (key: month, branch, element, role; counts: open, done, on time, late, escalated; None: no row)."""
+        conn = self.session.connection()
+        stored, counted = board_rollup.stored(conn), board_rollup.recount(conn)
+        return [(k, stored.get(k), counted.get(k)) for k in sorted(set(stored) | set(counted))
+                if stored.get(k) != counted.get(k)]
+
+    def rebuild_rollup(self) -> int:
+        """Replace the rollup with a recount of the inbox rows; how many rows it holds."""
+        return board_rollup.rebuild(self.session.connection())
+
+    @staticmethod
+    def _figures(now: datetime) -> list:
+        late = and_(_DONE, InboxTask.due_at.is_not(None), InboxTask.closed_at > InboxTask.due_at)
+        return [func.count(), func.count().filter(and_(_DONE, ~late)), func.count().filter(late),
+                func.count().filter(and_(_OPEN, InboxTask.due_at.is_not(None), InboxTask.due_at < now))]
 
     def duty_rows(self, elements: list[str], start: datetime, end: datetime, branch: str, state: str | None,
                   now: datetime, limit: int = 500) -> list[tuple[InboxTask, str]]:
@@ -117,25 +157,18 @@ class BoardQueries(Repository):
         ``quarter``; of ``ids``; started before and still running or changed after ``active_in``), oldest first.
         With ``keys`` (key or dotted path → ``str``/``int``/``float``/``json``) only those values of each summary
         are read, extracted in the database (a dotted path stays one flat key; absent ones are left out)."""
-        conds = [Instance.process_id.in_(processes)]
-        if branches is not None:
-            conds.append(Instance.branch.in_(branches))
-        if quarters is not None:
-            conds.append(Instance.data["quarter"].as_string().in_(quarters))
-        if ids is not None:
-            conds.append(Instance.id.in_(ids))
-        if running_only:
-            conds.append(Instance.status == InstanceStatus.RUNNING)
+        stmt = S.summaries(tuple(keys.items()) if keys is not None else None, branches is not None,
+                          quarters is not None, ids is not None, running_only, active_in is not None)
+        params = {"processes": processes, "branches": branches, "quarters": quarters, "ids": ids,
+                  "running": InstanceStatus.RUNNING}
         if active_in is not None:
-            conds += [Instance.created_at < active_in[1],
-                      or_(Instance.status == InstanceStatus.RUNNING, Instance.updated_at >= active_in[0])]
-        data = [_extract(k, t) for k, t in keys.items()] if keys is not None else [Instance.data]
-        stmt = (select(Instance.id, Instance.process_id, Instance.branch, Instance.status, Instance.parent_id, *data)
-                .where(*conds).order_by(Instance.created_at, Instance.id))
+            params["active_from"], params["active_to"] = active_in
+        rows = self._rows(stmt, {k: v for k, v in params.items() if v is not None})
         if keys is None:
-            return [Summary(*r[:5], r[5] or {}) for r in self.session.execute(stmt)]
-        return [Summary(*r[:5], {k: v for k, v in zip(keys, r[5:]) if v is not None})
-                for r in self.session.execute(stmt)]
+            return [Summary(*r[:5], r[5] or {}) for r in rows]
+        names = list(keys)
+        return [Summary(r[0], r[1], r[2], r[3], r[4], {k: v for k, v in zip(names, r[5:]) if v is not None})
+                for r in rows]
 
     def opened_at(self, elements: list[str], instance_ids: list[str]) -> dict[str, list[datetime]]:
         """Instance id → when each of its completed tasks of ``elements`` opened, in order."""
@@ -149,68 +182,48 @@ class BoardQueries(Repository):
             out.setdefault(iid, []).append(at)
         return out
 
-    def submitted(self, element: str, instance_ids: list[str]) -> dict[str, list[dict]]:
-        """Instance id → the forms submitted to its tasks of ``element`` (from the audit log), in order."""
-        out: dict[str, list[dict]] = {}
+    def submitted(self, element: str, key: str, instance_ids: list[str]) -> dict[str, list]:
+        """Instance id → the value of ``key`` in each form submitted to its tasks of ``element`` (from the
+        audit log, extracted in the database), in order; None where a form has no such key."""
+        out: dict[str, list] = {}
         if not instance_ids:
             return out
-        for iid, data in self.session.execute(
-                select(Event.instance_id, Event.data)
-                .where(Event.instance_id.in_(instance_ids), Event.type == "complete", Event.element == element)
-                .order_by(Event.instance_id, Event.seq)):
-            body = (data or {}).get("data")
-            if isinstance(body, dict):
-                out.setdefault(iid, []).append(body)
+        for iid, value in self._rows(S.submitted(key), {"ids": instance_ids, "element": element}):
+            out.setdefault(iid, []).append(value)
         return out
 
     def overdue_counts(self, roles: list[str], branches: list[str] | None, now: datetime) -> dict[str, int]:
         """Branch → open user tasks of ``roles`` past their due time."""
-        conds = [_OPEN, InboxTask.role.in_(roles), InboxTask.kind == TaskKind.USER, InboxTask.due_sort < now]
-        if branches is not None:
-            conds.append(InboxTask.branch.in_(branches))
-        return {r[0]: r[1] for r in self.session.execute(
-            select(InboxTask.branch, func.count()).where(*conds).group_by(InboxTask.branch))}
+        params = {"roles": roles, "now": now} | ({"branches": branches} if branches is not None else {})
+        return {r[0]: r[1] for r in self._rows(S.overdue_counts(branches is not None), params)}
 
-    def tickets(self, process: str, branches: list[str] | None, since: datetime, now: datetime) -> list[tuple]:
-        """(branch, opened, closed or None, overdue now) of every ticket still open or closed after ``since``."""
-        overdue = exists().where(InboxTask.instance_id == Instance.id, _OPEN, InboxTask.kind == TaskKind.USER,
-                                 InboxTask.due_sort < now)
-        running = Instance.status == InstanceStatus.RUNNING
-        conds = [Instance.process_id == process, or_(running, Instance.updated_at >= since)]
+    def tickets(self, process: str, branches: list[str] | None, since: datetime, ends: list[datetime],
+                now: datetime) -> dict[str, tuple[int, int, list[int]]]:
+        """Branch → (its tickets open now, those with a task past its due time, how many were open at each of
+        ``ends``), over the tickets still open or closed after ``since``; counted in the database."""
+        params = {"process": process, "since": since, "now": now, "running": InstanceStatus.RUNNING}
+        params |= {f"end{i}": end for i, end in enumerate(ends)}
         if branches is not None:
-            conds.append(Instance.branch.in_(branches))
-        rows = self.session.execute(select(Instance.branch, Instance.created_at, Instance.status, Instance.updated_at,
-                                           and_(running, overdue)).where(*conds))
-        return [(r[0], r[1], None if r[2] == InstanceStatus.RUNNING else r[3], bool(r[4])) for r in rows]
+            params["branches"] = branches
+        return {r[0]: (r[1], r[2], list(r[3:])) for r in self._rows(S.tickets(len(ends), branches is not None), params)}
 
     def overdue(self, branches: list[str] | None, now: datetime, limit: int) -> tuple[list[tuple], int]:
         """Open user tasks past their due time, oldest due first (rows of the columns the overview shows), with
         their instance's title; and how many."""
-        conds = [_OPEN, InboxTask.kind == TaskKind.USER, InboxTask.due_sort < now]
-        if branches is not None:
-            conds.append(InboxTask.branch.in_(branches))
-        total = self.session.scalar(select(func.count()).select_from(InboxTask).where(*conds))
+        params = {"now": now, "limit": limit} | ({"branches": branches} if branches is not None else {})
+        count, listing = S.overdue(branches is not None)
+        total = self._rows(count, params).scalar()
         # the columns it shows, not whole rows: up to ``limit`` ORM objects would cost more than the query
-        columns = [getattr(InboxTask, c) for c in ("id", "name", "instance_id", "element", "branch", "role", "due_at",
-                                                   "escalation_level", "assignee", "claimed_by")]
-        rows = self.session.execute(select(*columns, Instance.title).join(Instance, Instance.id == InboxTask.instance_id)
-                                    .where(*conds).order_by(InboxTask.due_sort, InboxTask.id).limit(limit))
-        return [(r, r.title) for r in rows], total
+        return [(r, r.title) for r in self._rows(listing, params)], total
 
     def holders(self, roles: list[str], branches: list[str] | None) -> list[tuple[str, str | None, str, str]]:
         """(role, branch, username, display name) of active people holding ``roles`` on ``branches`` or
         company-wide (lent grants left out)."""
-        conds = [RoleGrant.role.in_(roles), RoleGrant.source.is_(None), User.active.is_(True)]
-        if branches is not None:
-            conds.append(or_(RoleGrant.branch.is_(None), RoleGrant.branch.in_(branches)))
-        rows = self.session.execute(select(RoleGrant.role, RoleGrant.branch, User.username, User.display_name)
-                                    .join(User, User.id == RoleGrant.user_id).where(*conds)
-                                    .order_by(User.username))
-        return [(r[0], r[1], r[2], r[3]) for r in rows]
+        params = {"roles": roles} | ({"branches": branches} if branches is not None else {})
+        return [(r[0], r[1], r[2], r[3]) for r in self._rows(S.holders(branches is not None), params)]
 
     def names(self, usernames: list[str]) -> dict[str, str]:
         """Username → display name."""
         if not usernames:
             return {}
-        return {r[0]: r[1] for r in self.session.execute(
-            select(User.username, User.display_name).where(User.username.in_(sorted(set(usernames)))))}
+        return {r[0]: r[1] for r in self._rows(S.NAMES, {"usernames": sorted(set(usernames))})}

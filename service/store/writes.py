@@ -8,6 +8,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from ..domain.errors import Conflict
+from . import board_rollup
 from .models import NO_DUE_DATE, InboxTask, Instance
 
 #: what a caller hears when another transaction changed the rows first
@@ -49,20 +50,26 @@ def _save_of(keys: tuple[str, ...]):
 
 
 def insert_row(session, model, values: dict) -> None:
-    """INSERT one row of ``model`` from column values now; a unique-key clash is a Conflict."""
+    """INSERT one row of ``model`` from column values now; a unique-key clash is a Conflict. An inbox row
+    tells the overview's rollup what it counts for."""
     try:
         session.connection().execute(_insert_of(model.__table__), values)
     except IntegrityError as exc:
         raise Conflict(MOVED_ON) from exc
+    if model is InboxTask:
+        board_rollup.inserting(session, values)
 
 
 def update_rows(session, model, ids, values: dict) -> None:
     """UPDATE rows ``ids`` of ``model`` now (one statement, one parameter set per row); objects of those
-    rows already loaded in the session take the new values as their committed state."""
+    rows already loaded in the session take the new values as their committed state. Inbox rows tell the
+    overview's rollup what they counted for before and after."""
     if not ids:
         return
-    if model is InboxTask and "due_at" in values:  # what the due_at validator does for mapped objects
-        values["due_sort"] = values["due_at"] if values["due_at"] is not None else NO_DUE_DATE
+    if model is InboxTask:
+        board_rollup.updating(session, ids, values)
+        if "due_at" in values:  # what the due_at validator does for mapped objects
+            values["due_sort"] = values["due_at"] if values["due_at"] is not None else NO_DUE_DATE
     session.connection().execute(_update_of(model.__table__, tuple(sorted(values))),
                                  [dict(values, row_id=row_id) for row_id in ids])
     for row_id in ids:
