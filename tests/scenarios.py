@@ -345,8 +345,9 @@ def sql(api, statement: str, **params) -> None:
 # -- load tests: many pairings at once (one runs per branch, so each load pairing gets a branch of its own) --
 
 def load_branches(svc, n: int) -> list[dict]:
-    """``n`` extra branches for load tests, each with its own secretary ``sec_<code>`` (also its committee),
-    and the supervisor as every branch's helper; the start variables of one pairing per branch."""
+    """``n`` extra branches for load tests, each with its own secretary ``sec_<code>`` (also its committee)
+    and organisation committee member ``wei_<code>`` (who drafts the joint plans), and the supervisor as
+    every branch's helper; the start variables of one pairing per branch."""
     from service.domain.roles import Grant
     from service.flows import auth
     from service.store.models import Branch
@@ -359,6 +360,7 @@ def load_branches(svc, n: int) -> list[dict]:
         for code in codes:
             auth.add_user(svc, uow, f"sec_{code}", DEMO_PASSWORD, f"{code}书记",
                           [Grant("secretary", code), Grant("branch_committee", code)])
+            auth.add_user(svc, uow, f"wei_{code}", DEMO_PASSWORD, f"{code}组织委员", [Grant("branch_committee", code)])
             uow.identity.grant("supervisor", "helper", code, None)
         uow.commit()
     return [dict(START, branch=code) for code in codes]
