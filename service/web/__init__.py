@@ -16,6 +16,25 @@ from . import views, views_board, views_ops, views_org  # noqa: F401  (they add 
 from .session import install_errors
 
 csrf = CSRFProtect()
+#: what a plain dict answers as attributes (its methods): ``d.items`` stays the method, as Jinja has it
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+def _dict_first(environment):
+    """Jinja's ``obj.name`` with the same answers, faster for plain dicts (the pages' view data): Jinja tries
+    ``getattr`` first, which on a dict raises and catches an AttributeError for every key looked up — 90,000
+    times in one rendering of the overview. A dict's key that is not a dict attribute is what Jinja would
+    have returned anyway, so it is read directly."""
+    generic = environment.getattr
+
+    def getattr_(obj, attribute):
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except (KeyError, TypeError):
+                pass
+        return generic(obj, attribute)
+    return getattr_
 
 
 class PageSessions(SessionInterface):
@@ -42,5 +61,6 @@ def register(app: Flask) -> None:
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_NAME="bf_session",
                       WTF_CSRF_CHECK_DEFAULT=False, WTF_CSRF_TIME_LIMIT=None)
     csrf.init_app(app)
+    app.jinja_env.getattr = _dict_first(app.jinja_env)
     app.register_blueprint(views.bp)
     install_errors(app, csrf)

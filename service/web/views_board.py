@@ -3,6 +3,7 @@ join the pages' blueprint, name the API operation they mirror and call the same 
 from __future__ import annotations
 
 from flask import Response, abort, g, render_template, request, url_for
+from markupsafe import Markup, escape
 
 from ..domain import duties as D
 from ..domain.errors import ValidationFailed
@@ -54,8 +55,57 @@ def board_page():
     except ValidationFailed as exc:
         return render_template("board.html", view=None, error=zh.error_zh(exc), filters=filters,
                                choices=_choices(), args=_args(filters)), 422
+    links = _links(view, filters)
     return render_template("board.html", view=view, filters=filters, choices=_choices(), charts=_charts(view),
-                           error=None, args=_args(filters), links=_links(view, filters))
+                           error=None, args=_args(filters), links=links, cells=_grid_cells(view, links),
+                           heat=_heat_cells(view, links))
+
+
+_NOTHING = '<span class="muted">—</span>'
+
+
+def _td(attributes: str, inner: str | None) -> str:
+    """A cell of the overview's tables: ``inner``, or a muted dash when there is nothing to show."""
+    return f"<td {attributes}>{inner if inner is not None else _NOTHING}</td>"
+
+
+def _grid_cells(view: dict, links: dict) -> dict[str, Markup]:
+    """Branch → its row's duty cells (已办/应办, 迟, 逾, each a link to the duties behind it), written here
+    rather than in the template: some 600 cells of a dozen values each cost a template more than the
+    queries behind them."""
+    out = {}
+    for b in view["branches"]:
+        code, parts = escape(b["branch"]), []
+        for k in view["kinds"]:
+            key, c = escape(k["key"]), b["cells"][k["key"]]
+            inner = None
+            if c["due"]:
+                dl = escape(f"{links['duties']}?branch={b['branch']}&kind={k['key']}&{links['period']}")
+                inner = f'<a href="{dl}">{c["on_time"] + c["late"]}/{c["due"]}</a>'
+                if c["late"]:
+                    inner += f'<br><a class="late-n" href="{dl}&amp;state=late">迟{c["late"]}</a>'
+                if c["overdue"]:
+                    inner += f' <a class="over-n" href="{dl}&amp;state=overdue">逾{c["overdue"]}</a>'
+            parts.append(_td(f'class="cell {escape(c["tone"])}" data-test="cell-{code}-{key}" data-due="{c["due"]}" '
+                             f'data-on-time="{c["on_time"]}" data-late="{c["late"]}" data-overdue="{c["overdue"]}"', inner))
+        out[b["branch"]] = Markup("".join(parts))
+    return out
+
+
+def _heat_cells(view: dict, links: dict) -> dict[str, Markup]:
+    """Branch → its heat-map row's cells (on-time rate by month, each a link to that month's overview)."""
+    out = {}
+    for r in view["heatmap"]["rows"]:
+        code, parts = escape(r["branch"]), []
+        for c in r["cells"]:
+            inner = None
+            if c["rate"] is not None:
+                href = escape(f"{links['board']}?month={c['month']}{links['branch']}")
+                inner = f'<a href="{href}">{int(round(c["rate"] * 100, 0))}%</a>'
+            parts.append(_td(f'class="{escape(c["tone"])}" title="按时 {c["on_time"]} / 已到期 {c["closed_or_overdue"]}" '
+                             f'data-test="heat-{code}-{escape(c["month"])}"', inner))
+        out[r["branch"]] = Markup("".join(parts))
+    return out
 
 
 def _links(view: dict, filters: dict) -> dict:
