@@ -16,7 +16,10 @@ the term's acceptance just opened: the clock is 2 April 2026 — and the 3-worki
 them late and a few still open past due, quarterly plaque ratings and rectification tickets opened and
 closed over the year. "Server time" is the WSGI app handling the request (routing, auth, queries,
 rendering, the body), as in ``bench_web_inbox``.
-Run: ``python bench/bench_board.py [repetitions]`` (default 100 per endpoint).
+Run: ``python bench/bench_board.py [repetitions] [--no-freeze]`` (default 100 per endpoint). The process stands
+for a gunicorn worker as deployed: before the requests, the objects alive after start-up are frozen out of the
+garbage collector (``gc.freeze``), as ``deploy/gunicorn.conf.py``'s master does before forking its workers;
+``--no-freeze`` measures without that (the page's p95 then carries full collections over ~190,000 objects).
 
 The bulk load writes its rows around the store, so it rebuilds the board's rollup from them afterwards
 (``board_rollup.rebuild``, what migration 0013 does to an existing database): same rows, same figures.
@@ -207,7 +210,9 @@ def build(folder: Path):
 
 
 def main() -> None:
-    reps = int(sys.argv[1]) if len(sys.argv) > 1 else 100
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    reps = int(args[0]) if args else 100
+    freeze = "--no-freeze" not in sys.argv
     root = Path(tempfile.mkdtemp(prefix="bf-bench-board-"))
     try:
         t0 = time.perf_counter()
@@ -222,8 +227,9 @@ def main() -> None:
         assert len(check["branches"]) == BRANCHES, len(check["branches"])
         # the service as deployed: gunicorn's master freezes the preloaded app's objects before forking its
         # workers (deploy/gunicorn.conf.py, when_ready); the bench's process is that worker
-        gc.collect()
-        gc.freeze()
+        if freeze:  # --no-freeze: the process as a plain in-process app, every collection scanning everything
+            gc.collect()
+            gc.freeze()
         for _ in range(WARMUP):
             assert client.get("/board").status_code == 200
             assert api.get("/api/board", user).status_code == 200
