@@ -24,23 +24,24 @@ garbage collector (``gc.freeze``), as ``deploy/gunicorn.conf.py``'s master does 
 The bulk load writes its rows around the store, so it rebuilds the board's rollup from them afterwards
 (``board_rollup.rebuild``, what migration 0013 does to an existing database): same rows, same figures.
 
-Four runs on this machine (2 shared cores, other sessions' work alongside, 100 requests each):
-    GET /api/board     p50   20.26 ms  p95   34.11 ms  (155 KB)  vs inbox: p50 2.39×  p95 2.69×
-    GET /board (page)  p50   52.13 ms  p95  193.95 ms  (355 KB)  vs inbox: p50 6.14×  p95 15.31×
-    GET /api/tasks     p50    8.49 ms  p95   12.67 ms  (28 KB)
+Three runs on this machine (2 shared cores, quiet, 100 requests each):
+    GET /api/board     p50   18.06 ms  p95   26.97 ms  (155 KB)  vs inbox: p50 2.31×  p95 2.17×
+    GET /board (page)  p50   29.12 ms  p95   43.25 ms  (355 KB)  vs inbox: p50 3.73×  p95 3.47×
+    GET /api/tasks     p50    7.80 ms  p95   12.45 ms  (28 KB)
 
-    GET /api/board     p50   16.53 ms  p95   23.33 ms  (155 KB)  vs inbox: p50 2.25×  p95 2.12×
-    GET /board (page)  p50   44.32 ms  p95  176.23 ms  (355 KB)  vs inbox: p50 6.04×  p95 16.03×
-    GET /api/tasks     p50    7.34 ms  p95   10.99 ms  (28 KB)
+    GET /api/board     p50   19.72 ms  p95   29.13 ms  (155 KB)  vs inbox: p50 2.37×  p95 2.21×
+    GET /board (page)  p50   31.10 ms  p95   46.41 ms  (355 KB)  vs inbox: p50 3.74×  p95 3.51×
+    GET /api/tasks     p50    8.31 ms  p95   13.21 ms  (28 KB)
 
-    GET /api/board     p50   18.19 ms  p95   27.92 ms  (155 KB)  vs inbox: p50 2.32×  p95 2.29×
-    GET /board (page)  p50   46.08 ms  p95  180.41 ms  (355 KB)  vs inbox: p50 5.87×  p95 14.82×
-    GET /api/tasks     p50    7.85 ms  p95   12.18 ms  (28 KB)
-
-    GET /api/board     p50   16.73 ms  p95   30.53 ms  (155 KB)  vs inbox: p50 2.24×  p95 2.66×
-    GET /board (page)  p50   44.07 ms  p95  164.89 ms  (355 KB)  vs inbox: p50 5.90×  p95 14.39×
-    GET /api/tasks     p50    7.48 ms  p95   11.46 ms  (28 KB)
-The target (p95 ≤ 3×) is met in each (it was 3.75–4.4×). What moved it: the duty counts come from
+    GET /api/board     p50   20.74 ms  p95   29.64 ms  (155 KB)  vs inbox: p50 2.35×  p95 2.33×
+    GET /board (page)  p50   33.30 ms  p95   49.28 ms  (355 KB)  vs inbox: p50 3.78×  p95 3.88×
+    GET /api/tasks     p50    8.81 ms  p95   12.71 ms  (28 KB)
+The page: its grid and heat-map cells (~1,200) are written in Python (``views_board._grid_cells``/``_heat_cells``,
+byte-identical HTML) and the pages' Jinja environment reads plain dicts directly instead of raising and
+catching an AttributeError per key (90,000 a render); it was 14–17× at p95, mostly full garbage collections
+while rendering. What is left of the page (~11 ms over the JSON's figures): the 100 charts' SVG and the
+people and overdue tables.
+For the JSON board the target (p95 ≤ 3×) is met in each (it was 3.75–4.4×). What moved it: the duty counts come from
 ``board_duty_months`` (migration 0013), counts per month, branch, element and role that the store keeps in the
 transaction of every inbox write, so the board groups ~3,000 narrow rollup rows (by month for the heat map, by
 element and role over the period) instead of a year of inbox rows; overdue, which moves with the clock, is
@@ -52,7 +53,6 @@ names reused. What is left, per request on a quiet machine (~17 ms): the duty co
 quarter, month and plaque summaries ~5 ms, tickets ~1 ms, overdue work and secretaries ~0.6 ms, assembling
 the figures ~2.5 ms, the JSON body ~2.5 ms. Keeping the rollup costs a completion ~0.3–0.5 ms (the row's
 stored columns read before its update, one upsert at commit).
-The page's p95 swings with garbage collection while it renders ~1,100 cells and 100 charts.
 """
 from __future__ import annotations
 

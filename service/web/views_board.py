@@ -94,16 +94,18 @@ def _grid_cells(view: dict, links: dict) -> dict[str, Markup]:
 
 def _heat_cells(view: dict, links: dict) -> dict[str, Markup]:
     """Branch → its heat-map row's cells (on-time rate by month, each a link to that month's overview)."""
-    out = {}
+    out, escaped = {}, {}  # the same dozen months and handful of tones, escaped once
     for r in view["heatmap"]["rows"]:
         code, parts = escape(r["branch"]), []
         for c in r["cells"]:
+            tone = escaped.get(c["tone"]) or escaped.setdefault(c["tone"], escape(c["tone"]))
+            month = escaped.get(c["month"]) or escaped.setdefault(c["month"], escape(c["month"]))
             inner = None
             if c["rate"] is not None:
                 href = escape(f"{links['board']}?month={c['month']}{links['branch']}")
                 inner = f'<a href="{href}">{int(round(c["rate"] * 100, 0))}%</a>'
-            parts.append(_td(f'class="{escape(c["tone"])}" title="按时 {c["on_time"]} / 已到期 {c["closed_or_overdue"]}" '
-                             f'data-test="heat-{code}-{escape(c["month"])}"', inner))
+            parts.append(_td(f'class="{tone}" title="按时 {c["on_time"]} / 已到期 {c["closed_or_overdue"]}" '
+                             f'data-test="heat-{code}-{month}"', inner))
         out[r["branch"]] = Markup("".join(parts))
     return out
 
