@@ -139,7 +139,7 @@ def duty_schedule(day: date, calendar) -> dict:
     hand (``branchflow duty open-…``)."""
     month = day.strftime("%Y-%m")
     first = day.replace(day=1)
-    last_day, _ = calendar.last_workday(first, first.replace(day=_calendar.monthrange(day.year, day.month)[1]))
+    last_day, _ = calendar.last_workday(first, _day(month_range(first, 1)["last"]))
     opens, found = last_day, 1
     while found < SCORING_WORKDAYS and opens > first:
         opens -= timedelta(days=1)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from ..domain import periods
 from ..domain.calendar import local_date
@@ -41,16 +41,16 @@ def _day(text: object, field: str) -> date:
     return day
 
 
-def last_workday(svc: Services, first: date, last: date) -> date:
-    """The last working day in ``first``–``last`` on the calendar in force (see ``WorkCalendar.last_workday``)."""
-    return svc.calendars.current.last_workday(first, last)[0]
+def _due(svc: Services, first: str | date, last: str | date) -> str:
+    """A period's due date: its last working day on the calendar in force (``WorkCalendar.last_workday``)."""
+    day, _ = svc.calendars.current.last_workday(date.fromisoformat(str(first)), date.fromisoformat(str(last)))
+    return day.isoformat()
 
 
-def month_bounds(month: str) -> tuple[date, date]:
-    """First and last day of a month given as 2026-04."""
-    first = date.fromisoformat(month + "-01")
-    nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
-    return first, nxt - timedelta(days=1)
+def _month_due(svc: Services, month: str) -> str:
+    """The due date of a month's work (2026-04): its last working day."""
+    span = periods.month_range(f"{month}-01", 1)
+    return _due(svc, span["first"], span["last"])
 
 
 def _branches(uow: UnitOfWork, branches: object) -> list[str]:
@@ -72,20 +72,14 @@ def _not_open(uow: UnitOfWork, keyed: dict[str, object]) -> dict[str, object]:
 
 
 def _start_each(svc: Services, uow: UnitOfWork, actor: Actor, process: str, starts: list[tuple[str, dict]],
-                at: datetime | None = None, wanted: int | None = None) -> dict:
-    """Start ``process`` once per (dedup key, variables) not started yet, at ``at`` (default: the clock);
-    committed. ``wanted``: how many the sweep covers, when it left out those open already (``_not_open``).
-    {started, skipped, ids}."""
-    taken = uow.org.dedup_taken([key for key, _ in starts])
-    ids = []
-    for key, variables in starts:
-        if key in taken:
-            continue
-        inst = instances.start(svc, uow, actor, process, variables, via_use_case=True,
-                               dedup_key=key, duplicate=f"{key} is already open", at=at)
-        ids.append(inst.id)
+                at: datetime | None, wanted: int) -> dict:
+    """Start ``process`` once per (dedup key, variables), keys found not open by ``_not_open`` (one racing in
+    from another sweep is a Conflict at its insert), at ``at`` (default: the clock); committed. ``wanted``:
+    how many the sweep covers, those open already included. {started, skipped, ids}."""
+    ids = [instances.start(svc, uow, actor, process, variables, via_use_case=True, dedup_key=key,
+                           duplicate=f"{key} is already open", at=at).id for key, variables in starts]
     uow.commit()
-    return {"started": len(ids), "skipped": (len(starts) if wanted is None else wanted) - len(ids), "ids": ids}
+    return {"started": len(ids), "skipped": wanted - len(ids), "ids": ids}
 
 
 def _members(uow: UnitOfWork, branches: list[str]) -> dict[str, list[dict]]:
@@ -183,17 +177,17 @@ def open_checks(svc: Services, uow: UnitOfWork, actor: Actor, kind: object, day:
         raise ValidationFailed("kind is weekly or monthly", field="kind", message_zh="请选择每周或每月")
     day = _day(day, "day")
     if kind == "weekly":
-        first = day - timedelta(days=day.weekday())
-        last, period = first + timedelta(days=6), f"{day.isocalendar()[0]}-W{day.isocalendar()[1]:02d}"
+        week = periods.week_range(day)
+        period, due = f"{day.isocalendar()[0]}-W{day.isocalendar()[1]:02d}", _due(svc, week["first"], week["last"])
     else:
-        first, last = month_bounds(day.strftime("%Y-%m"))
         period = day.strftime("%Y-%m")
-    due = last_workday(svc, first, last).isoformat()
+        due = _month_due(svc, period)
     wanted = ("basic",) if kind == "weekly" else ("tough", "service")
     names = list(org.branch_names(uow))
     checkers_of = uow.org.holders_by_branch("branch_committee")
     keys = {f"duty_check/{kind}/{period}/{b}/{c}": b for b in names for c in checkers_of.get(b, [])}
-    todo = set(_not_open(uow, keys).values())  # branches with an area whose check is not open yet
+    not_open = _not_open(uow, keys)
+    todo = set(not_open.values())  # branches with an area whose check is not open yet
     covered = len(keys) - sum(1 for b in keys.values() if b in todo)
     claims_of = approved_claims_of(uow, sorted(todo), quarter_of(day))
     starts = []
@@ -201,10 +195,10 @@ def open_checks(svc: Services, uow: UnitOfWork, actor: Actor, kind: object, day:
         for checker, mine in sorted(areas(checkers_of[branch], claims_of.get(branch, [])).items()):
             items = [{"member": c["member"], "member_name": c["member_name"], "post": p["code"], "post_title": p["title"]}
                      for c in mine for p in c["posts"] if p["kind"] in wanted]
-            if items:
-                covered += 1
-                starts.append((f"duty_check/{kind}/{period}/{branch}/{checker}",
-                               {"branch": branch, "checker": checker, "kind": kind, "period": period, "due": due,
+            key = f"duty_check/{kind}/{period}/{branch}/{checker}"
+            covered += bool(items)
+            if items and key in not_open:
+                starts.append((key, {"branch": branch, "checker": checker, "kind": kind, "period": period, "due": due,
                                 "items": items}))
     return _start_each(svc, uow, actor, "duty_check", starts, at, covered)
 
@@ -213,7 +207,7 @@ def open_meetings(svc: Services, uow: UnitOfWork, actor: Actor, month: object, a
     """Open every party group's 党小组会 of ``month`` (groups with a leader), due its last working day."""
     actor.require(OPEN_DUTY, "only the supervisor (党群部) or an admin opens a period's duty work")
     month = require_month(month)
-    due = last_workday(svc, *month_bounds(month)).isoformat()
+    due = _month_due(svc, month)
     led = [g for g in uow.org.groups() if g.leader]
     todo = _not_open(uow, {f"group_meeting/{month}/{g.id}": g for g in led})
     starts = []
@@ -230,7 +224,7 @@ def open_scores(svc: Services, uow: UnitOfWork, actor: Actor, month: object, bra
     """Open every branch's monthly duty scoring of ``month``, due its last working day."""
     actor.require(OPEN_DUTY, "only the supervisor (党群部) or an admin opens a period's duty work")
     month = require_month(month)
-    due = last_workday(svc, *month_bounds(month)).isoformat()
+    due = _month_due(svc, month)
     codes = _branches(uow, branches)
     todo = _not_open(uow, {f"duty_score/{month}/{b}": b for b in codes})
     members = _members(uow, list(todo.values())) if todo else {}
