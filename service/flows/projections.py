@@ -43,14 +43,12 @@ def project(svc: Services, uow: UnitOfWork, inst: Instance, bundle: SpecBundle, 
             new_rows = [t for t in new_rows if t.id not in known]
             uow.inbox.reopen(reopened, keep_history)
             open_list = [r for r in open_list if r.id != reopened] + [r for r in [uow.inbox.get(reopened)] if r]
-    tasks = inbox_rows(uow, inst, bundle, snap, {r.id: r for r in open_list}, at, closed_by, completed)
+    tasks, ruled = inbox_rows(uow, inst, bundle, snap, {r.id: r for r in open_list}, at, closed_by, completed)
     uow.insert(*new_rows, *tasks)
-    for row in tasks:  # who a rule of the diagram gave the task to joins the history
-        rule = getattr(row, "rule", None)
-        if rule is not None:
-            fact = event_types.AssignedByRule(row.id, row.assignee, row.role, rule)
-            events.note(uow, inst, type=fact.type, actor="system", role="system", at=at, element=row.element,
-                        element_name=row.name, data=fact.data())
+    for row, rule in ruled:  # who a rule of the diagram gave the task to joins the history
+        fact = event_types.AssignedByRule(row.id, row.assignee, row.role, rule)
+        events.note(uow, inst, type=fact.type, actor="system", role="system", at=at, element=row.element,
+                    element_name=row.name, data=fact.data())
     children.start_waited(svc, uow, inst, bundle, wf, snap, at)
     children.open_requested(svc, uow, inst, wf, at)
     completion(svc, uow, inst, snap, at)
@@ -73,9 +71,11 @@ def timer_rows(uow: UnitOfWork, inst: Instance, bundle: SpecBundle, snap: Snapsh
 
 
 def inbox_rows(uow: UnitOfWork, inst: Instance, bundle: SpecBundle, snap: Snapshot, open_rows: dict,
-               at: datetime, closed_by: str, completed: str | None = None) -> list[InboxTask]:
+               at: datetime, closed_by: str, completed: str | None = None
+               ) -> tuple[list[InboxTask], list[tuple[InboxTask, str]]]:
     """Complete the row of the task the step completed, close the rows of other tasks that left the
-    workflow (and their escalations), move changed due dates; the rows of newly ready tasks to insert."""
+    workflow (and their escalations), move changed due dates; the rows of newly ready tasks to insert, and
+    those of them a rule of the diagram assigned, with the rule (``assignment``)."""
     due_of = due_dates(bundle, snap)
     ready = {t.id: t for t in snap.open_tasks}
     done = [rid for rid, row in open_rows.items() if row.kind == TaskKind.USER and rid not in ready]
@@ -84,7 +84,7 @@ def inbox_rows(uow: UnitOfWork, inst: Instance, bundle: SpecBundle, snap: Snapsh
     uow.update_rows(InboxTask, [rid for rid in done if rid != completed], status=TaskStatus.CLOSED, closed_at=at,
                     closed_by=closed_by)
     escalations.close_for_done(uow, open_rows, done, at)
-    new_rows = []
+    new_rows, ruled = [], []
     for tid, t in ready.items():
         due, provisional = due_of.get(tid, (None, False))
         if tid in open_rows:
@@ -97,9 +97,10 @@ def inbox_rows(uow: UnitOfWork, inst: Instance, bundle: SpecBundle, snap: Snapsh
                         element=t.element, name=t.name, role=role, branch=inst.branch,
                         form=t.form if t.form in bundle.forms else None, assignee=t.assignee,
                         status=TaskStatus.OPEN, due_at=due, provisional=provisional, created_at=at)
-        row.rule = rule  # not a column: what ``project`` records in the history
         new_rows.append(row)
-    return new_rows
+        if rule is not None:
+            ruled.append((row, rule))
+    return new_rows, ruled
 
 
 def completion(svc: Services, uow: UnitOfWork, inst: Instance, snap: Snapshot, at: datetime) -> None:
