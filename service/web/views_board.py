@@ -2,6 +2,8 @@
 join the pages' blueprint, name the API operation they mirror and call the same use case."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Response, abort, g, render_template, request, url_for
 from markupsafe import Markup, escape
 
@@ -62,6 +64,8 @@ def board_page():
 
 
 _NOTHING = '<span class="muted">—</span>'
+#: escape for the overview's few repeated words (tones, months, kinds, branch codes): each escaped once
+_word = lru_cache(maxsize=1024)(escape)
 
 
 def _td(attributes: str, inner: str | None) -> str:
@@ -75,9 +79,9 @@ def _grid_cells(view: dict, links: dict) -> dict[str, Markup]:
     queries behind them."""
     out = {}
     for b in view["branches"]:
-        code, parts = escape(b["branch"]), []
+        code, parts = _word(b["branch"]), []
         for k in view["kinds"]:
-            key, c = escape(k["key"]), b["cells"][k["key"]]
+            key, c = _word(k["key"]), b["cells"][k["key"]]
             inner = None
             if c["due"]:
                 dl = escape(f"{links['duties']}?branch={b['branch']}&kind={k['key']}&{links['period']}")
@@ -86,7 +90,7 @@ def _grid_cells(view: dict, links: dict) -> dict[str, Markup]:
                     inner += f'<br><a class="late-n" href="{dl}&amp;state=late">迟{c["late"]}</a>'
                 if c["overdue"]:
                     inner += f' <a class="over-n" href="{dl}&amp;state=overdue">逾{c["overdue"]}</a>'
-            parts.append(_td(f'class="cell {escape(c["tone"])}" data-test="cell-{code}-{key}" data-due="{c["due"]}" '
+            parts.append(_td(f'class="cell {_word(c["tone"])}" data-test="cell-{code}-{key}" data-due="{c["due"]}" '
                              f'data-on-time="{c["on_time"]}" data-late="{c["late"]}" data-overdue="{c["overdue"]}"', inner))
         out[b["branch"]] = Markup("".join(parts))
     return out
@@ -94,18 +98,16 @@ def _grid_cells(view: dict, links: dict) -> dict[str, Markup]:
 
 def _heat_cells(view: dict, links: dict) -> dict[str, Markup]:
     """Branch → its heat-map row's cells (on-time rate by month, each a link to that month's overview)."""
-    out, escaped = {}, {}  # the same dozen months and handful of tones, escaped once
+    out = {}
     for r in view["heatmap"]["rows"]:
-        code, parts = escape(r["branch"]), []
+        code, parts = _word(r["branch"]), []
         for c in r["cells"]:
-            tone = escaped.get(c["tone"]) or escaped.setdefault(c["tone"], escape(c["tone"]))
-            month = escaped.get(c["month"]) or escaped.setdefault(c["month"], escape(c["month"]))
             inner = None
             if c["rate"] is not None:
                 href = escape(f"{links['board']}?month={c['month']}{links['branch']}")
                 inner = f'<a href="{href}">{int(round(c["rate"] * 100, 0))}%</a>'
-            parts.append(_td(f'class="{tone}" title="按时 {c["on_time"]} / 已到期 {c["closed_or_overdue"]}" '
-                             f'data-test="heat-{code}-{month}"', inner))
+            parts.append(_td(f'class="{_word(c["tone"])}" title="按时 {c["on_time"]} / 已到期 {c["closed_or_overdue"]}" '
+                             f'data-test="heat-{code}-{_word(c["month"])}"', inner))
         out[r["branch"]] = Markup("".join(parts))
     return out
 
