@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import and_, case, func, literal, literal_column, select
+from sqlalchemy import and_, func, select
 
 from ..domain.duties import duty_month
 from ..domain.status import InstanceStatus, TaskKind, TaskStatus
@@ -31,15 +31,6 @@ class Summary(NamedTuple):
 def _anchor():
     """The instant a duty belongs to: its due time, or when it was opened if it has none."""
     return func.coalesce(InboxTask.due_at, InboxTask.created_at)
-
-
-def _bucket(anchor, edges: list[datetime], lo: int, hi: int):
-    """The index i of the interval edges[i] ≤ anchor < edges[i + 1] among lo..hi, as a balanced CASE tree (a
-    handful of comparisons a row instead of one per month)."""
-    if lo == hi:
-        return literal(lo)
-    mid = (lo + hi + 1) // 2
-    return case((anchor < edges[mid], _bucket(anchor, edges, lo, mid - 1)), else_=_bucket(anchor, edges, mid, hi))
 
 
 _DONE = InboxTask.status == TaskStatus.COMPLETED
@@ -92,32 +83,6 @@ class BoardQueries(Repository):
                 in_period.setdefault((code, element, role), [0, 0, 0, 0, 0])[3] += 1
         return DutyCounts(by_month, in_period)
 
-    def recount_duty_counts(self, elements: list[str], edges: list[datetime], period_start: datetime, now: datetime,
-                            branches: list[str] | None) -> DutyCounts:
-        """What ``duty_counts`` answers, counted over the inbox rows themselves (one grouped pass over the
-        covering index ``ix_inbox_board``): for checking the rollup against the rows."""
-        anchor = _anchor()
-        bucket = _bucket(anchor, edges, 0, len(edges) - 2).label("bucket")
-        in_period = anchor >= period_start
-        element = case((in_period, InboxTask.element), else_=None).label("in_element")
-        role = case((in_period, InboxTask.role), else_=None).label("in_role")
-        columns = [InboxTask.branch, bucket, element, role] + self._figures(now) + [
-            func.count().filter(InboxTask.escalation_level > 0)]
-        # grouped by the output names: PostgreSQL would not match a repeated CASE with its own parameters
-        group = [InboxTask.branch] + [literal_column(n) for n in ("bucket", "in_element", "in_role")]
-        conds = [InboxTask.kind == TaskKind.USER, InboxTask.element.in_(elements),
-                 InboxTask.status.in_((TaskStatus.OPEN, TaskStatus.COMPLETED)), anchor >= edges[0], anchor < edges[-1]]
-        if branches is not None:
-            conds.append(InboxTask.branch.in_(branches))
-        out = DutyCounts({}, {})
-        for code, bucket, element, role, *figures in self.session.execute(select(*columns).where(*conds).group_by(*group)):
-            keys = [(out.by_month, (code, bucket), 4)] + ([(out.in_period, (code, element, role), 5)] if element else [])
-            for counts, key, width in keys:
-                total = counts.setdefault(key, [0] * width)
-                for i in range(width):
-                    total[i] += figures[i]
-        return out
-
     def rollup_drift(self) -> list[tuple[tuple, tuple | None, tuple | None]]:
         """(key, stored counts, counted counts) wherever the rollup differs from a recount of the inbox rows
         (key: month, branch, element, role; counts: open, done, on time, late, escalated; None: no row)."""
@@ -129,12 +94,6 @@ class BoardQueries(Repository):
     def rebuild_rollup(self) -> int:
         """Replace the rollup with a recount of the inbox rows; how many rows it holds."""
         return board_rollup.rebuild(self.session.connection())
-
-    @staticmethod
-    def _figures(now: datetime) -> list:
-        late = and_(_DONE, InboxTask.due_at.is_not(None), InboxTask.closed_at > InboxTask.due_at)
-        return [func.count(), func.count().filter(and_(_DONE, ~late)), func.count().filter(late),
-                func.count().filter(and_(_OPEN, InboxTask.due_at.is_not(None), InboxTask.due_at < now))]
 
     def duty_rows(self, elements: list[str], start: datetime, end: datetime, branch: str, state: str | None,
                   now: datetime, limit: int = 500) -> list[tuple[InboxTask, str]]:
