@@ -162,6 +162,13 @@ def test_auditor_steps_through_a_history_and_verifies_it(site):
     page.goto(f"{site.url}/instances/{iid}")
     given = page.locator("[data-test=timeline] li").nth(1).inner_text()
     assert "按规则指派「甲方签署责任书」：个人待办：" in given and "（结对帮扶人）" in given, given
+    assert "（系统）" not in given  # the service acting is 系统, once
+    # a personal task names its person in Chinese, not by account
+    fresh = open_pairing(site.api, branch="sb", helper="zonghe")
+    page.goto(f"{site.url}/instances/{fresh}")
+    holders = page.locator("td[data-label=办理角色]").all_inner_texts()
+    assert any(h.endswith("· 综合部部长") for h in holders), holders
+    assert not any("zonghe" in h for h in holders), holders
 
 
 def test_admin_resets_a_password_and_the_user_logs_in_with_it(site):

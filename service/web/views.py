@@ -450,7 +450,8 @@ def instance(instance_id):
     view = overview.overview(svc, uow(), g.actor, instance_id)
     history = audit.history(uow(), g.actor, instance_id)
     may_terminate = view["running"] and not view["parent_id"] and bool({gr.role for gr in g.actor.grants} & TERMINATE)
-    people = [e["actor"] for e in history] + [e["data"]["assignee"] for e in history if e["data"].get("assignee")]
+    people = [e["actor"] for e in history] + [e["data"]["assignee"] for e in history if e["data"].get("assignee")] + [
+        name for t in view["open_tasks"] for name in (t.get("assignee"), t.get("claimed_by")) if name]
     return render_template("instance.html", inst=view, history=history, may_terminate=may_terminate,
                            names=overview.people(uow(), people))
 
