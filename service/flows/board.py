@@ -183,11 +183,17 @@ def _secretaries(uow: UnitOfWork, scope, codes: list[str], names: dict, side, ho
 def _overdue(uow: UnitOfWork, rows: list, total: int, holders: list, branch_names: dict, now: datetime) -> dict:
     """The open tasks past their due time (``rows``: the first of ``total``), each with who holds it."""
     personal = uow.board.names([t.assignee or t.claimed_by for t, _ in rows if t.assignee or t.claimed_by])
+    by_role = defaultdict(list)
+    for r, b, _u, n in holders:
+        by_role[r].append((b, n))
+    held = {}  # (role, branch) → its holders, company-wide ones included, in the query's order
     items = []
     for task, title in rows:
         who = task.assignee or task.claimed_by
-        holder = [personal.get(who, who)] if who else \
-            [n for r, b, _u, n in holders if r == task.role and (b is None or b == task.branch)]
+        key = (task.role, task.branch)
+        if not who and key not in held:
+            held[key] = [n for b, n in by_role[task.role] if b is None or b == task.branch]
+        holder = [personal.get(who, who)] if who else list(held[key])
         items.append({"task_id": task.id, "name": task.name, "instance_id": task.instance_id, "title": title,
                       "element": task.element, "kind": D.DUTY_KINDS.get(task.element),
                       "branch": task.branch, "branch_name": branch_names.get(task.branch, task.branch or ""),

@@ -49,8 +49,9 @@ class BoardQueries(Repository):
     """The overview's statements; each answers for many branches at once."""
 
     def _rows(self, stmt, params: dict):
-        """Run a prepared statement on the transaction's connection (plain rows: no ORM entities to load)."""
-        return self.session.connection().execute(stmt, params)
+        """Run a prepared statement on the transaction's connection and fetch its rows at once (plain rows: no
+        ORM entities to load; one ``fetchall`` rather than a driver call per row)."""
+        return self.session.connection().execute(stmt, params).all()
 
     def branches(self, codes: list[str] | None) -> list[tuple[str, str]]:
         """(code, name) of the organisation's branches (of ``codes`` when given), in code order."""
@@ -171,7 +172,7 @@ class BoardQueries(Repository):
         their instance's title; and how many."""
         params = {"now": now, "limit": limit} | ({"branches": branches} if branches is not None else {})
         count, listing = S.overdue(branches is not None)
-        total = self._rows(count, params).scalar()
+        total = self._rows(count, params)[0][0]
         # the columns it shows, not whole rows: up to ``limit`` ORM objects would cost more than the query
         return [(r, r.title) for r in self._rows(listing, params)], total
 
