@@ -1,7 +1,7 @@
 """Who is acting: a user with grants, or the system itself (timers, child instances)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..domain.errors import Forbidden
 from ..domain.roles import READ_ONLY_ROLES, Grant, may_act_as_any
@@ -15,6 +15,8 @@ class Actor:
     grants: tuple[Grant, ...]
     is_system: bool = False
     acting_role: str | None = None
+    #: the person's Chinese name when authentication read it (page headers), not part of who acts
+    display_name: str | None = field(default=None, compare=False)
 
     @classmethod
     def system(cls) -> "Actor":

@@ -94,16 +94,17 @@ def authenticate(svc: Services, uow: UnitOfWork, token: str | None) -> Actor:
     if not rows or rows[0][1] is not None:
         raise Unauthenticated("unknown or revoked token")
     expires_at, _revoked, username, active = rows[0][:4]
+    display = rows[0][7]
     if expires_at <= svc.clock.now():
         raise Unauthenticated("token expired")
     if not active:
         raise Unauthenticated("account disabled")
-    grants = tuple(Grant(role, branch, source) for *_, role, branch, source in rows if role is not None)
+    grants = tuple(Grant(role, branch, source) for *_, role, branch, source, _name in rows if role is not None)
     if not _deputies_current(svc, uow):  # almost always: no query per request for a rare setting
-        return Actor(username, grants)
+        return Actor(username, grants, display_name=display)
     today = svc.clock.now().astimezone(CST).date()
     deputy = tuple(Grant(role, branch, None, principal) for principal, role, branch in uow.identity.deputy_grants(username, today))
-    return Actor(username, grants + deputy)
+    return Actor(username, grants + deputy, display_name=display)
 
 
 def _deputies_current(svc: Services, uow: UnitOfWork) -> bool:
@@ -169,8 +170,11 @@ def set_active(svc: Services, uow: UnitOfWork, username: str, active: bool) -> U
 
 def profile(uow: UnitOfWork, actor: Actor) -> dict:
     """Who is logged in, as a page header shows it: Chinese name, roles with their branch."""
-    user = uow.identity.user(actor.name)
-    return {"username": actor.name, "display_name": user.display_name if user else actor.name,
+    display = actor.display_name  # read with the session's token; else looked up
+    if display is None:
+        user = uow.identity.user(actor.name)
+        display = user.display_name if user else actor.name
+    return {"username": actor.name, "display_name": display,
             "grants": [{"role": g.role, "role_label": ROLE_LABELS.get(g.role, g.role), "branch": g.branch}
                        for g in actor.grants]}
 

@@ -19,7 +19,7 @@ from ..models import (
 # Hot-path statements are built once with bind parameters: building a SELECT costs more than running
 # it on SQLite, and these run on every task completion.
 _PRINCIPAL = (select(Token.expires_at, Token.revoked_at, User.username, User.active, RoleGrant.role, RoleGrant.branch,
-                     RoleGrant.source)
+                     RoleGrant.source, User.display_name)
               .join(User, User.id == Token.user_id)
               .outerjoin(RoleGrant, RoleGrant.user_id == User.id)
               .where(Token.token_hash == bindparam("token_hash"))

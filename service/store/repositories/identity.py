@@ -105,7 +105,8 @@ class Identity(Repository):
                              .values(revoked_at=at).execution_options(synchronize_session=False))
 
     def principal(self, token_hash: str) -> list[tuple]:
-        """One query for a bearer token: rows of (expires_at, revoked_at, username, active, role, branch, source)."""
+        """One query for a bearer token: rows of (expires_at, revoked_at, username, active, role, branch, source,
+        display_name)."""
         # Core execution: this runs on every request, and the ORM layer would triple its cost
         return [tuple(r) for r in self.session.connection().execute(_PRINCIPAL, {"token_hash": token_hash})]
 
