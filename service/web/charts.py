@@ -9,6 +9,7 @@ print as seen, and a phone gets a few kilobytes of markup instead of a charting 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from html import escape
 
 from markupsafe import Markup
@@ -27,36 +28,55 @@ def line_chart(labels: list[str], series: list[tuple[str, list[float | None]]], 
                height: int = 240, top_value: float = 100, grid: tuple = (60, 70, 80, 90, 100),
                colors: tuple[str, ...] = PALETTE) -> dict:
     """Geometry of a line chart: one polyline per (name, values) over ``labels``; a None value leaves its
-    point out (the line joins the points present)."""
-    left, top = 40, 10
-    step = (width - left - 20) / max(1, len(labels) - 1)
-
-    def y(v: float) -> float:
-        return top + (top_value - v) * (height - 40) / top_value
-
+    point out (the line joins the points present). A line's ``dots`` are its points' coordinates as written
+    (whole pixels), ``points`` the same as a polyline's attribute."""
+    left, top = _LEFT, 10
+    step, xs, written = _x_axis(width, len(labels))
     lines = []
     for i, (name, values) in enumerate(series):
-        points = [(left + j * step, y(v)) for j, v in enumerate(values) if v is not None]
-        lines.append({"name": name, "points": " ".join(f"{px:.0f},{py:.0f}" for px, py in points), "dots": points,
+        dots = [(written[j], f"{top + (top_value - v) * (height - 40) / top_value:.0f}")
+                for j, v in enumerate(values) if v is not None]
+        lines.append({"name": name, "points": " ".join([f"{x},{y}" for x, y in dots]), "dots": dots,
                       "color": colors[i % len(colors)]})
     return {"width": width, "height": height, "left": left, "top": top, "step": step, "lines": lines,
-            "labels": [(left + j * step, text) for j, text in enumerate(labels)],
-            "grid": [(v, y(v)) for v in grid]}
+            "labels": tuple(zip(xs, labels)),
+            "grid": tuple((v, top + (top_value - v) * (height - 40) / top_value) for v in grid)}
+
+
+_LEFT = 40
+
+
+@lru_cache(maxsize=64)
+def _x_axis(width: int, count: int) -> tuple[float, tuple[float, ...], tuple[str, ...]]:
+    """The step between ``count`` points across a chart ``width`` wide, their x and x as written (a page
+    of a hundred charts has two or three axes)."""
+    step = (width - _LEFT - 20) / max(1, count - 1)
+    xs = tuple(_LEFT + j * step for j in range(count))
+    return step, xs, tuple(f"{x:.0f}" for x in xs)
+
+
+@lru_cache(maxsize=256)
+def _frame(width: int, height: int, left: int, grid: tuple, labels: tuple) -> str:
+    """A chart's grid lines and axis labels: the same for every chart of a page's kind, written once."""
+    out = []
+    for v, y in grid:
+        out.append(f'<line x1="{left}" x2="{width - 10}" y1="{y:g}" y2="{y:g}" class="gridline"/>'
+                   f'<text x="{left - 6}" y="{y + 4:g}" text-anchor="end">{v}</text>')
+    for x, text in labels:
+        if text:
+            out.append(f'<text x="{x:g}" y="{height - 8}" text-anchor="middle">{escape(str(text))}</text>')
+    return "".join(out)
 
 
 def svg(chart: dict, label: str, test: str | None = None) -> Markup:
     """The chart as inline SVG with its legend below."""
     out = [f'<svg class="chart" viewBox="0 0 {chart["width"]} {chart["height"]}" role="img" aria-label="{escape(label)}"'
-           + (f' data-test="{escape(test)}"' if test else "") + ">"]
-    for v, y in chart["grid"]:
-        out.append(f'<line x1="{chart["left"]}" x2="{chart["width"] - 10}" y1="{y:g}" y2="{y:g}" class="gridline"/>'
-                   f'<text x="{chart["left"] - 6}" y="{y + 4:g}" text-anchor="end">{v}</text>')
-    for x, text in chart["labels"]:
-        if text:
-            out.append(f'<text x="{x:g}" y="{chart["height"] - 8}" text-anchor="middle">{escape(str(text))}</text>')
+           + (f' data-test="{escape(test)}"' if test else "") + ">",
+           _frame(chart["width"], chart["height"], chart["left"], tuple(chart["grid"]), tuple(chart["labels"]))]
     for line in chart["lines"]:
-        out.append(f'<polyline fill="none" stroke="{line["color"]}" stroke-width="2" points="{line["points"]}"/>')
-        out += [f'<circle cx="{x:.0f}" cy="{y:.0f}" r="3" fill="{line["color"]}"/>' for x, y in line["dots"]]
+        color = line["color"]
+        out.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{line["points"]}"/>')
+        out += [f'<circle cx="{x}" cy="{y}" r="3" fill="{color}"/>' for x, y in line["dots"]]
     out.append("</svg>\n<p class=\"legend\">")
     out += [f'<span style="color: {line["color"]}">■</span> {escape(line["name"])} ' for line in chart["lines"]]
     out.append("</p>")

@@ -2,15 +2,12 @@
 join the pages' blueprint, name the API operation they mirror and call the same use case."""
 from __future__ import annotations
 
-from functools import lru_cache
-
 from flask import Response, abort, g, render_template, request, url_for
-from markupsafe import Markup, escape
 
 from ..domain import duties as D
 from ..domain.errors import ValidationFailed
 from ..flows import board
-from . import board_tables, charts, zh
+from . import board_html, board_tables, charts, zh
 from .session import page, services, uow
 from .views import bp
 
@@ -24,11 +21,13 @@ def _args(filters: dict) -> dict:
     return {k: v for k, v in filters.items() if v}
 
 
-def _choices() -> dict:
-    """The months and quarters the filter offers (the last 12 and 6 up to now), and the branches."""
+def _choices(view: dict | None = None) -> dict:
+    """The months and quarters the filter offers (the last 12 and 6 up to now), and the branches (those of
+    ``view``, an overview of every branch the actor sees, when given)."""
     current = D.month_of(services().clock.now())
+    branches = [(b["branch"], b["branch_name"]) for b in view["branches"]] if view else board.branch_choices(uow(), g.actor)
     return {"months": [m.key for m in D.months_back(current, 12)][::-1],
-            "quarters": D.quarters_back(current, 6)[::-1], "branches": board.branch_choices(uow(), g.actor)}
+            "quarters": D.quarters_back(current, 6)[::-1], "branches": branches}
 
 
 def _charts(view: dict) -> dict:
@@ -58,58 +57,12 @@ def board_page():
         return render_template("board.html", view=None, error=zh.error_zh(exc), filters=filters,
                                choices=_choices(), args=_args(filters)), 422
     links = _links(view, filters)
-    return render_template("board.html", view=view, filters=filters, choices=_choices(), charts=_charts(view),
-                           error=None, args=_args(filters), links=links, cells=_grid_cells(view, links),
-                           heat=_heat_cells(view, links))
-
-
-_NOTHING = '<span class="muted">—</span>'
-#: escape for the overview's few repeated words (tones, months, kinds, branch codes): each escaped once
-_word = lru_cache(maxsize=1024)(escape)
-
-
-def _td(attributes: str, inner: str | None) -> str:
-    """A cell of the overview's tables: ``inner``, or a muted dash when there is nothing to show."""
-    return f"<td {attributes}>{inner if inner is not None else _NOTHING}</td>"
-
-
-def _grid_cells(view: dict, links: dict) -> dict[str, Markup]:
-    """Branch → its row's duty cells (已办/应办, 迟, 逾, each a link to the duties behind it), written here
-    rather than in the template: some 600 cells of a dozen values each cost a template more than the
-    queries behind them."""
-    out = {}
-    for b in view["branches"]:
-        code, parts = _word(b["branch"]), []
-        for k in view["kinds"]:
-            key, c = _word(k["key"]), b["cells"][k["key"]]
-            inner = None
-            if c["due"]:
-                dl = escape(f"{links['duties']}?branch={b['branch']}&kind={k['key']}&{links['period']}")
-                inner = f'<a href="{dl}">{c["on_time"] + c["late"]}/{c["due"]}</a>'
-                if c["late"]:
-                    inner += f'<br><a class="late-n" href="{dl}&amp;state=late">迟{c["late"]}</a>'
-                if c["overdue"]:
-                    inner += f' <a class="over-n" href="{dl}&amp;state=overdue">逾{c["overdue"]}</a>'
-            parts.append(_td(f'class="cell {_word(c["tone"])}" data-test="cell-{code}-{key}" data-due="{c["due"]}" '
-                             f'data-on-time="{c["on_time"]}" data-late="{c["late"]}" data-overdue="{c["overdue"]}"', inner))
-        out[b["branch"]] = Markup("".join(parts))
-    return out
-
-
-def _heat_cells(view: dict, links: dict) -> dict[str, Markup]:
-    """Branch → its heat-map row's cells (on-time rate by month, each a link to that month's overview)."""
-    out = {}
-    for r in view["heatmap"]["rows"]:
-        code, parts = _word(r["branch"]), []
-        for c in r["cells"]:
-            inner = None
-            if c["rate"] is not None:
-                href = escape(f"{links['board']}?month={c['month']}{links['branch']}")
-                inner = f'<a href="{href}">{int(round(c["rate"] * 100, 0))}%</a>'
-            parts.append(_td(f'class="{_word(c["tone"])}" title="按时 {c["on_time"]} / 已到期 {c["closed_or_overdue"]}" '
-                             f'data-test="heat-{code}-{_word(c["month"])}"', inner))
-        out[r["branch"]] = Markup("".join(parts))
-    return out
+    html = {"rows": board_html.branch_rows(view, links), "heat": board_html.heat_rows(view, links),
+            "charts": board_html.chart_cards(view, _charts(view)), "helpers": board_html.helper_rows(view),
+            "secretaries": board_html.secretary_rows(view), "overdue": board_html.overdue_rows(view, links)}
+    return render_template("board.html", view=view, filters=filters, error=None,
+                           choices=_choices(None if filters["branch"] else view),
+                           args=_args(filters), html=html)
 
 
 def _links(view: dict, filters: dict) -> dict:
