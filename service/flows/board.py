@@ -183,16 +183,17 @@ def _secretaries(uow: UnitOfWork, scope, codes: list[str], names: dict, side, ho
 def _overdue(uow: UnitOfWork, rows: list, total: int, holders: list, branch_names: dict, now: datetime) -> dict:
     """The open tasks past their due time (``rows``: the first of ``total``), each with who holds it."""
     personal = uow.board.names([t.assignee or t.claimed_by for t, _ in rows if t.assignee or t.claimed_by])
-    by_role = defaultdict(list)
-    for r, b, _u, n in holders:
-        by_role[r].append((b, n))
+    indexed = defaultdict(list)  # (role, branch or None) → (place in the query's order, name)
+    for i, (r, b, _u, n) in enumerate(holders):
+        indexed[r, b].append((i, n))
     held = {}  # (role, branch) → its holders, company-wide ones included, in the query's order
     items = []
     for task, title in rows:
         who = task.assignee or task.claimed_by
         key = (task.role, task.branch)
         if not who and key not in held:
-            held[key] = [n for b, n in by_role[task.role] if b is None or b == task.branch]
+            found = indexed[task.role, None] + (indexed[key] if task.branch is not None else [])
+            held[key] = [n for _, n in sorted(found)]
         holder = [personal.get(who, who)] if who else list(held[key])
         items.append({"task_id": task.id, "name": task.name, "instance_id": task.instance_id, "title": title,
                       "element": task.element, "kind": D.DUTY_KINDS.get(task.element),

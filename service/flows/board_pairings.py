@@ -146,16 +146,15 @@ def helpers(uow: UnitOfWork, scope, period: D.Period, found: dict, names: dict, 
     display = {p["helper"]: p["helper_name"] for p in found.values() if isinstance(p.get("helper"), str)}
     display |= uow.board.names([h for h, _ in people if h and h not in display])  # helpers of no pairing here
     today = now.astimezone(CST).date()
+    months = [m for m in period.months() if m.first <= today]
     out = []
     for helper, code in sorted(people, key=lambda k: (k[1], k[0] or "")):
-        per_month = []
-        for m in period.months():
-            if m.first <= today:
-                count = sum(1 for d in visits[(helper, code)] if m.first <= d < m.end)
-                # a month still running is judged only once it has its two visits
-                per_month.append({"month": m.key, "visits": count,
-                                  "ok": True if count >= 2 else (False if m.end <= today else None)})
-        verdicts = [m.pop("ok") for m in per_month]
+        per_month, verdicts, days = [], [], visits[(helper, code)]
+        for m in months:
+            count = sum(1 for d in days if m.first <= d < m.end)
+            per_month.append({"month": m.key, "visits": count})
+            # a month still running is judged only once it has its two visits
+            verdicts.append(True if count >= 2 else (False if m.end <= today else None))
         out.append({"helper": helper, "helper_name": display.get(helper, helper), "branch": code,
                     "branch_name": names[code], "visits": per_month,
                     "visits_ok": False if False in verdicts else (True if verdicts and all(verdicts) else None),
