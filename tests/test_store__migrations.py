@@ -69,3 +69,51 @@ def test_the_suite_database_matches_the_models_and_refuses_event_edits(api):
         with pytest.raises(DatabaseError, match="append-only"):
             with engine.begin() as conn:
                 conn.execute(text(statement))
+
+
+def test_the_instances_rebuild_keeps_every_row_and_reference(tmp_path):
+    """0014 rebuilds the instances table on SQLite with the workflow state last: every row and reference
+    survives, foreign keys are enforced again afterwards, and the downgrade restores the order before."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import insert, select
+    from sqlalchemy.exc import IntegrityError
+
+    from service.store.models import Event, Instance, Spec
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.sqlite3'}")
+    migrate.upgrade(engine, "0013")
+    at = datetime(2026, 3, 2, 1, tzinfo=timezone.utc)
+    with engine.begin() as conn:
+        conn.execute(insert(Spec), [{"sha256": "s" * 64, "process_id": "pairing", "bpmn_xml": "<x/>", "forms": {},
+                                     "created_at": at}])
+        conn.execute(insert(Instance), [{
+            "id": f"i{n}", "process_id": "pairing", "spec_sha": "s" * 64, "state": "{" + "x" * 40_000 + "}",
+            "version": 1, "status": "running", "branch": "jg1", "title": f"结对 {n}", "summary": {"month": n},
+            "head": "0" * 64, "started_by": "supervisor", "created_at": at, "updated_at": at} for n in range(3)])
+        conn.execute(insert(Event), [{"instance_id": "i1", "seq": 1, "type": "start", "actor": "supervisor",
+                                      "at": at, "data": {}, "prev_hash": "0" * 64, "hash": "h" * 64}])
+
+    def columns():
+        with engine.connect() as conn:
+            return [r[1] for r in conn.execute(text("PRAGMA table_info(instances)"))]
+
+    def rows():
+        with engine.connect() as conn:
+            return sorted(tuple(r._mapping[c] for c in sorted(r._mapping.keys()))
+                          for r in conn.execute(select(Instance.__table__)))
+
+    before = rows()
+    assert columns().index("state") == 3
+
+    assert migrate.upgrade(engine) == migrate.head()
+    assert columns()[-2:] == ["summary", "state"] and rows() == before
+    assert migrate.differences(engine) == []
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT instance_id FROM events")).scalar() == "i1"
+    with pytest.raises(IntegrityError), engine.begin() as conn:  # enforcement is back
+        conn.execute(insert(Event), [{"instance_id": "nobody", "seq": 1, "type": "start", "actor": "x", "at": at,
+                                      "data": {}, "prev_hash": "0" * 64, "hash": "h" * 64}])
+
+    migrate.downgrade(engine, "0013")
+    assert columns().index("state") == 3 and rows() == before

@@ -51,16 +51,35 @@ def upgrade(engine: Engine, revision: str = "head") -> str:
     if "instances" in tables and "alembic_version" not in tables:
         raise SchemaError("this database was created before migrations existed: export its instances "
                           "(branchflow audit export) and start from an empty database")
-    with engine.begin() as conn:
-        command.upgrade(_config(conn), revision)
+    _migrate(engine, command.upgrade, revision)
     return current(engine)
 
 
 def downgrade(engine: Engine, revision: str) -> str | None:
     """Undo the migrations after ``revision``; return the revision reached."""
-    with engine.begin() as conn:
-        command.downgrade(_config(conn), revision)
+    _migrate(engine, command.downgrade, revision)
     return current(engine)
+
+
+def _migrate(engine: Engine, step, revision: str) -> None:
+    """Run ``step`` (upgrade or downgrade) to ``revision`` in one transaction. On SQLite foreign keys are not
+    enforced meanwhile: a migration that rebuilds a table others refer to drops it and renames its copy,
+    which enforcement forbids (SQLite's documented procedure; the pragma only takes effect outside a
+    transaction). Every reference is checked before the transaction commits, and enforcement comes back."""
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:
+            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                step(_config(conn), revision)
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise SchemaError(f"the migration left references without their rows: {broken[:5]}")
+        finally:
+            if sqlite:
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
 
 def differences(engine: Engine) -> list:

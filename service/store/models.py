@@ -192,10 +192,12 @@ class Instance(Base):
     __tablename__ = "instances"
     # ticket lists and counts: one process, one branch, by status, newest first
     __table_args__ = (Index("ix_instances_listing", "process_id", "branch", "status", "created_at"),)
+    # Column order is storage order on SQLite: the small columns lead, the process data and the workflow
+    # state (tens of kilobytes, on overflow pages) come last, so reading a row's status, times or summary
+    # never walks the state's pages (migration 0014)
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     process_id: Mapped[str] = mapped_column(String(64), index=True)
     spec_sha: Mapped[str] = mapped_column(ForeignKey("specs.sha256"))
-    state: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), index=True)
     outcome: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -203,8 +205,6 @@ class Instance(Base):
     title: Mapped[str] = mapped_column(String(200))
     parent_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)
     parent_wait: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    #: the process data after the last step (stored in the column "summary"): what lists and boards read
-    data: Mapped[dict] = mapped_column("summary", JSON, default=dict)
     # hash of the newest event: the chain head, so appending never reads the event table
     head: Mapped[str] = mapped_column(String(64), default="0" * 64)
     #: the domain's own uniqueness (one rating per branch and quarter, one round per quarter): a second
@@ -213,6 +213,10 @@ class Instance(Base):
     started_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: the process data after the last step (stored in the column "summary"): what lists and boards read
+    data: Mapped[dict] = mapped_column("summary", JSON, default=dict)
+    #: the serialized workflow (SpiffWorkflow's JSON)
+    state: Mapped[str] = mapped_column(Text)
     # optimistic locking by SQLAlchemy: UPDATE ... WHERE version = <old>; we assign the new
     # version ourselves (= the seq of the instance's newest event)
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
