@@ -79,6 +79,19 @@ def test_the_quarter_shows_who_kept_the_rhythm_and_who_fell_behind(company):
     assert now["items"][0]["instance_id"] == ids["sc2"] and now["items"][1]["instance_id"] == ids["ticket"]
 
 
+def test_more_overdue_than_the_list_shows_are_all_counted(company, monkeypatch):
+    """The list of overdue tasks stops at its limit; the total and each branch's overdue count do not."""
+    from service.flows import board as overview
+
+    api, _ids = company
+    full = board(api, **Q1)
+    monkeypatch.setattr(overview, "NOW_LIMIT", 2)
+    cut = board(api, **Q1)
+    assert cut["overdue"]["total"] == full["overdue"]["total"] == 3
+    assert cut["overdue"]["items"] == full["overdue"]["items"][:2]
+    assert cut["secretaries"] == full["secretaries"]
+
+
 def test_this_month_the_assessment_and_its_interview(company):
     """April (the service clock's month): 2026Q1's assessments and the 约谈 its 75 brought, the new month's
     duties open and not yet due, nobody judged on visits in a month still running."""

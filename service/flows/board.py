@@ -7,7 +7,7 @@ its due time; *late* = completed after it; *overdue* = still open past it, at th
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
 from ..domain import duties as D
@@ -144,7 +144,8 @@ def overview(svc: Services, uow: UnitOfWork, actor: Actor, *, quarter: str | Non
         "tickets": {"weeks": [w.isoformat() for w in weeks], "rows": [
             {"branch": c, "branch_name": names[c], "open": tickets[c]["weeks"]} for c in codes]},
         "helpers": BP.helpers(uow, scope, period, pairings, names, helper_side, now),
-        "secretaries": _secretaries(uow, scope, codes, names, branch_side, holders, now),
+        "secretaries": _secretaries(uow, scope, codes, names, branch_side, holders, now,
+                                    late if total_late == len(late) else None),
         "overdue": _overdue(uow, late, total_late, holders, names, now),
     }
 
@@ -168,10 +169,15 @@ def _tickets(uow: UnitOfWork, scope, period: D.Period, now: datetime):
     return out, weeks
 
 
-def _secretaries(uow: UnitOfWork, scope, codes: list[str], names: dict, side, holders: list, now: datetime) -> list[dict]:
+def _secretaries(uow: UnitOfWork, scope, codes: list[str], names: dict, side, holders: list, now: datetime,
+                 late: list | None) -> list[dict]:
     """Per branch: its secretaries, the branch's tasks overdue now (any kind), its duties of the period done
-    late, and the 约谈 its secretary received in the period."""
-    overdue = uow.board.overdue_counts(list(BRANCH_ROLES), scope, now)
+    late, and the 约谈 its secretary received in the period. ``late``: every task overdue now, when the
+    overview listed them all (counted here, else in the database)."""
+    if late is None:
+        overdue = uow.board.overdue_counts(list(BRANCH_ROLES), scope, now)
+    else:
+        overdue = Counter(t.branch for t, _ in late if t.role in BRANCH_ROLES)
     held = defaultdict(list)
     for role, branch, _user, display in holders:
         if role == "secretary" and branch:

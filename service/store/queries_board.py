@@ -169,12 +169,12 @@ class BoardQueries(Repository):
 
     def overdue(self, branches: list[str] | None, now: datetime, limit: int) -> tuple[list[tuple], int]:
         """Open user tasks past their due time, oldest due first (rows of the columns the overview shows), with
-        their instance's title; and how many."""
+        their instance's title; and how many (counted only when there are ``limit`` or more)."""
         params = {"now": now, "limit": limit} | ({"branches": branches} if branches is not None else {})
         count, listing = S.overdue(branches is not None)
-        total = self._rows(count, params)[0][0]
         # the columns it shows, not whole rows: up to ``limit`` ORM objects would cost more than the query
-        return [(r, r.title) for r in self._rows(listing, params)], total
+        rows = [(r, r.title) for r in self._rows(listing, params)]
+        return rows, (len(rows) if len(rows) < limit else self._rows(count, params)[0][0])
 
     def holders(self, roles: list[str], branches: list[str] | None) -> list[tuple[str, str | None, str, str]]:
         """(role, branch, username, display name) of active people holding ``roles`` on ``branches`` or
