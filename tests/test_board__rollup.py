@@ -16,7 +16,7 @@ from conftest import Api, build_app
 from scenarios import HELPER, SEC, SUP, at_china, file_ticket, open_pairing, seed_company, travel
 from service.domain import duties as D
 from service.store import board_rollup
-from service.store.models import InboxTask
+from service.store.models import BranchMonth, InboxTask
 from service.store.queries_board import BoardQueries, DutyCounts
 
 #: periods whose twelve months cover everything the tests do
@@ -48,10 +48,11 @@ def _bucket(anchor, edges: list[datetime], lo: int, hi: int):
     return case((anchor < edges[mid], _bucket(anchor, edges, lo, mid - 1)), else_=_bucket(anchor, edges, mid, hi))
 
 
-def recount_duty_counts(queries: BoardQueries, elements: list[str], edges: list[datetime], period_start: datetime,
-                        now: datetime, branches: list[str] | None) -> DutyCounts:
+def recount_duty_counts(queries: BoardQueries, edges: list[datetime], period_start: datetime, now: datetime,
+                        branches: list[str] | None) -> DutyCounts:
     """What ``BoardQueries.duty_counts`` answers, counted another way: one grouped pass over the inbox rows
     themselves, not the rollup (the oracle these tests hold the rollup to)."""
+    elements = sorted(D.DUTY_KINDS)
     anchor = func.coalesce(InboxTask.due_at, InboxTask.created_at)
     done, open_ = InboxTask.status == "completed", InboxTask.status == "open"
     late = and_(done, InboxTask.due_at.is_not(None), InboxTask.closed_at > InboxTask.due_at)
@@ -86,12 +87,13 @@ def assert_exact(api: Api, monkeypatch) -> dict:
     now = api.svc.clock.now()
     with api.svc.uow() as uow:
         conn = uow.session.connection()
-        assert board_rollup.stored(conn) == board_rollup.recount(conn)
-        elements = sorted(set(uow.session.scalars(select(InboxTask.element).where(InboxTask.kind == "user"))))
+        counted = board_rollup.recount(conn)
+        assert board_rollup.stored(conn) == counted
+        assert board_rollup.stored(conn, BranchMonth) == board_rollup.totals(counted)
         for key in PERIODS:
             period, edges = _window(key)
             for scope in (None, ["jg1", "sc1"]):
-                args = (elements, edges, period.start_at, now, scope)
+                args = (edges, period.start_at, now, scope)
                 assert _nonzero(uow.board.duty_counts(*args)) == _nonzero(recount_duty_counts(uow.board, *args)), key
     totals = [0] * 5
     for key in PERIODS:
@@ -237,7 +239,7 @@ def test_rows_written_through_the_orm_count_as_rows_written_by_statements(api):
 
 def test_the_admin_check_finds_counts_written_around_the_store_and_repairs_them(api, tmp_path):
     from click.testing import CliRunner
-    from sqlalchemy import update
+    from sqlalchemy import insert, update
 
     from service.cli import main
     from service.store.models import DutyMonth
@@ -254,9 +256,16 @@ def test_the_admin_check_finds_counts_written_around_the_store_and_repairs_them(
     repair = CliRunner().invoke(main, ["board", "check", "--repair"], env=env)
     assert repair.exit_code == 0 and "rebuilt" in repair.output, repair.output
     assert CliRunner().invoke(main, ["board", "check"], env=env).exit_code == 0
+    with api.svc.db_engine.begin() as conn:  # a branch's month of duties (a heat-map cell) written by hand
+        conn.execute(insert(BranchMonth).values(month="2031-01", branch="jg1", open_rows=0, done=1, on_time=0, late=1,
+                                                escalated=0))
+    check = CliRunner().invoke(main, ["board", "check"], env=env)
+    assert check.exit_code == 1 and '"element": null' in check.output, check.output
+    assert CliRunner().invoke(main, ["board", "check", "--repair"], env=env).exit_code == 0
+    assert CliRunner().invoke(main, ["board", "check"], env=env).exit_code == 0
 
 
-def test_migration_0013_fills_the_rollup_from_the_rows_and_downgrades(api):
+def test_migrations_0013_and_0016_fill_the_rollup_from_the_rows_and_downgrade(api):
     from sqlalchemy import inspect
 
     from service.store import migrate
@@ -264,13 +273,16 @@ def test_migration_0013_fills_the_rollup_from_the_rows_and_downgrades(api):
     iid = open_pairing(api)
     for user, element in ((HELPER, "sign_helper"), (SEC, "sign_secretary")):
         api.complete(user, element, {"signed": True}, iid)
+    file_ticket(api, TICKET_SEC)  # its plan is a duty: a branch's month of duties
     engine = api.svc.db_engine
     with engine.begin() as conn:
-        kept = board_rollup.stored(conn)
-    assert kept
+        kept, months = board_rollup.stored(conn), board_rollup.stored(conn, BranchMonth)
+    assert kept and months
     assert migrate.downgrade(engine, "0012") == "0012"
-    assert "board_duty_months" not in inspect(engine).get_table_names()
+    tables = inspect(engine).get_table_names()
+    assert "board_duty_months" not in tables and "board_branch_months" not in tables
     assert "ix_inbox_overdue" not in {i["name"] for i in inspect(engine).get_indexes("inbox_tasks")}
     assert migrate.upgrade(engine) == migrate.head() and migrate.differences(engine) == []
     with engine.begin() as conn:
         assert board_rollup.stored(conn) == kept == board_rollup.recount(conn)
+        assert board_rollup.stored(conn, BranchMonth) == months == board_rollup.totals(kept)

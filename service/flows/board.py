@@ -81,7 +81,6 @@ def overview(svc: Services, uow: UnitOfWork, actor: Actor, *, quarter: str | Non
     now = svc.clock.now()
     months = D.months_back(period, HEAT_MONTHS)
     edges = [m.start_at for m in months] + [months[-1].end_at]
-    elements = sorted(D.DUTY_KINDS)
     codes = [c for c, _ in known]
     names = dict(known)
     kind_of = D.DUTY_KINDS
@@ -89,7 +88,7 @@ def overview(svc: Services, uow: UnitOfWork, actor: Actor, *, quarter: str | Non
     heat = {c: [[0, 0, 0, 0] for _ in months] for c in codes}
     helper_side = {c: {"spot_checks": 0, "escalated": 0} for c in codes}
     branch_side = {c: {"late": 0, "interviews": 0} for c in codes}
-    counts = uow.board.duty_counts(elements, edges, period.start_at, now, scope)
+    counts = uow.board.duty_counts(edges, period.start_at, now, scope)
     for (code, bucket), figures in counts.by_month.items():
         if code in heat:
             heat[code][bucket] = figures
@@ -247,7 +246,9 @@ def branch_choices(uow: UnitOfWork, actor: Actor) -> list[tuple[str, str]]:
 def check_counts(uow: UnitOfWork, repair: bool = False) -> list[dict]:
     """Where the overview's rollup of duty counts differs from a recount of the inbox rows (none when it is
     exact); with ``repair`` the rollup is rebuilt from the rows and committed."""
-    drift = [{"month": k[0], "branch": k[1], "element": k[2], "role": k[3], "stored": stored, "counted": counted}
+    # a branch's month of duties (its heat-map cell) has no element or role
+    drift = [{"month": k[0], "branch": k[1], "element": k[2] if len(k) > 2 else None,
+              "role": k[3] if len(k) > 2 else None, "stored": stored, "counted": counted}
              for k, stored, counted in uow.board.rollup_drift()]
     if repair and drift:
         uow.board.rebuild_rollup()

@@ -8,7 +8,12 @@ write: the prepared Core writes (``writes.insert_row`` and ``writes.update_rows`
 gather in the session and are written just before its transaction commits, summed per key and in key order
 (one upsert per key, the same lock order in every transaction), so the rollup changes in the transaction
 that changes the rows, and never otherwise. A bulk load that writes inbox rows around the store rebuilds it
-(``rebuild``); ``recount`` is what the rows say, for checks."""
+(``rebuild``); ``recount`` is what the rows say, for checks.
+
+Beside it, ``board_branch_months`` holds each branch's month summed over the duty elements
+(``domain.duties.DUTY_KINDS``) and every role (``totals``): what the heat map reads. Its changes are the
+totals of the transaction's changes, written with them. A change to which elements are duties changes those
+totals: ship it with a migration that calls ``rebuild`` (``branchflow board check`` reports the drift)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -17,14 +22,16 @@ from sqlalchemy import bindparam, delete, event, insert, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, object_session
 
-from ..domain.duties import duty_month
+from ..domain.duties import DUTY_KINDS, duty_month
 from ..domain.status import TaskKind, TaskStatus
-from .models import DutyMonth, InboxTask
+from .models import BranchMonth, DutyMonth, InboxTask
 
 #: the columns of an inbox row that decide what it counts for
 ROLLED = ("kind", "branch", "element", "role", "status", "due_at", "created_at", "closed_at", "escalation_level")
 #: the key of a rollup row, in primary-key order
 KEY = ("month", "branch", "element", "role")
+#: the key of a branch's month of duties
+TOTAL_KEY = ("month", "branch")
 #: the counts of a rollup row
 COUNTS = ("open_rows", "done", "on_time", "late", "escalated")
 _PENDING = "board_rollup"
@@ -36,6 +43,18 @@ _ROLLED_COLUMNS = select(*(_TABLE.c[k] for k in ROLLED))
 _OLD_ROW = _ROLLED_COLUMNS.where(_TABLE.c.id == bindparam("id")).with_for_update()
 _OLD_ROWS = _ROLLED_COLUMNS.where(_TABLE.c.id.in_(bindparam("ids", expanding=True))).with_for_update()
 _UPSERTS: dict = {}
+
+
+def totals(counts: Mapping[tuple, Iterable[int]]) -> dict[tuple, tuple[int, ...]]:
+    """(month, branch) → the counts of ``counts`` (rollup key → counts) summed over the duty elements and every
+    role; keys summing to nothing left out."""
+    out: dict[tuple, list[int]] = {}
+    for (month, branch, element, _role), figures in counts.items():
+        if element in DUTY_KINDS:
+            total = out.setdefault((month, branch), [0] * len(COUNTS))
+            for i, n in enumerate(figures):
+                total[i] += n
+    return {k: tuple(v) for k, v in out.items() if any(v)}
 
 
 def contribution(row: Mapping) -> tuple[tuple, tuple[int, ...]] | None:
@@ -120,7 +139,11 @@ def _write_pending(session: Session) -> None:
     rows = [dict(zip(KEY, key), **dict(zip(COUNTS, counts))) for key, counts in sorted(pending.items())
             if any(counts)] if pending else []
     if rows:
-        session.connection().execute(_upsert(session.bind.dialect.name), rows)
+        dialect = session.bind.dialect.name
+        session.connection().execute(_upsert(DutyMonth, KEY, dialect), rows)
+        months = [dict(zip(TOTAL_KEY, key), **dict(zip(COUNTS, counts))) for key, counts in sorted(totals(pending).items())]
+        if months:
+            session.connection().execute(_upsert(BranchMonth, TOTAL_KEY, dialect), months)
 
 
 @event.listens_for(Session, "after_begin")
@@ -129,14 +152,15 @@ def _forget_pending(session: Session, *_args) -> None:
     session.info.pop(_PENDING, None)
 
 
-def _upsert(dialect: str):
-    """``INSERT … ON CONFLICT (key) DO UPDATE SET count = count + excluded.count``, built once per dialect."""
-    if dialect not in _UPSERTS:
-        stmt = (postgresql if dialect == "postgresql" else sqlite).insert(DutyMonth.__table__)
-        table = DutyMonth.__table__
-        _UPSERTS[dialect] = stmt.on_conflict_do_update(
-            index_elements=list(KEY), set_={c: table.c[c] + stmt.excluded[c] for c in COUNTS})
-    return _UPSERTS[dialect]
+def _upsert(model, key: tuple[str, ...], dialect: str):
+    """``INSERT … ON CONFLICT (key) DO UPDATE SET count = count + excluded.count``, built once per table and
+    dialect."""
+    if (model, dialect) not in _UPSERTS:
+        table = model.__table__
+        stmt = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+        _UPSERTS[model, dialect] = stmt.on_conflict_do_update(
+            index_elements=list(key), set_={c: table.c[c] + stmt.excluded[c] for c in COUNTS})
+    return _UPSERTS[model, dialect]
 
 
 def recount(connection) -> dict[tuple, tuple[int, ...]]:
@@ -153,20 +177,25 @@ def recount(connection) -> dict[tuple, tuple[int, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
-def stored(connection) -> dict[tuple, tuple[int, ...]]:
-    """The rollup as stored (key → counts; rows counting nothing left out)."""
-    table = DutyMonth.__table__
+def stored(connection, model=DutyMonth) -> dict[tuple, tuple[int, ...]]:
+    """The rollup as stored (key → counts; rows counting nothing left out); ``model=BranchMonth``: the
+    branches' months."""
+    table = model.__table__
+    key = KEY if model is DutyMonth else TOTAL_KEY
     out = {}
-    for row in connection.execute(select(*(table.c[k] for k in KEY + COUNTS))):
-        if any(row[len(KEY):]):
-            out[tuple(row[:len(KEY)])] = tuple(row[len(KEY):])
+    for row in connection.execute(select(*(table.c[k] for k in key + COUNTS))):
+        if any(row[len(key):]):
+            out[tuple(row[:len(key)])] = tuple(row[len(key):])
     return out
 
 
 def rebuild(connection) -> int:
-    """Replace the rollup with ``recount``'s (after a bulk load around the store, or to repair it); rows written."""
-    rows = [dict(zip(KEY, key), **dict(zip(COUNTS, counts))) for key, counts in sorted(recount(connection).items())]
-    connection.execute(delete(DutyMonth.__table__))
-    if rows:
-        connection.execute(insert(DutyMonth.__table__), rows)
-    return len(rows)
+    """Replace the rollup and the branches' months with ``recount``'s (after a bulk load around the store, or
+    to repair them); rollup rows written."""
+    counted = recount(connection)
+    for model, key, counts in ((DutyMonth, KEY, counted), (BranchMonth, TOTAL_KEY, totals(counted))):
+        connection.execute(delete(model.__table__))
+        rows = [dict(zip(key, k), **dict(zip(COUNTS, c))) for k, c in sorted(counts.items())]
+        if rows:
+            connection.execute(insert(model.__table__), rows)
+    return len(counted)

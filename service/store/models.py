@@ -297,6 +297,23 @@ class DutyMonth(Base):
     escalated: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class BranchMonth(Base):
+    """A branch's month of duties (the elements ``domain.duties.DUTY_KINDS`` names): ``DutyMonth``'s counts
+    summed over those elements and every role, kept with it, so the overview's heat map reads a row per
+    branch and month."""
+
+    __tablename__ = "board_branch_months"
+    __table_args__ = {"sqlite_with_rowid": False}
+    #: ``2026-03``
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    branch: Mapped[str] = mapped_column(String(32), primary_key=True)
+    open_rows: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    on_time: Mapped[int] = mapped_column(Integer, default=0)
+    late: Mapped[int] = mapped_column(Integer, default=0)
+    escalated: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Timer(Base):
     """A pending timer event of an instance; due times are indexed so sweeps read only due rows."""
 

@@ -9,11 +9,11 @@ from typing import NamedTuple
 
 from sqlalchemy import and_, func, select
 
-from ..domain.duties import duty_month
+from ..domain.duties import DUTY_KINDS, duty_month
 from ..domain.status import InstanceStatus, TaskKind, TaskStatus
 from . import board_rollup
 from . import statements_board as S
-from .models import InboxTask, Instance
+from .models import BranchMonth, InboxTask, Instance
 from .repositories import Repository
 
 
@@ -37,6 +37,10 @@ _DONE = InboxTask.status == TaskStatus.COMPLETED
 _OPEN = InboxTask.status == TaskStatus.OPEN
 
 
+#: the duty elements, as the rollup's branch months sum them
+DUTY_ELEMENTS = sorted(DUTY_KINDS)
+
+
 class DutyCounts(NamedTuple):
     """Duty figures: [due, on time, late, overdue] by (branch, month bucket); [due, on time, late, overdue,
     escalated] by (branch, element, role) over the period."""
@@ -57,16 +61,18 @@ class BoardQueries(Repository):
         """(code, name) of the organisation's branches (of ``codes`` when given), in code order."""
         return [(r[0], r[1]) for r in self._rows(S.branches(codes is not None), {"codes": codes} if codes is not None else {})]
 
-    def duty_counts(self, elements: list[str], edges: list[datetime], period_start: datetime, now: datetime,
+    def duty_counts(self, edges: list[datetime], period_start: datetime, now: datetime,
                     branches: list[str] | None) -> DutyCounts:
-        """Duties (user tasks of ``elements``, open or completed) whose anchor (due time, else opening) falls
-        between ``edges``[0] and ``edges``[-1] (China month starts), counted by branch and month bucket (the
-        index of the left edge; escalations not counted), and from ``period_start`` on by branch, element and
-        role. On time = completed by its due time (or completed, without one); late = completed after it;
-        overdue = open past it.
+        """Duties (user tasks of the elements ``domain.duties.DUTY_KINDS`` names, open or completed) whose anchor
+        (due time, else opening) falls between ``edges``[0] and ``edges``[-1] (China month starts), counted by
+        branch and month bucket (the index of the left edge; escalations not counted), and from
+        ``period_start`` on by branch, element and role. On time = completed by its due time (or completed,
+        without one); late = completed after it; overdue = open past it.
 
-        Read from the rollup (``board_duty_months``: months of counts, not a year of rows), but for overdue,
-        which moves with ``now``: that is counted over the open rows."""
+        Read from the rollup (``board_duty_months``: months of counts, not a year of rows; by month from the
+        branches' months kept with it, ``board_branch_months``), but for overdue, which moves with ``now``:
+        that is counted over the open rows."""
+        elements = DUTY_ELEMENTS
         months = {duty_month(e, e): i for i, e in enumerate(edges[:-1])}
         first_in_period = duty_month(period_start, period_start)
         params = {"elements": elements, "first": min(months), "last": max(months), "in_period": first_in_period}
@@ -85,12 +91,17 @@ class BoardQueries(Repository):
         return DutyCounts(by_month, in_period)
 
     def rollup_drift(self) -> list[tuple[tuple, tuple | None, tuple | None]]:
-        """(key, stored counts, counted counts) wherever the rollup differs from a recount of the inbox rows
-        (key: month, branch, element, role; counts: open, done, on time, late, escalated; None: no row)."""
+        """(key, stored counts, counted counts) wherever the rollup or the branches' months differ from a
+        recount of the inbox rows (key: month, branch, element, role; or month, branch for a branch's month
+        of duties; counts: open, done, on time, late, escalated; None: no row)."""
         conn = self.session.connection()
-        stored, counted = board_rollup.stored(conn), board_rollup.recount(conn)
-        return [(k, stored.get(k), counted.get(k)) for k in sorted(set(stored) | set(counted))
-                if stored.get(k) != counted.get(k)]
+        counted = board_rollup.recount(conn)
+        out = []
+        for stored, recounted in ((board_rollup.stored(conn), counted),
+                                  (board_rollup.stored(conn, BranchMonth), board_rollup.totals(counted))):
+            out += [(k, stored.get(k), recounted.get(k)) for k in sorted(set(stored) | set(recounted))
+                    if stored.get(k) != recounted.get(k)]
+        return out
 
     def rebuild_rollup(self) -> int:
         """Replace the rollup with a recount of the inbox rows; how many rows it holds."""

@@ -8,7 +8,7 @@ from functools import cache
 from sqlalchemy import and_, bindparam, func, or_, select
 
 from ..domain.status import TaskKind, TaskStatus
-from .models import Branch, DutyMonth, Event, InboxTask, Instance, RoleGrant, User
+from .models import Branch, BranchMonth, DutyMonth, Event, InboxTask, Instance, RoleGrant, User
 
 _OPEN = InboxTask.status == TaskStatus.OPEN
 _USER = InboxTask.kind == TaskKind.USER
@@ -36,10 +36,13 @@ _SUMS = (func.sum(DutyMonth.open_rows + DutyMonth.done), func.sum(DutyMonth.on_t
 
 @cache
 def rollup_by_month(by_branch: bool):
-    """(month, branch, due, on time, late) of the duties of ``:elements`` in months ``:first`` … ``:last``, from
-    the rollup (in its key order: no sort)."""
-    return select(DutyMonth.month, DutyMonth.branch, *_SUMS).where(*_rollup(by_branch, "first")).group_by(
-        DutyMonth.month, DutyMonth.branch)
+    """(month, branch, due, on time, late) of every duty in months ``:first`` … ``:last``: the branches' months
+    (``board_branch_months``), a row each, in key order."""
+    m = BranchMonth
+    conds = [m.month >= bindparam("first"), m.month <= bindparam("last")]
+    if by_branch:
+        conds.append(_in(m.branch, "branches"))
+    return select(m.month, m.branch, m.open_rows + m.done, m.on_time, m.late).where(*conds)
 
 
 @cache
