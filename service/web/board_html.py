@@ -64,8 +64,8 @@ def _pairing(p: dict | None, links: dict) -> str:
 def _tickets(code: str, tickets: dict, links: dict) -> str:
     q = escape(do_urlencode(code))
     tone = "bad" if tickets["overdue"] else ("warn" if tickets["open"] else "none")
-    out = (f'<td class="cell {tone}" data-test="tickets-{word(code)}"><a href="{links["tickets"]}?status=open&amp;branch={q}">'
-           f'{tickets["open"]}</a>')
+    out = (f'<td class="cell {tone}" data-test="tickets-{word(code)}">'
+           f'<a href="{links["tickets"]}?status=open&amp;branch={q}">{tickets["open"]}</a>')
     if tickets["overdue"]:
         out += f'/<a href="{links["tickets"]}?status=overdue&amp;branch={q}">{tickets["overdue"]}</a>'
     return out + "</td>"
@@ -84,7 +84,8 @@ def _plaque(code: str, p: dict | None, links: dict) -> str:
     inner = None
     if p:
         composite = p["composite"] if p["composite"] is not None else ""
-        inner = (f'<a href="{links["instance"]}{escape(p["instance"])}">{escape(p["plaque_label"] or "评定中")}</a><br>'
+        label = escape(p["plaque_label"] or "评定中")
+        inner = (f'<a href="{links["instance"]}{escape(p["instance"])}">{label}</a><br>'
                  f'<small>{escape(p["quarter"])} {escape(composite)}</small>')
     return td(f'class="plaque {word(p["plaque"]) if p else ""}" data-test="plaque-{word(code)}"', inner)
 
@@ -106,8 +107,10 @@ def heat_rows(view: dict, links: dict) -> Markup:
         code, parts = word(r["branch"]), []
         for c in r["cells"]:
             month, rate = word(c["month"]), c["rate"]
-            inner = NOTHING if rate is None else f'<a href="{board}?month={month}{branch}">{int(round(rate * 100, 0))}%</a>'
-            parts.append(f'<td class="{word(c["tone"])}" title="按时 {c["on_time"]} / 已到期 {c["closed_or_overdue"]}" '
+            inner = NOTHING if rate is None else \
+                f'<a href="{board}?month={month}{branch}">{int(round(rate * 100, 0))}%</a>'
+            parts.append(f'<td class="{word(c["tone"])}" '
+                         f'title="按时 {c["on_time"]} / 已到期 {c["closed_or_overdue"]}" '
                          f'data-test="heat-{code}-{month}">{inner}</td>')
         rows.append(f'<tr><th>{escape(r["branch_name"])}</th>{"".join(parts)}</tr>')
     return Markup("".join(rows))
@@ -137,7 +140,8 @@ def _visits(h: dict) -> str:
 
 def helper_rows(view: dict) -> Markup:
     """帮扶人: visits per month of the period (≥ 2 each), spot checks done, duties escalated."""
-    rows = [f'<tr class="{"late" if h["visits_ok"] is False else ""}"><td data-label="帮扶人">{escape(h["helper_name"] or "—")}</td>'
+    rows = [f'<tr class="{"late" if h["visits_ok"] is False else ""}">'
+            f'<td data-label="帮扶人">{escape(h["helper_name"] or "—")}</td>'
             f'<td data-label="支部">{escape(h["branch_name"])}</td>\n'
             f'<td data-label="下沉指导" data-test="visits-{word(h["branch"])}">{_visits(h)}</td>\n'
             f'<td data-label="抽查完成">{h["spot_checks"]}</td><td data-label="被升级督办">{h["escalated"]}</td></tr>\n'
