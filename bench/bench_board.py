@@ -13,46 +13,50 @@ term month (visits submitted, as the audit log's complete events hold them) and 
 per calendar quarter (``assessment_result`` once assessed), every duty's inbox row (visits, a monthly report,
 4 weekly spot checks, a 24 h remedial when behind, the quarter's quiz, report and assessment — 2026Q1's and
 the term's acceptance just opened: the clock is 2 April 2026 — and the 3-working-day tools), about 12 % of
-them late and a few still open past due, quarterly plaque ratings and rectification tickets opened and
-closed over the year. "Server time" is the WSGI app handling the request (routing, auth, queries,
-rendering, the body), as in ``bench_web_inbox``.
-Run: ``python bench/bench_board.py [repetitions] [--no-freeze]`` (default 100 per endpoint). The process stands
+them late, and of the late ones due in the last month about half still undone (the "now" list: 33 tasks),
+quarterly plaque ratings and rectification tickets opened and closed over the year. Every instance row
+carries a workflow state of its process's size as the seeded company has it (``STATE_BYTES``, 7–40 KB).
+"Server time" is the WSGI app handling the request (routing, auth, queries, rendering, the body), as in
+``bench_web_inbox``.
+Run: ``python bench/bench_board.py [repetitions] [--no-freeze]`` (default 300 per endpoint). The process stands
 for a gunicorn worker as deployed: before the requests, the objects alive after start-up are frozen out of the
 garbage collector (``gc.freeze``), as ``deploy/gunicorn.conf.py``'s master does before forking its workers;
-``--no-freeze`` measures without that (the page's p95 then carries full collections over ~190,000 objects).
+``--no-freeze`` measures without that.
 
 The bulk load writes its rows around the store, so it rebuilds the board's rollup from them afterwards
-(``board_rollup.rebuild``, what migration 0013 does to an existing database): same rows, same figures.
+(``board_rollup.rebuild``, what migrations 0013 and 0016 do to an existing database): same rows, same figures.
 
-Three runs on this machine (2 shared cores, quiet, 100 requests each):
-    GET /api/board     p50   18.06 ms  p95   26.97 ms  (155 KB)  vs inbox: p50 2.31×  p95 2.17×
-    GET /board (page)  p50   29.12 ms  p95   43.25 ms  (355 KB)  vs inbox: p50 3.73×  p95 3.47×
-    GET /api/tasks     p50    7.80 ms  p95   12.45 ms  (28 KB)
+Three runs on this machine (2 shared cores, 300 requests each):
+    GET /api/board     p50   28.23 ms  p95   34.55 ms  (168 KB)  vs inbox: p50 2.38×  p95 2.36×
+    GET /board (page)  p50   32.76 ms  p95   40.11 ms  (370 KB)  vs inbox: p50 2.76×  p95 2.74×
+    GET /api/tasks     p50   11.87 ms  p95   14.65 ms  (28 KB)
 
-    GET /api/board     p50   19.72 ms  p95   29.13 ms  (155 KB)  vs inbox: p50 2.37×  p95 2.21×
-    GET /board (page)  p50   31.10 ms  p95   46.41 ms  (355 KB)  vs inbox: p50 3.74×  p95 3.51×
-    GET /api/tasks     p50    8.31 ms  p95   13.21 ms  (28 KB)
+    GET /api/board     p50   21.20 ms  p95   32.62 ms  (168 KB)  vs inbox: p50 2.17×  p95 2.21×
+    GET /board (page)  p50   25.32 ms  p95   38.31 ms  (370 KB)  vs inbox: p50 2.59×  p95 2.59×
+    GET /api/tasks     p50    9.78 ms  p95   14.77 ms  (28 KB)
 
-    GET /api/board     p50   20.74 ms  p95   29.64 ms  (155 KB)  vs inbox: p50 2.35×  p95 2.33×
-    GET /board (page)  p50   33.30 ms  p95   49.28 ms  (355 KB)  vs inbox: p50 3.78×  p95 3.88×
-    GET /api/tasks     p50    8.81 ms  p95   12.71 ms  (28 KB)
-The page: its grid and heat-map cells (~1,200) are written in Python (``views_board._grid_cells``/``_heat_cells``,
-byte-identical HTML) and the pages' Jinja environment reads plain dicts directly instead of raising and
-catching an AttributeError per key (90,000 a render); it was 14–17× at p95, mostly full garbage collections
-while rendering. What is left of the page (~11 ms over the JSON's figures): the 100 charts' SVG and the
-people and overdue tables.
-For the JSON board the target (p95 ≤ 3×) is met in each (it was 3.75–4.4×). What moved it: the duty counts come from
-``board_duty_months`` (migration 0013), counts per month, branch, element and role that the store keeps in the
-transaction of every inbox write, so the board groups ~3,000 narrow rollup rows (by month for the heat map, by
-element and role over the period) instead of a year of inbox rows; overdue, which moves with the clock, is
-counted over the open rows. ``ix_inbox_overdue`` (status, kind, due_sort) serves the overdue list and counts,
-which scanned every user task before. The statements are built once with bind parameters and run on the
-connection (no statement building, no ORM row loading per request); tickets are counted per branch and week
-in the database; the heat map's cells are built once; one holders query instead of two, branch and helper
-names reused. What is left, per request on a quiet machine (~17 ms): the duty counts ~3 ms, the pairing,
-quarter, month and plaque summaries ~5 ms, tickets ~1 ms, overdue work and secretaries ~0.6 ms, assembling
-the figures ~2.5 ms, the JSON body ~2.5 ms. Keeping the rollup costs a completion ~0.3–0.5 ms (the row's
-stored columns read before its update, one upsert at commit).
+    GET /api/board     p50   22.88 ms  p95   33.80 ms  (168 KB)  vs inbox: p50 2.26×  p95 2.36×
+    GET /board (page)  p50   28.15 ms  p95   38.81 ms  (370 KB)  vs inbox: p50 2.78×  p95 2.71×
+    GET /api/tasks     p50   10.12 ms  p95   14.30 ms  (28 KB)
+``--no-freeze``, one run: JSON p95 2.54×, page p95 2.75×. The target (p95 ≤ 3×) is met by both in each run.
+
+Where the time goes, per request on a quiet machine: the overview's figures ~13.5 ms (the four summary
+reads ~3.7 ms, the duty counts ~2.9 ms, pairings, helpers' visits, ratings and tickets ~1.3–1.7 ms each),
+the JSON body ~2.5 ms; for the page, its tables, heat map and 100 charts written in Python
+(``web/board_html.py``, ~4–5 ms) and the template around them (~2 ms). What moved it:
+- on SQLite an instance row's workflow state comes last (migration 0014): reading a row's status, times or
+  summary walked the state's overflow pages before (tens of KB a row: with states of real size the JSON
+  board was 3.9× the inbox); the file is read through a memory map (``store/db.py``);
+- the duty counts come from ``board_duty_months`` (migration 0013, kept in the transaction of every inbox
+  write) and the heat map from each branch's month beside it (``board_branch_months``, migration 0016),
+  not a year of inbox rows; overdue, which moves with the clock, is counted over the open rows
+  (``ix_inbox_overdue``); the ticket counts read only ``ix_instances_listing`` (migration 0015);
+- the statements are built once with bind parameters and fetched at once; the overdue total and the
+  secretaries' overdue counts come from the overdue list unless it is cut at its limit;
+- the page's rows, cells and charts are written in Python (byte-identical HTML), chart axes and frames once
+  per shape; its Jinja environment reads plain dicts directly; the page header's name comes with the
+  session's token query.
+Keeping the rollup costs a commit that writes inbox rows ~0.1–0.2 ms (two upserts).
 """
 from __future__ import annotations
 
@@ -224,7 +228,7 @@ def build(folder: Path):
 
 def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    reps = int(args[0]) if args else 100
+    reps = int(args[0]) if args else 300
     freeze = "--no-freeze" not in sys.argv
     root = Path(tempfile.mkdtemp(prefix="bf-bench-board-"))
     try:
