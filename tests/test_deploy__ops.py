@@ -4,6 +4,7 @@ security headers on every answer, and nginx's own errors as JSON."""
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import http.client
 import json
 import os
@@ -197,6 +198,13 @@ def test_nginx_serves_pages_and_api_with_security_headers_and_answers_its_own_er
             assert headers["x-request-id"] == "through-nginx"
         assert "script-src 'self'" in _https(https_port, "GET", "/login")[1]["content-security-policy"]
         assert "'unsafe-inline'" in _https(https_port, "GET", "/api/docs")[1]["content-security-policy"]
+        # JSON and the app's styles travel compressed; pages, which carry the CSRF token, do not (BREACH)
+        gz = {"Accept-Encoding": "gzip"}
+        got, headers, body = _https(https_port, "GET", "/api/openapi.json", headers=gz)
+        assert headers.get("content-encoding") == "gzip" and json.loads(gzip.decompress(body))["openapi"]
+        assert _https(https_port, "GET", "/static/app.css", headers=gz)[1].get("content-encoding") == "gzip"
+        got, headers, body = _https(https_port, "GET", "/login", headers=gz)
+        assert got == 200 and "content-encoding" not in headers and "csrf_token" in body.decode()
         # the app's own errors pass through (JSON from the API)
         got, headers, body = _https(https_port, "GET", "/api/tasks")
         assert got == 401 and json.loads(body)["error"]["code"]
