@@ -32,3 +32,9 @@ def test_names_are_text_in_every_section(api):
     assert helper >= 2, helper  # the pairing's helper in the grid and in 帮扶人
     secretary = page.count("&lt;u&gt;设备&lt;/u&gt;书记")
     assert secretary >= 2, secretary  # in 支部书记 and as the holder of the overdue plan
+
+
+def test_the_two_exports_under_one_heading_say_which_table_they_export(api):
+    page = login(api, SUP).get("/board").text
+    assert 'data-test="export-scores" href="/board/export/scores.xlsx">导出得分 Excel</a>' in page
+    assert 'data-test="export-tickets" href="/board/export/tickets.xlsx">导出整改问题 Excel</a>' in page

@@ -76,7 +76,9 @@ def svg(chart: dict, label: str, test: str | None = None) -> Markup:
     for line in chart["lines"]:
         color = line["color"]
         out.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{line["points"]}"/>')
-        out += [f'<circle cx="{x}" cy="{y}" r="3" fill="{color}"/>' for x, y in line["dots"]]
+        if line["dots"]:  # the line's points, filled once for all of them
+            out.append(f'<g fill="{color}">' + "".join([f'<circle cx="{x}" cy="{y}" r="3"/>' for x, y in line["dots"]])
+                       + "</g>")
     out.append("</svg>\n<p class=\"legend\">")
     out += [f'<span style="color: {line["color"]}">■</span> {escape(line["name"])} ' for line in chart["lines"]]
     out.append("</p>")
