@@ -25,15 +25,6 @@ def branches(by_code: bool):
     return stmt.where(_in(Branch.code, "codes")) if by_code else stmt
 
 
-def _rollup(by_branch: bool, first: str):
-    m = DutyMonth
-    conds = [m.month >= bindparam(first), m.month <= bindparam("last"), _in(m.element, "elements")]
-    return conds + [_in(m.branch, "branches")] if by_branch else conds
-
-
-_SUMS = (func.sum(DutyMonth.open_rows + DutyMonth.done), func.sum(DutyMonth.on_time), func.sum(DutyMonth.late))
-
-
 @cache
 def rollup_by_month(by_branch: bool):
     """(month, branch, due, on time, late) of every duty in months ``:first`` … ``:last``: the branches' months
@@ -49,8 +40,12 @@ def rollup_by_month(by_branch: bool):
 def rollup_in_period(by_branch: bool):
     """(branch, element, role, due, on time, late, escalated) of the duties of ``:elements`` in months
     ``:in_period`` … ``:last``, from the rollup."""
-    return select(DutyMonth.branch, DutyMonth.element, DutyMonth.role, *_SUMS, func.sum(DutyMonth.escalated)).where(
-        *_rollup(by_branch, "in_period")).group_by(DutyMonth.branch, DutyMonth.element, DutyMonth.role)
+    m = DutyMonth
+    conds = [m.month >= bindparam("in_period"), m.month <= bindparam("last"), _in(m.element, "elements")]
+    if by_branch:
+        conds.append(_in(m.branch, "branches"))
+    return (select(m.branch, m.element, m.role, func.sum(m.open_rows + m.done), func.sum(m.on_time), func.sum(m.late),
+                   func.sum(m.escalated)).where(*conds).group_by(m.branch, m.element, m.role))
 
 
 @cache
