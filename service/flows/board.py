@@ -246,9 +246,7 @@ def branch_choices(uow: UnitOfWork, actor: Actor) -> list[tuple[str, str]]:
 def check_counts(uow: UnitOfWork, repair: bool = False) -> list[dict]:
     """Where the overview's rollup of duty counts differs from a recount of the inbox rows (none when it is
     exact); with ``repair`` the rollup is rebuilt from the rows and committed."""
-    # a branch's month of duties (its heat-map cell) has no element or role
-    drift = [{"month": k[0], "branch": k[1], "element": k[2] if len(k) > 2 else None,
-              "role": k[3] if len(k) > 2 else None, "stored": stored, "counted": counted}
+    drift = [{"month": k[0], "branch": k[1], "element": k[2], "role": k[3], "stored": stored, "counted": counted}
              for k, stored, counted in uow.board.rollup_drift()]
     if repair and drift:
         uow.board.rebuild_rollup()

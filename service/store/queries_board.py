@@ -49,6 +49,11 @@ class DutyCounts(NamedTuple):
     in_period: dict[tuple[str, str, str], list[int]]
 
 
+def _scoped(params: dict, branches: list[str] | None) -> dict:
+    """``params`` with the ``:branches`` of a statement built ``by_branch`` (none: every branch)."""
+    return params if branches is None else dict(params, branches=branches)
+
+
 class BoardQueries(Repository):
     """The overview's statements; each answers for many branches at once."""
 
@@ -72,12 +77,10 @@ class BoardQueries(Repository):
         Read from the rollup (``board_duty_months``: months of counts, not a year of rows; by month from the
         branches' months kept with it, ``board_branch_months``), but for overdue, which moves with ``now``:
         that is counted over the open rows."""
-        elements = DUTY_ELEMENTS
         months = {duty_month(e, e): i for i, e in enumerate(edges[:-1])}
         first_in_period = duty_month(period_start, period_start)
-        params = {"elements": elements, "first": min(months), "last": max(months), "in_period": first_in_period}
-        if branches is not None:
-            params["branches"] = branches
+        params = _scoped({"elements": DUTY_ELEMENTS, "first": min(months), "last": max(months),
+                          "in_period": first_in_period}, branches)
         by_month = {(code, months[month]): [due, on_time, late, 0] for month, code, due, on_time, late
                     in self._rows(S.rollup_by_month(branches is not None), params)}
         in_period = {(code, element, role): [due, on_time, late, 0, escalated] for code, element, role, due, on_time, late,
@@ -92,14 +95,15 @@ class BoardQueries(Repository):
 
     def rollup_drift(self) -> list[tuple[tuple, tuple | None, tuple | None]]:
         """(key, stored counts, counted counts) wherever the rollup or the branches' months differ from a
-        recount of the inbox rows (key: month, branch, element, role; or month, branch for a branch's month
-        of duties; counts: open, done, on time, late, escalated; None: no row)."""
+        recount of the inbox rows (key: month, branch, element, role — element and role None for a branch's
+        month of duties; counts: open, done, on time, late, escalated; None: no row)."""
         conn = self.session.connection()
         counted = board_rollup.recount(conn)
         out = []
-        for stored, recounted in ((board_rollup.stored(conn), counted),
-                                  (board_rollup.stored(conn, BranchMonth), board_rollup.totals(counted))):
-            out += [(k, stored.get(k), recounted.get(k)) for k in sorted(set(stored) | set(recounted))
+        for stored, recounted, pad in ((board_rollup.stored(conn), counted, ()),
+                                       (board_rollup.stored(conn, BranchMonth), board_rollup.totals(counted),
+                                        (None, None))):
+            out += [(k + pad, stored.get(k), recounted.get(k)) for k in sorted(set(stored) | set(recounted))
                     if stored.get(k) != recounted.get(k)]
         return out
 
@@ -165,23 +169,21 @@ class BoardQueries(Repository):
 
     def overdue_counts(self, roles: list[str], branches: list[str] | None, now: datetime) -> dict[str, int]:
         """Branch → open user tasks of ``roles`` past their due time."""
-        params = {"roles": roles, "now": now} | ({"branches": branches} if branches is not None else {})
+        params = _scoped({"roles": roles, "now": now}, branches)
         return {r[0]: r[1] for r in self._rows(S.overdue_counts(branches is not None), params)}
 
     def tickets(self, process: str, branches: list[str] | None, since: datetime, ends: list[datetime],
                 now: datetime) -> dict[str, tuple[int, int, list[int]]]:
         """Branch → (its tickets open now, those with a task past its due time, how many were open at each of
         ``ends``), over the tickets still open or closed after ``since``; counted in the database."""
-        params = {"process": process, "since": since, "now": now, "running": InstanceStatus.RUNNING}
-        params |= {f"end{i}": end for i, end in enumerate(ends)}
-        if branches is not None:
-            params["branches"] = branches
+        params = _scoped({"process": process, "since": since, "now": now, "running": InstanceStatus.RUNNING}
+                         | {f"end{i}": end for i, end in enumerate(ends)}, branches)
         return {r[0]: (r[1], r[2], list(r[3:])) for r in self._rows(S.tickets(len(ends), branches is not None), params)}
 
     def overdue(self, branches: list[str] | None, now: datetime, limit: int) -> tuple[list[tuple], int]:
         """Open user tasks past their due time, oldest due first (rows of the columns the overview shows), with
         their instance's title; and how many (counted only when there are ``limit`` or more)."""
-        params = {"now": now, "limit": limit} | ({"branches": branches} if branches is not None else {})
+        params = _scoped({"now": now, "limit": limit}, branches)
         count, listing = S.overdue(branches is not None)
         # the columns it shows, not whole rows: up to ``limit`` ORM objects would cost more than the query
         rows = [(r, r.title) for r in self._rows(listing, params)]
@@ -190,7 +192,7 @@ class BoardQueries(Repository):
     def holders(self, roles: list[str], branches: list[str] | None) -> list[tuple[str, str | None, str, str]]:
         """(role, branch, username, display name) of active people holding ``roles`` on ``branches`` or
         company-wide (lent grants left out)."""
-        params = {"roles": roles} | ({"branches": branches} if branches is not None else {})
+        params = _scoped({"roles": roles}, branches)
         return [(r[0], r[1], r[2], r[3]) for r in self._rows(S.holders(branches is not None), params)]
 
     def names(self, usernames: list[str]) -> dict[str, str]:
