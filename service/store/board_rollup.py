@@ -32,6 +32,7 @@ ROLLED = ("kind", "branch", "element", "role", "status", "due_at", "created_at",
 KEY = ("month", "branch", "element", "role")
 #: the key of a branch's month of duties
 TOTAL_KEY = ("month", "branch")
+_KEYS = {DutyMonth: KEY, BranchMonth: TOTAL_KEY}
 #: the counts of a rollup row
 COUNTS = ("open_rows", "done", "on_time", "late", "escalated")
 _PENDING = "board_rollup"
@@ -135,15 +136,13 @@ def _orm_deleting(_mapper, connection, target: InboxTask) -> None:
 def _write_pending(session: Session) -> None:
     """Write what the transaction changed, just before it commits (after a last flush of mapped rows)."""
     session.flush()
-    pending = session.info.pop(_PENDING, None)
-    rows = [dict(zip(KEY, key), **dict(zip(COUNTS, counts))) for key, counts in sorted(pending.items())
-            if any(counts)] if pending else []
-    if rows:
-        dialect = session.bind.dialect.name
-        session.connection().execute(_upsert(DutyMonth, KEY, dialect), rows)
-        months = [dict(zip(TOTAL_KEY, key), **dict(zip(COUNTS, counts))) for key, counts in sorted(totals(pending).items())]
-        if months:
-            session.connection().execute(_upsert(BranchMonth, TOTAL_KEY, dialect), months)
+    pending = {k: v for k, v in (session.info.pop(_PENDING, None) or {}).items() if any(v)}
+    if not pending:
+        return
+    dialect = session.bind.dialect.name
+    for model, changes in ((DutyMonth, pending), (BranchMonth, totals(pending))):
+        if changes:
+            session.connection().execute(_upsert(model, dialect), _rows(model, changes))
 
 
 @event.listens_for(Session, "after_begin")
@@ -152,14 +151,20 @@ def _forget_pending(session: Session, *_args) -> None:
     session.info.pop(_PENDING, None)
 
 
-def _upsert(model, key: tuple[str, ...], dialect: str):
+def _rows(model, counts: Mapping[tuple, Iterable[int]]) -> list[dict]:
+    """Rows of ``model`` (the rollup or the branches' months) for ``counts`` (key → counts), in key order."""
+    key = _KEYS[model]
+    return [dict(zip(key, k), **dict(zip(COUNTS, c))) for k, c in sorted(counts.items())]
+
+
+def _upsert(model, dialect: str):
     """``INSERT … ON CONFLICT (key) DO UPDATE SET count = count + excluded.count``, built once per table and
     dialect."""
     if (model, dialect) not in _UPSERTS:
         table = model.__table__
         stmt = (postgresql if dialect == "postgresql" else sqlite).insert(table)
         _UPSERTS[model, dialect] = stmt.on_conflict_do_update(
-            index_elements=list(key), set_={c: table.c[c] + stmt.excluded[c] for c in COUNTS})
+            index_elements=list(_KEYS[model]), set_={c: table.c[c] + stmt.excluded[c] for c in COUNTS})
     return _UPSERTS[model, dialect]
 
 
@@ -180,8 +185,7 @@ def recount(connection) -> dict[tuple, tuple[int, ...]]:
 def stored(connection, model=DutyMonth) -> dict[tuple, tuple[int, ...]]:
     """The rollup as stored (key → counts; rows counting nothing left out); ``model=BranchMonth``: the
     branches' months."""
-    table = model.__table__
-    key = KEY if model is DutyMonth else TOTAL_KEY
+    table, key = model.__table__, _KEYS[model]
     out = {}
     for row in connection.execute(select(*(table.c[k] for k in key + COUNTS))):
         if any(row[len(key):]):
@@ -193,9 +197,8 @@ def rebuild(connection) -> int:
     """Replace the rollup and the branches' months with ``recount``'s (after a bulk load around the store, or
     to repair them); rollup rows written."""
     counted = recount(connection)
-    for model, key, counts in ((DutyMonth, KEY, counted), (BranchMonth, TOTAL_KEY, totals(counted))):
+    for model, counts in ((DutyMonth, counted), (BranchMonth, totals(counted))):
         connection.execute(delete(model.__table__))
-        rows = [dict(zip(key, k), **dict(zip(COUNTS, c))) for k, c in sorted(counts.items())]
-        if rows:
-            connection.execute(insert(model.__table__), rows)
+        if counts:
+            connection.execute(insert(model.__table__), _rows(model, counts))
     return len(counted)
