@@ -277,7 +277,18 @@ class InboxTask(Base):
         return value
 
 
-class DutyMonth(Base):
+class _DutyFigures:
+    """The counts the overview's rollup keeps per key: inbox rows open, done, done on time, done late, ever
+    escalated (``board_rollup.COUNTS``)."""
+
+    open_rows: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    on_time: Mapped[int] = mapped_column(Integer, default=0)
+    late: Mapped[int] = mapped_column(Integer, default=0)
+    escalated: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DutyMonth(_DutyFigures, Base):
     """Counts of the user-task inbox rows of a branch, China month (of the due time, else of the opening),
     element and role: open, done, done on time, done late, ever escalated. Kept by the store with every
     write to an inbox row (``board_rollup``), so the overview reads months of counts, not years of rows."""
@@ -290,14 +301,9 @@ class DutyMonth(Base):
     branch: Mapped[str] = mapped_column(String(32), primary_key=True)
     element: Mapped[str] = mapped_column(String(64), primary_key=True)
     role: Mapped[str] = mapped_column(String(32), primary_key=True)
-    open_rows: Mapped[int] = mapped_column(Integer, default=0)
-    done: Mapped[int] = mapped_column(Integer, default=0)
-    on_time: Mapped[int] = mapped_column(Integer, default=0)
-    late: Mapped[int] = mapped_column(Integer, default=0)
-    escalated: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class BranchMonth(Base):
+class BranchMonth(_DutyFigures, Base):
     """A branch's month of duties (the elements ``domain.duties.DUTY_KINDS`` names): ``DutyMonth``'s counts
     summed over those elements and every role, kept with it, so the overview's heat map reads a row per
     branch and month."""
@@ -307,11 +313,6 @@ class BranchMonth(Base):
     #: ``2026-03``
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
     branch: Mapped[str] = mapped_column(String(32), primary_key=True)
-    open_rows: Mapped[int] = mapped_column(Integer, default=0)
-    done: Mapped[int] = mapped_column(Integer, default=0)
-    on_time: Mapped[int] = mapped_column(Integer, default=0)
-    late: Mapped[int] = mapped_column(Integer, default=0)
-    escalated: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Timer(Base):
