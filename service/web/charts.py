@@ -24,6 +24,10 @@ def nice_max(values, floor: float = 4) -> float:
     return math.ceil(top / step) * step
 
 
+#: the x of a chart's y axis
+_LEFT = 40
+
+
 def line_chart(labels: list[str], series: list[tuple[str, list[float | None]]], *, width: int = 640,
                height: int = 240, top_value: float = 100, grid: tuple = (60, 70, 80, 90, 100),
                colors: tuple[str, ...] = PALETTE) -> dict:
@@ -41,9 +45,6 @@ def line_chart(labels: list[str], series: list[tuple[str, list[float | None]]], 
     return {"width": width, "height": height, "left": left, "top": top, "step": step, "lines": lines,
             "labels": tuple(zip(xs, labels)),
             "grid": tuple((v, top + (top_value - v) * (height - 40) / top_value) for v in grid)}
-
-
-_LEFT = 40
 
 
 @lru_cache(maxsize=64)
@@ -72,7 +73,7 @@ def svg(chart: dict, label: str, test: str | None = None) -> Markup:
     """The chart as inline SVG with its legend below."""
     out = [f'<svg class="chart" viewBox="0 0 {chart["width"]} {chart["height"]}" role="img" aria-label="{escape(label)}"'
            + (f' data-test="{escape(test)}"' if test else "") + ">",
-           _frame(chart["width"], chart["height"], chart["left"], tuple(chart["grid"]), tuple(chart["labels"]))]
+           _frame(chart["width"], chart["height"], chart["left"], chart["grid"], chart["labels"])]
     for line in chart["lines"]:
         color = line["color"]
         out.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{line["points"]}"/>')
